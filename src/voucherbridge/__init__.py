@@ -1,0 +1,3 @@
+"""VoucherBridge: redeem online-platform vouchers at the point of sale."""
+
+__version__ = "0.1.0"

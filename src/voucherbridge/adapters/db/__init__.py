@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 tables, repositories and the unit of work."""

@@ -1,0 +1,1 @@
+"""HTTP entry points: routes translate between JSON and use cases, nothing more."""

@@ -1,0 +1,38 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from voucherbridge import __version__
+from voucherbridge.adapters.db.migrate import ensure_migrated
+from voucherbridge.api import errors
+from voucherbridge.api.middleware import BodySizeLimit
+from voucherbridge.api.routes import health, terminal
+from voucherbridge.bootstrap import Container, build
+from voucherbridge.config import Settings
+from voucherbridge.logs import configure_logging
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the app; refuses to start on a database that is not migrated."""
+    container = container or build(settings)
+    configure_logging(container.settings)
+    ensure_migrated(container.engine)
+    app = FastAPI(
+        title="VoucherBridge",
+        version=__version__,
+        description="Redeem WeChat micro-mall, Douyin and Meituan vouchers at the point of sale.",
+    )
+    app.state.container = container
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(terminal.router)
+    import importlib.util  # TEMP until admin lands
+
+    if importlib.util.find_spec("voucherbridge.api.routes.admin"):
+        from voucherbridge.api.routes import admin
+
+        app.include_router(admin.router)
+    return app

@@ -1,0 +1,1 @@
+"""Route modules; each translates HTTP to one use case call."""

@@ -1,0 +1,90 @@
+"""Terminal API models (the published contract, /api/v1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from voucherbridge.api.schemas.common import Fen, Quantity, ScannedCode, ShortText, Strict
+
+OrderId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
+
+
+class OrderLineIn(Strict):
+    item_code: Annotated[str, Field(min_length=1, max_length=64)]
+    name: ShortText
+    quantity: Quantity
+    unit_price_fen: Fen
+    unit: Annotated[str, Field(min_length=1, max_length=16)] = "份"
+
+
+class OrderCreate(Strict):
+    table: Annotated[str, Field(max_length=32)] = ""
+    guests: Annotated[int, Field(strict=True, ge=0, le=10_000)] = 0
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
+    service_fee_fen: Fen = 0
+
+
+class CodeOnOrder(Strict):
+    code: ScannedCode
+    order_id: OrderId
+
+
+class ReverseRequest(Strict):
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+class OrderLineOut(BaseModel):
+    line_no: int
+    item_code: str
+    name: str
+    unit: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+
+
+class RedemptionRead(BaseModel):
+    id: str
+    code: str
+    platform: str
+    kind: str
+    name: str
+    discount_fen: int
+    order_id: int
+    store_id: int
+    status: str
+    redeemed_at: str
+    reversible_until: str
+    reversed_at: str | None
+
+
+class OrderRead(BaseModel):
+    id: int
+    order_no: str
+    store_id: int
+    table: str
+    guests: int
+    status: str
+    lines: list[OrderLineOut]
+    service_fee_fen: int
+    total_fen: int
+    discount_fen: int
+    vouchers: list[RedemptionRead]
+    tenders: list[dict[str, object]]
+    paid_fen: int
+    due_fen: int
+    opened_at: str
+    closed_at: str | None
+
+
+class PrepareRead(BaseModel):
+    code: str
+    platform: str
+    kind: str
+    name: str
+    face_value_fen: int
+    discount_fen: int
+    valid_until: str | None
+    redeemable: bool

@@ -1,0 +1,1 @@
+"""The `voucherbridge` command line."""

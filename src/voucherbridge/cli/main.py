@@ -1,0 +1,164 @@
+"""`voucherbridge`: serve, migrate, seed-demo, demo, and admin helpers. Commands only wire."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from voucherbridge.adapters.db import migrate as db_migrate
+from voucherbridge.bootstrap import build
+from voucherbridge.config import Settings
+from voucherbridge.services import auth
+from voucherbridge.services.demo import seed_demo
+
+app = typer.Typer(
+    help="VoucherBridge: 线上券码到店核销 / redeem platform vouchers at the till.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on")]
+
+
+def _base_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    shown = host or settings.host
+    shown = "127.0.0.1" if shown in ("0.0.0.0", "::") else shown
+    return f"http://{shown}:{port or settings.port}"
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest version (数据库迁移)."""
+    container = build()
+    db_migrate.upgrade(container.engine)
+    where = container.engine.url.render_as_string(hide_password=True)
+    typer.echo(f"migrated: {where} at {db_migrate.head_revision()}")
+
+
+@app.command()
+def serve(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API (the database must be migrated)."""
+    settings = Settings()
+    db_migrate.ensure_migrated(build(settings).engine)
+    uvicorn.run(
+        "voucherbridge.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command("seed-demo")
+def seed_demo_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    host: HostOpt = None,
+    port: PortOpt = None,
+) -> None:
+    """Create the demo merchant 右姑娘火锅 with stores, items, vouchers, keys and codes."""
+    container = build()
+    db_migrate.upgrade(container.engine)
+    data = seed_demo(
+        container.uow, now=container.clock(), base_url=_base_url(container.settings, host, port)
+    )
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        typer.echo(_banner(data))
+
+
+@app.command()
+def demo(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Migrate, seed the demo merchant, print where to go and what to type, then serve."""
+    container = build()
+    db_migrate.upgrade(container.engine)
+    data = seed_demo(
+        container.uow, now=container.clock(), base_url=_base_url(container.settings, host, port)
+    )
+    typer.echo(_banner(data))
+    container.engine.dispose()
+    serve(host=host, port=port, workers=1)
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="hq_admin | store_manager | cashier")] = "hq_admin",
+    merchant_id: Annotated[int, typer.Option(help="Merchant id")] = 1,
+    store_id: Annotated[list[int] | None, typer.Option(help="Store ids (managers)")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a console user (the password is hashed with argon2)."""
+    container = build()
+    with container.uow(write=True) as uow:
+        if uow.merchants.get(merchant_id) is None:
+            raise typer.BadParameter(f"no merchant {merchant_id}")
+        uow.users.add(
+            merchant_id,
+            username=username,
+            display_name=username,
+            password_hash=auth.hash_password(password),
+            role=role,
+            store_ids=store_id or [],
+            now=container.clock(),
+        )
+        uow.commit()
+    typer.echo(f"created user {username} ({role})")
+
+
+def _banner(data: dict[str, object]) -> str:
+    codes = data["codes"]
+    assert isinstance(codes, dict)
+    base = data["base_url"]
+    key = data["terminal_key"]
+    console = data["console"]
+    assert isinstance(console, dict)
+    lines = [
+        "",
+        "VoucherBridge 演示数据已就绪 / demo data is ready",
+        f"  服务地址 URL:        {base}   (API 文档 docs: {base}/docs)",
+        f"  收银终端密钥 (皇岗店): {key}",
+        f"  管理账号 admin login: 用户 {console['user']} / 密码 {console['password']}"
+        f"   (POST {base}/api/admin/v1/login)",
+        "  未使用券码 unused codes:",
+    ]
+    labels = {"cash": "代金券", "item": "实物券", "deduction": "抵扣券", "combo": "套餐券"}
+    for kind, values in codes.items():
+        lines.append(f"    {labels.get(kind, kind)} {kind:<9} {'  '.join(values[:3])}")
+    first = codes["cash"][0]
+    lines += [
+        "  试一试 try it:",
+        f"    curl -s -X POST {base}/api/v1/orders -H 'Authorization: Bearer {key}' "
+        '-H \'Content-Type: application/json\' -d \'{"table":"S001","guests":10,'
+        '"lines":[{"item_code":"SOUP01","name":"凉瓜黄豆汤底","quantity":1,'
+        '"unit_price_fen":19900}],"service_fee_fen":100}\'',
+        f"    curl -s -X POST {base}/api/v1/redemptions -H 'Authorization: Bearer {key}' "
+        f'-H \'Content-Type: application/json\' -d \'{{"code":"{first}","order_id":<id>}}\'',
+        "    (<id> 为上一步返回的消费单 id / the order id returned by the first call)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    os.environ.setdefault("PYTHONUTF8", "1")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,61 @@
+"""Settings: one pydantic-settings class, read from VOUCHERBRIDGE_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+def default_database_url() -> str:
+    """A SQLite file in the working directory: zero set-up for the embedded default."""
+    return f"sqlite:///{Path('voucherbridge.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="VOUCHERBRIDGE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: str = DEV_SECRET
+    timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+    db_pool_size: int = 10
+    admin_token_ttl_hours: int = 12
+    max_body_bytes: int = 256 * 1024
+    # 反结账退券 windows per platform, in minutes: Douyin 1 h, Meituan 10 min [PROTOCOLS.md].
+    reversal_window_douyin: int = 60
+    reversal_window_meituan: int = 10
+    reversal_window_weimall: int = 60
+    reversal_window_direct: int = 60
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "VOUCHERBRIDGE_SECRET_KEY must be set to a real secret outside development"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def reversal_windows(self) -> dict[str, int]:
+        """Default reversal window per platform, overridable per listing."""
+        return {
+            "douyin": self.reversal_window_douyin,
+            "meituan": self.reversal_window_meituan,
+            "weimall": self.reversal_window_weimall,
+            "direct": self.reversal_window_direct,
+        }

@@ -1,0 +1,51 @@
+"""Stable error codes and the domain exception that carries them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Every expected failure has one of these; the wire code never changes."""
+
+    VOUCHER_NOT_FOUND = "voucher_not_found"
+    VOUCHER_ITEM_NOT_IN_ORDER = "voucher_item_not_in_order"
+    VOUCHER_STORE_NOT_APPLICABLE = "voucher_store_not_applicable"
+    VOUCHER_ALREADY_REDEEMED = "voucher_already_redeemed"
+    VOUCHER_EXPIRED = "voucher_expired"
+    VOUCHER_NOT_YET_VALID = "voucher_not_yet_valid"
+    VOUCHER_OUTSIDE_USAGE_HOURS = "voucher_outside_usage_hours"
+    VOUCHER_VOIDED = "voucher_voided"
+    VOUCHER_MIN_SPEND_NOT_MET = "voucher_min_spend_not_met"
+    VOUCHER_LIMIT_PER_ORDER = "voucher_limit_per_order"
+    VOUCHER_NOT_STACKABLE = "voucher_not_stackable"
+    VOUCHER_NOTHING_TO_DISCOUNT = "voucher_nothing_to_discount"
+    REVERSAL_WINDOW_CLOSED = "reversal_window_closed"
+    CODE_TYPE_IMMUTABLE = "code_type_immutable"
+    BINDING_MISSING = "binding_missing"
+    PLATFORM_UNAVAILABLE = "platform_unavailable"
+    INVALID_SIGNATURE = "invalid_signature"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    ORDER_NOT_FOUND = "order_not_found"
+    ORDER_CLOSED = "order_closed"
+    REDEMPTION_NOT_FOUND = "redemption_not_found"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    VALIDATION_ERROR = "validation_error"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+
+class DomainError(Exception):
+    """A business rule said no; `params` fill the localized message and go out as details."""
+
+    def __init__(self, code: ErrorCode, /, **params: Any) -> None:
+        super().__init__(f"{code}: {params}" if params else str(code))
+        self.code = code
+        self.params: dict[str, Any] = params

@@ -1,0 +1,178 @@
+"""Plain records the services read and write through the unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from voucherbridge.domain.codes import CodeType, Platform
+from voucherbridge.domain.orders import OrderLine
+from voucherbridge.domain.vouchers import CodeStatus, Template, ValidityMode
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    id: int
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    id: int
+    merchant_id: int
+    name: str
+    brand: str
+    address: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    merchant_id: int
+    item_code: str
+    name: str
+    unit: str
+    unit_price_fen: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Terminal:
+    id: int
+    merchant_id: int
+    store_id: int
+    name: str
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    merchant_id: int
+    username: str
+    display_name: str
+    password_hash: str
+    role: str
+    store_ids: frozenset[int]
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRow:
+    """A template as stored: the domain `Template` plus validity and bookkeeping."""
+
+    template: Template
+    package_price_fen: int
+    validity_mode: ValidityMode
+    valid_from: date | None
+    valid_to: date | None
+    valid_days: int | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    id: int
+    merchant_id: int
+    public_id: str
+    template_id: int
+    platform: Platform
+    code_type: CodeType
+    title: str
+    platform_product_id: str | None
+    reversal_window_minutes: int | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    id: int
+    merchant_id: int
+    code: str
+    listing_id: int
+    template_id: int
+    code_order_id: int
+    platform: Platform
+    status: CodeStatus
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+    redeemed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    merchant_id: int
+    store_id: int
+    terminal_id: int | None
+    order_no: str
+    table_no: str
+    guests: int
+    service_fee_fen: int
+    total_fen: int
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    id: int
+    public_id: str
+    merchant_id: int
+    store_id: int
+    terminal_id: int | None
+    order_id: int
+    code_id: int
+    code: str
+    platform: Platform
+    template_id: int
+    kind: str
+    name: str
+    stackable: bool
+    discount_fen: int
+    allocations: dict[int, int]
+    status: str
+    redeemed_at: datetime
+    reversible_until: datetime
+    reversed_at: datetime | None
+    reverse_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    terminal_id: int
+    key: str
+    request_hash: str
+    redemption_id: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEvent:
+    event: str
+    at: datetime
+    store_id: int | None
+    order_id: int | None
+    redemption_id: int | None
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    merchant_id: int
+    topic: str
+    destination: str
+    dedupe_key: str
+    payload: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Localized messages: zh-CN by default, English on request."""

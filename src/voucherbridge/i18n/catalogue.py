@@ -1,0 +1,152 @@
+"""The error catalogue: one typed table of HTTP status and zh-CN / en messages per code.
+
+Chinese wording follows the seeds where they have one (票券不存在, 订单中没有此券相关菜品,不能使用,
+券码类型不可以更改 ...). Placeholders are filled from the error's details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from voucherbridge.domain.errors import ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    status: int
+    zh: str
+    en: str
+
+
+C = ErrorCode
+CATALOGUE: dict[ErrorCode, ErrorSpec] = {
+    C.VOUCHER_NOT_FOUND: ErrorSpec(404, "票券不存在", "Voucher not found"),
+    C.VOUCHER_ITEM_NOT_IN_ORDER: ErrorSpec(
+        422,
+        "订单中没有此券相关菜品,不能使用",
+        "The order has no item this voucher applies to",
+    ),
+    C.VOUCHER_STORE_NOT_APPLICABLE: ErrorSpec(
+        422,
+        "{store}不能使用该票券,票券【消费号{code}】不能使用!",
+        "Voucher {code} cannot be used at {store}",
+    ),
+    C.VOUCHER_ALREADY_REDEEMED: ErrorSpec(
+        409, "票券已使用 ({time}, {store})", "Voucher already used ({time}, {store})"
+    ),
+    C.VOUCHER_EXPIRED: ErrorSpec(422, "票券已过期", "Voucher has expired"),
+    C.VOUCHER_NOT_YET_VALID: ErrorSpec(422, "票券未到使用时间", "Voucher is not valid yet"),
+    C.VOUCHER_OUTSIDE_USAGE_HOURS: ErrorSpec(
+        422, "票券仅限{windows}使用", "Voucher can only be used {windows}"
+    ),
+    C.VOUCHER_VOIDED: ErrorSpec(409, "票券已退款作废", "Voucher was refunded and voided"),
+    C.VOUCHER_MIN_SPEND_NOT_MET: ErrorSpec(
+        422,
+        "订单金额未满{min}元,不能使用该票券",
+        "Order total is below {min} yuan; this voucher cannot be used",
+    ),
+    C.VOUCHER_LIMIT_PER_ORDER: ErrorSpec(
+        422, "该票券每单限用{n}张", "At most {n} of this voucher per order"
+    ),
+    C.VOUCHER_NOT_STACKABLE: ErrorSpec(
+        422, "该票券不能与其他票券同时使用", "This voucher cannot be combined with other vouchers"
+    ),
+    C.VOUCHER_NOTHING_TO_DISCOUNT: ErrorSpec(
+        422, "订单已无可抵扣金额,不能使用该票券", "Nothing left on the order for this voucher"
+    ),
+    C.REVERSAL_WINDOW_CLOSED: ErrorSpec(
+        409,
+        "核销已超过{minutes}分钟,不能反结账退券",
+        "Redeemed more than {minutes} minutes ago; it can no longer be reversed",
+    ),
+    C.CODE_TYPE_IMMUTABLE: ErrorSpec(
+        409,
+        "券码类型不可以更改,请新建团购",
+        "The code type cannot change once codes exist; create a new listing",
+    ),
+    C.BINDING_MISSING: ErrorSpec(
+        409,
+        "门店未绑定{platform},请先在基础资料中绑定",
+        "This store is not bound to {platform}; bind it first",
+    ),
+    C.PLATFORM_UNAVAILABLE: ErrorSpec(
+        503,
+        "{platform}暂时无法验券,请稍后重试",
+        "{platform} cannot verify vouchers right now; please retry",
+    ),
+    C.INVALID_SIGNATURE: ErrorSpec(401, "签名错误", "Invalid signature"),
+    C.IDEMPOTENCY_CONFLICT: ErrorSpec(
+        409,
+        "同一请求号的请求内容不一致",
+        "The same Idempotency-Key was used with a different request",
+    ),
+    C.IDEMPOTENCY_IN_PROGRESS: ErrorSpec(
+        409, "同一请求正在处理中,请稍后重试", "The same request is still being processed"
+    ),
+    C.ORDER_NOT_FOUND: ErrorSpec(404, "消费单不存在", "Order not found"),
+    C.ORDER_CLOSED: ErrorSpec(409, "消费单已结账,不能再修改", "The order is already closed"),
+    C.REDEMPTION_NOT_FOUND: ErrorSpec(404, "核销记录不存在", "Redemption not found"),
+    C.UNAUTHORIZED: ErrorSpec(401, "未登录或密钥无效", "Missing or invalid credentials"),
+    C.FORBIDDEN: ErrorSpec(403, "没有权限执行此操作", "You are not allowed to do this"),
+    C.NOT_FOUND: ErrorSpec(404, "{what}不存在", "{what} not found"),
+    C.VALIDATION_ERROR: ErrorSpec(422, "请求内容有误: {field}", "Invalid request: {field}"),
+    C.CONFLICT: ErrorSpec(409, "{what}已存在", "{what} already exists"),
+    C.RATE_LIMITED: ErrorSpec(429, "操作过于频繁,请稍后再试", "Too many attempts; slow down"),
+    C.PAYLOAD_TOO_LARGE: ErrorSpec(413, "请求内容过大", "Request body too large"),
+    C.SERVICE_UNAVAILABLE: ErrorSpec(
+        503, "服务暂时不可用,请稍后重试", "Service temporarily unavailable; please retry"
+    ),
+    C.INTERNAL_ERROR: ErrorSpec(
+        500, "系统内部错误,请联系管理员", "Internal error; please contact support"
+    ),
+}
+
+# Names of things as they appear inside messages ({what}, {platform}).
+NOUNS: dict[str, tuple[str, str]] = {
+    "store": ("门店", "Store"),
+    "item": ("菜品", "Item"),
+    "terminal": ("收银终端", "Terminal"),
+    "template": ("券模板", "Template"),
+    "listing": ("关联", "Listing"),
+    "user": ("用户", "User"),
+    "code": ("票券", "Voucher"),
+    "weimall": ("微商城", "the micro-mall"),
+    "douyin": ("抖音", "Douyin"),
+    "meituan": ("美团", "Meituan"),
+    "direct": ("本店", "this merchant"),
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(code: ErrorCode, params: dict[str, Any], lang: str = "zh") -> str:
+    """The message for `code` in `lang` ("zh" or "en"), placeholders filled from `params`."""
+    spec = CATALOGUE[code]
+    english = lang == "en"
+    values = _Blank()
+    for key, value in params.items():
+        noun = NOUNS.get(value) if isinstance(value, str) else None
+        values[key] = (noun[1] if english else noun[0]) if noun else value
+    return (spec.en if english else spec.zh).format_map(values)
+
+
+def pick_language(accept_language: str | None) -> str:
+    """`en` when the client prefers English over Chinese, else `zh` (the default)."""
+    if not accept_language:
+        return "zh"
+    best, best_q = "zh", Decimal(-1)
+    for part in accept_language.split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = Decimal(q) if q else Decimal(1)
+        except InvalidOperation:
+            weight = Decimal(0)
+        lang = tag.strip().lower()[:2]
+        if lang in ("en", "zh") and weight > best_q:
+            best, best_q = lang, weight
+    return best

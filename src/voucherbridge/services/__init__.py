@@ -1,0 +1,1 @@
+"""Use cases. Each takes a unit of work and plain arguments, and commits explicitly."""

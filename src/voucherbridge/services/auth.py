@@ -1,0 +1,116 @@
+"""Who is calling: terminal keys (one per till) and console users with bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Terminal, User
+from voucherbridge.services.unit_of_work import UnitOfWork
+
+TERMINAL_KEY_PREFIX = "vbt_"
+ADMIN_TOKEN_PREFIX = "vba_"
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a login for an unknown user the same as a real one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_secret(secret: str) -> str:
+    """Keys and tokens carry 256 random bits, so one SHA-256 is enough to store them."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_terminal_key() -> str:
+    return TERMINAL_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
+    """The terminal a key belongs to; revoked or unknown keys are refused at once."""
+    if not key or not key.startswith(TERMINAL_KEY_PREFIX) or len(key) > 128:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    with uow:
+        terminal = uow.terminals.by_key_hash(hash_secret(key))
+    if terminal is None or terminal.revoked_at is not None:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    return terminal
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A console user acting on the admin API; `store_ids` None means the whole chain."""
+
+    user_id: int
+    merchant_id: int
+    username: str
+    role: str
+    store_ids: frozenset[int] | None
+
+    @property
+    def is_hq(self) -> bool:
+        return self.role == "hq_admin"
+
+    def can_manage_store(self, store_id: int) -> bool:
+        return self.store_ids is None or store_id in self.store_ids
+
+    def require_hq(self) -> None:
+        if not self.is_hq:
+            raise DomainError(ErrorCode.FORBIDDEN)
+
+    def require_store(self, store_id: int) -> None:
+        if not self.can_manage_store(store_id):
+            raise DomainError(ErrorCode.FORBIDDEN)
+
+
+def actor_of(user: User) -> Actor:
+    scope = None if user.role == "hq_admin" else frozenset(user.store_ids)
+    return Actor(user.id, user.merchant_id, user.username, user.role, scope)
+
+
+def login(
+    uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_hours: int
+) -> tuple[str, datetime, Actor]:
+    """Check the password and hand out a bearer token valid for `ttl_hours`."""
+    with uow:
+        user = uow.users.by_username(username)
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except VerificationError:
+            user = None
+        if user is None or not user.active:
+            raise DomainError(ErrorCode.UNAUTHORIZED)
+        token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = now + timedelta(hours=ttl_hours)
+        uow.users.add_token(user.id, hash_secret(token), now, expires_at)
+        uow.audit.add(
+            user.merchant_id,
+            actor_type="user",
+            actor_id=str(user.id),
+            action="user.login",
+            subject=user.username,
+            before=None,
+            after=None,
+            now=now,
+        )
+        uow.commit()
+        return token, expires_at, actor_of(user)
+
+
+def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
+    """The console user behind a bearer token; expired or unknown tokens are refused."""
+    if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    with uow:
+        user = uow.users.by_token(hash_secret(token), now)
+    if user is None:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    return actor_of(user)

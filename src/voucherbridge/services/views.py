@@ -1,0 +1,64 @@
+"""JSON-ready views of records, in the shape the Terminal API publishes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from voucherbridge.domain.records import Order, Redemption
+
+
+def iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    """ISO 8601 in the merchant's zone, with its offset: 2020-05-25T17:31:00+08:00."""
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
+def redemption_view(r: Redemption, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": r.public_id,
+        "code": r.code,
+        "platform": r.platform.value,
+        "kind": r.kind,
+        "name": r.name,
+        "discount_fen": r.discount_fen,
+        "order_id": r.order_id,
+        "store_id": r.store_id,
+        "status": r.status,
+        "redeemed_at": iso(r.redeemed_at, zone),
+        "reversible_until": iso(r.reversible_until, zone),
+        "reversed_at": iso(r.reversed_at, zone),
+    }
+
+
+def order_view(order: Order, vouchers: list[Redemption], zone: ZoneInfo) -> dict[str, Any]:
+    discount = sum(r.discount_fen for r in vouchers)
+    return {
+        "id": order.id,
+        "order_no": order.order_no,
+        "store_id": order.store_id,
+        "table": order.table_no,
+        "guests": order.guests,
+        "status": order.status,
+        "lines": [
+            {
+                "line_no": ln.line_no,
+                "item_code": ln.item_code,
+                "name": ln.name,
+                "unit": ln.unit,
+                "quantity": ln.quantity,
+                "unit_price_fen": ln.unit_price_fen,
+                "amount_fen": ln.amount_fen,
+            }
+            for ln in order.lines
+        ],
+        "service_fee_fen": order.service_fee_fen,
+        "total_fen": order.total_fen,
+        "discount_fen": discount,
+        "vouchers": [redemption_view(r, zone) for r in vouchers],
+        "tenders": [],
+        "paid_fen": 0,
+        "due_fen": order.total_fen - discount,
+        "opened_at": iso(order.opened_at, zone),
+        "closed_at": iso(order.closed_at, zone),
+    }

@@ -1,0 +1,52 @@
+"""Start-up guard and the CLI a newcomer runs first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voucherbridge.adapters.db.migrate import SchemaNotMigrated
+from voucherbridge.api.app import create_app
+from voucherbridge.config import Settings
+
+
+def test_app_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/empty.db", environment="test")
+    with pytest.raises(SchemaNotMigrated, match="voucherbridge migrate"):
+        create_app(settings)
+
+
+def test_production_refuses_the_development_secret() -> None:
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(environment="production")
+
+
+def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VOUCHERBRIDGE_DATABASE_URL": f"sqlite:///{db}",
+           "VOUCHERBRIDGE_LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "voucherbridge.cli.main", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+
+
+def test_seed_demo_json_has_the_spec_shape_and_is_repeatable(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    first = json.loads(_cli("seed-demo", "--json", db=db).stdout)
+    assert set(first) >= {"base_url", "terminal_key", "terminal_keys", "console", "items", "codes"}
+    assert first["terminal_key"] == first["terminal_keys"]["皇岗店"]
+    assert set(first["terminal_keys"]) == {"皇岗店", "福田店"}
+    assert first["console"] == {"user": "admin", "password": "admin123"}
+    prices = {i["name"]: i["unit_price_fen"] for i in first["items"]}
+    assert prices == {"朝日超爽黑生啤": 1800, "王老吉": 4800, "凉瓜黄豆汤底": 19900,
+                      "鱼香肉丝": 3800, "法棍泡芙": 1990}
+    assert set(first["codes"]) == {"cash", "item", "deduction", "combo"}
+    assert all(code.startswith("J") for code in first["codes"]["cash"])  # micro-mall codes
+    second = json.loads(_cli("seed-demo", "--json", db=db).stdout)
+    assert second["terminal_key"] != first["terminal_key"]  # keys rotate; old ones revoked
+    assert not set(second["codes"]["cash"]) & set(first["codes"]["cash"])

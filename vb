@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# VoucherBridge developer entry point: ./vb demo | ./vb test | ./vb bench | ./vb <voucherbridge args>
+# Needs only Python 3.11+ (and root or sudo for apt-get when PostgreSQL must be installed for tests).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed" want
+  want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q -r requirements.lock
+    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_postgres() {
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then
+    return
+  fi
+  echo "[vb] installing PostgreSQL for the integration tests (apt-get)..." >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+}
+
+cmd="${1:-help}"
+shift || true
+case "$cmd" in
+  demo)
+    ensure_venv
+    exec "$VENV/bin/voucherbridge" demo "$@"
+    ;;
+  test)
+    ensure_venv
+    ensure_postgres
+    "$VENV/bin/ruff" check src tests bench
+    "$VENV/bin/ruff" format --check src tests bench
+    "$VENV/bin/mypy"
+    exec "$VENV/bin/pytest" "$@"
+    ;;
+  bench)
+    ensure_venv
+    exec "$VENV/bin/python" bench/run "$@"
+    ;;
+  help|-h|--help)
+    sed -n '2,3p' "$0"
+    ;;
+  *)
+    ensure_venv
+    exec "$VENV/bin/voucherbridge" "$cmd" "$@"
+    ;;
+esac
