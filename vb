@@ -21,15 +21,20 @@ ensure_venv() {
   fi
 }
 
-ensure_postgres() {
-  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then
-    return
-  fi
-  echo "[vb] installing PostgreSQL for the integration tests (apt-get)..." >&2
+ensure_test_packages() {
+  # PostgreSQL for the integration tests; poppler (pdftoppm) and a Chinese TrueType font for
+  # the receipt PDF tests.
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+    || missing+=(postgresql)
+  command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "[vb] installing ${missing[*]} (apt-get)..." >&2
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 cmd="${1:-help}"
@@ -41,7 +46,7 @@ case "$cmd" in
     ;;
   test)
     ensure_venv
-    ensure_postgres
+    ensure_test_packages
     "$VENV/bin/ruff" check src tests bench
     "$VENV/bin/ruff" format --check src tests bench
     "$VENV/bin/mypy"

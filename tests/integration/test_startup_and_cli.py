@@ -27,11 +27,18 @@ def test_production_refuses_the_development_secret() -> None:
 
 
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VOUCHERBRIDGE_DATABASE_URL": f"sqlite:///{db}",
-           "VOUCHERBRIDGE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "VOUCHERBRIDGE_DATABASE_URL": f"sqlite:///{db}",
+        "VOUCHERBRIDGE_LOG_LEVEL": "WARNING",
+    }
     return subprocess.run(
         [sys.executable, "-m", "voucherbridge.cli.main", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 
@@ -43,10 +50,24 @@ def test_seed_demo_json_has_the_spec_shape_and_is_repeatable(tmp_path: Path) -> 
     assert set(first["terminal_keys"]) == {"皇岗店", "福田店"}
     assert first["console"] == {"user": "admin", "password": "admin123"}
     prices = {i["name"]: i["unit_price_fen"] for i in first["items"]}
-    assert prices == {"朝日超爽黑生啤": 1800, "王老吉": 4800, "凉瓜黄豆汤底": 19900,
-                      "鱼香肉丝": 3800, "法棍泡芙": 1990}
+    assert prices == {
+        "朝日超爽黑生啤": 1800,
+        "王老吉": 4800,
+        "凉瓜黄豆汤底": 19900,
+        "鱼香肉丝": 3800,
+        "法棍泡芙": 1990,
+    }
     assert set(first["codes"]) == {"cash", "item", "deduction", "combo"}
     assert all(code.startswith("J") for code in first["codes"]["cash"])  # micro-mall codes
     second = json.loads(_cli("seed-demo", "--json", db=db).stdout)
     assert second["terminal_key"] != first["terminal_key"]  # keys rotate; old ones revoked
     assert not set(second["codes"]["cash"]) & set(first["codes"]["cash"])
+
+
+def test_docs_error_catalogue_is_current() -> None:
+    from voucherbridge.i18n.catalogue import catalogue_markdown
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
+    assert docs.read_text(encoding="utf-8") == catalogue_markdown(), (
+        "run: voucherbridge error-catalogue > docs/errors.md"
+    )

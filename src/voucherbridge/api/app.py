@@ -8,7 +8,7 @@ from voucherbridge import __version__
 from voucherbridge.adapters.db.migrate import ensure_migrated
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
-from voucherbridge.api.routes import health, terminal
+from voucherbridge.api.routes import admin, checkout, health, terminal
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.logs import configure_logging
@@ -29,10 +29,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     app.include_router(health.router)
     app.include_router(terminal.router)
-    import importlib.util  # TEMP until admin lands
-
-    if importlib.util.find_spec("voucherbridge.api.routes.admin"):
-        from voucherbridge.api.routes import admin
-
-        app.include_router(admin.router)
+    app.include_router(checkout.router)
+    app.include_router(admin.router)
     return app

@@ -12,6 +12,7 @@ import uvicorn
 from voucherbridge.adapters.db import migrate as db_migrate
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
+from voucherbridge.i18n.catalogue import catalogue_markdown
 from voucherbridge.services import auth
 from voucherbridge.services.demo import seed_demo
 
@@ -119,6 +120,12 @@ def create_user(
         )
         uow.commit()
     typer.echo(f"created user {username} ({role})")
+
+
+@app.command("error-catalogue")
+def error_catalogue() -> None:
+    """Print the error catalogue as a Markdown table (docs/errors.md is this output)."""
+    typer.echo(catalogue_markdown(), nl=False)
 
 
 def _banner(data: dict[str, object]) -> str:

@@ -48,10 +48,10 @@ PREFIX_PLATFORM: dict[str, Platform] = {v: k for k, v in MERCHANT_PREFIX.items()
 # 13 random decimal digits carry 43.2 bits; the Damm check digit catches every single-digit
 # typo and every adjacent transposition a cashier can make on a keypad.
 RANDOM_DIGITS = 13
-MERCHANT_CODE_RE = re.compile(rf"^([A-Z])(\d{{{RANDOM_DIGITS + 1}}})$")
-DOUYIN_CODE_RE = re.compile(r"^\d{12,15}$")
-DOUYIN_LINK_RE = re.compile(r"^(https?://)?v\.douyin\.com/[A-Za-z0-9_-]+/?$")
-MEITUAN_CODE_RE = re.compile(r"^\d{10}$")
+MERCHANT_CODE_RE = re.compile(rf"^([A-Z])(\d{{{RANDOM_DIGITS + 1}}})$", re.ASCII)
+DOUYIN_CODE_RE = re.compile(r"^\d{12,15}$", re.ASCII)
+DOUYIN_LINK_RE = re.compile(r"^(https?://)?v\.douyin\.com/[A-Za-z0-9_-]+/?$", re.ASCII)
+MEITUAN_CODE_RE = re.compile(r"^\d{10}$", re.ASCII)
 MAX_SCANNED_LENGTH = 256
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
+# Far beyond any bill, and inside Decimal's default 28-digit precision when quantized.
+MAX_YUAN = Decimal(10) ** 15
 
 
 def yuan_to_fen(yuan: str | int | Decimal) -> int:
@@ -15,7 +17,7 @@ def yuan_to_fen(yuan: str | int | Decimal) -> int:
         value = Decimal(str(yuan))
     except InvalidOperation as exc:
         raise ValueError(f"not an amount: {yuan!r}") from exc
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= MAX_YUAN:
         raise ValueError(f"not an amount: {yuan!r}")
     return int((value * FEN_PER_YUAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

@@ -26,6 +26,14 @@ class Store:
     brand: str
     address: str
     active: bool
+    receipt_title: str | None = None
+
+    @property
+    def printed_title(self) -> str:
+        """The receipt header: 右姑娘火锅(皇岗店), unless the merchant set its own."""
+        if self.receipt_title:
+            return self.receipt_title
+        return f"{self.brand}({self.name})" if self.brand else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,20 @@ class Order:
     opened_at: datetime
     closed_at: datetime | None
     lines: tuple[OrderLine, ...] = ()
+    cashier: str = ""
+    change_fen: int = 0
+    print_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    """A payment recorded at checkout; `member` holds what the POS reported for a card."""
+
+    seq: int
+    type: str
+    amount_fen: int
+    reference: str | None
+    member: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

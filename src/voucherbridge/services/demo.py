@@ -26,6 +26,7 @@ from voucherbridge.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MERCHANT = "右姑娘火锅"
 STORES = ("皇岗店", "福田店")
+SEED_RECEIPT_TITLE = "右姑娘火锅(皇岗 店)"
 CONSOLE_USER, CONSOLE_PASSWORD = "admin", "admin123"
 MANAGER_USER, MANAGER_PASSWORD = "huanggang", "manager123"
 ITEMS = (
@@ -150,6 +151,8 @@ def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str,
         or uow.stores.add(merchant_id, name=name, brand=MERCHANT, address="", now=now)
         for name in STORES
     }
+    # The seed's receipt header reads 右姑娘火锅(皇岗 店), spacing and all.
+    uow.stores.update(merchant_id, store_ids[STORES[0]], {"receipt_title": SEED_RECEIPT_TITLE})
     people: tuple[tuple[str, str, str, list[int], str], ...] = (
         (CONSOLE_USER, CONSOLE_PASSWORD, "hq_admin", [], "总部管理员"),
         (MANAGER_USER, MANAGER_PASSWORD, "store_manager", [store_ids[STORES[0]]], "皇岗店店长"),

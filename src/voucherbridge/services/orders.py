@@ -60,4 +60,5 @@ def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str
         if order is None or order.store_id != terminal.store_id:
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         vouchers = uow.redemptions.active_for_order(order_id)
-        return order_view(order, vouchers, merchant_zone(uow, terminal.merchant_id))
+        tenders = uow.orders.tenders(order_id)
+        return order_view(order, vouchers, merchant_zone(uow, terminal.merchant_id), tenders)

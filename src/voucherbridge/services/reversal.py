@@ -39,37 +39,47 @@ def reverse_redemption(
             raise DomainError(ErrorCode.ORDER_CLOSED, order_id=redemption.order_id)
         if now > redemption.reversible_until:
             raise DomainError(ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=window_minutes(redemption))
-        if not uow.redemptions.mark_reversed(redemption.id, now, reason):
+        reversed_ = apply_reversal(uow, terminal, redemption, reason, now)
+        if reversed_ is None:
             uow.rollback()
             latest = uow.redemptions.by_id(redemption.id)
             assert latest is not None
             return redemption_view(latest, zone)
-        uow.codes.compare_and_set(redemption.code_id, CodeStatus.REDEEMED, CodeStatus.ISSUED, now)
-        uow.codes.add_event(
-            terminal.merchant_id,
-            redemption.code_id,
-            CodeEvent(
-                "reversed",
-                now,
-                terminal.store_id,
-                redemption.order_id,
-                redemption.id,
-                f"terminal:{terminal.id}",
-                {"reason": reason or ""},
-            ),
-        )
-        reversed_ = uow.redemptions.by_id(redemption.id)
-        assert reversed_ is not None
-        enqueue_side_effects(uow, reversed_, "reversed", now)
-        uow.audit.add(
-            terminal.merchant_id,
-            actor_type="terminal",
-            actor_id=str(terminal.id),
-            action="redemption.reverse",
-            subject=redemption.public_id,
-            before={"status": "active"},
-            after={"status": "reversed", "reason": reason or ""},
-            now=now,
-        )
         uow.commit()
         return redemption_view(reversed_, zone)
+
+
+def apply_reversal(
+    uow: UnitOfWork, terminal: Terminal, redemption: Redemption, reason: str | None, now: datetime
+) -> Redemption | None:
+    """Reverse one redemption inside the caller's transaction; None if it was not active."""
+    if not uow.redemptions.mark_reversed(redemption.id, now, reason):
+        return None
+    uow.codes.compare_and_set(redemption.code_id, CodeStatus.REDEEMED, CodeStatus.ISSUED, now)
+    uow.codes.add_event(
+        terminal.merchant_id,
+        redemption.code_id,
+        CodeEvent(
+            "reversed",
+            now,
+            terminal.store_id,
+            redemption.order_id,
+            redemption.id,
+            f"terminal:{terminal.id}",
+            {"reason": reason or ""},
+        ),
+    )
+    reversed_ = uow.redemptions.by_id(redemption.id)
+    assert reversed_ is not None
+    enqueue_side_effects(uow, reversed_, "reversed", now)
+    uow.audit.add(
+        terminal.merchant_id,
+        actor_type="terminal",
+        actor_id=str(terminal.id),
+        action="redemption.reverse",
+        subject=redemption.public_id,
+        before={"status": "active"},
+        after={"status": "reversed", "reason": reason or ""},
+        now=now,
+    )
+    return reversed_

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voucherbridge.domain.records import Order, Redemption
+from voucherbridge.domain.records import Order, Redemption, Tender
 
 
 def iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
@@ -31,8 +32,20 @@ def redemption_view(r: Redemption, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def order_view(order: Order, vouchers: list[Redemption], zone: ZoneInfo) -> dict[str, Any]:
+def tender_view(tender: Tender) -> dict[str, Any]:
+    return {
+        "type": tender.type,
+        "amount_fen": tender.amount_fen,
+        "reference": tender.reference,
+        "member": tender.member,
+    }
+
+
+def order_view(
+    order: Order, vouchers: list[Redemption], zone: ZoneInfo, tenders: Sequence[Tender] = ()
+) -> dict[str, Any]:
     discount = sum(r.discount_fen for r in vouchers)
+    paid = sum(t.amount_fen for t in tenders)
     return {
         "id": order.id,
         "order_no": order.order_no,
@@ -56,9 +69,11 @@ def order_view(order: Order, vouchers: list[Redemption], zone: ZoneInfo) -> dict
         "total_fen": order.total_fen,
         "discount_fen": discount,
         "vouchers": [redemption_view(r, zone) for r in vouchers],
-        "tenders": [],
-        "paid_fen": 0,
-        "due_fen": order.total_fen - discount,
+        "tenders": [tender_view(t) for t in tenders],
+        "paid_fen": paid,
+        "change_fen": order.change_fen,
+        "due_fen": max(order.total_fen - discount - paid + order.change_fen, 0),
+        "cashier": order.cashier,
         "opened_at": iso(order.opened_at, zone),
         "closed_at": iso(order.closed_at, zone),
     }

@@ -36,7 +36,9 @@ def merchant(row: Row[Any]) -> Merchant:
 
 
 def store(row: Row[Any]) -> Store:
-    return Store(row.id, row.merchant_id, row.name, row.brand, row.address, row.active)
+    return Store(
+        row.id, row.merchant_id, row.name, row.brand, row.address, row.active, row.receipt_title
+    )
 
 
 def item(row: Row[Any]) -> Item:
@@ -162,6 +164,9 @@ def order(row: Row[Any], lines: tuple[OrderLine, ...]) -> Order:
         row.opened_at,
         row.closed_at,
         lines,
+        row.cashier,
+        row.change_fen,
+        row.print_count,
     )
 
 

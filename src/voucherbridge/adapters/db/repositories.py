@@ -24,6 +24,7 @@ from voucherbridge.domain.records import (
     Redemption,
     Store,
     TemplateRow,
+    Tender,
     Terminal,
     User,
 )
@@ -251,6 +252,14 @@ class UserRepo(_Repo):
             )
         ).first()
         return mapping.user(row) if row else None
+
+    def revoke_tokens(self, user_id: int, now: datetime) -> None:
+        """End every open console session of the user (password changed, user deactivated)."""
+        self.conn.execute(
+            update(t.admin_tokens)
+            .where(t.admin_tokens.c.user_id == user_id, t.admin_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
 
 class TemplateRepo(_Repo):
@@ -527,6 +536,85 @@ class OrderRepo(_Repo):
             .order_by(t.order_lines.c.line_no)
         )
         return mapping.order(row, tuple(mapping.order_line(r) for r in lines))
+
+    def close(
+        self, merchant_id: int, order_id: int, *, now: datetime, cashier: str, change_fen: int
+    ) -> bool:
+        """open → closed in one statement; 0 rows means it was not open."""
+        result = self.conn.execute(
+            update(t.orders)
+            .where(
+                t.orders.c.merchant_id == merchant_id,
+                t.orders.c.id == order_id,
+                t.orders.c.status == "open",
+            )
+            .values(
+                status="closed",
+                closed_at=now,
+                cashier=cashier,
+                change_fen=change_fen,
+                version=t.orders.c.version + 1,
+            )
+        )
+        return result.rowcount == 1
+
+    def reopen(self, merchant_id: int, order_id: int) -> bool:
+        """closed → open (反结账); 0 rows means it was not closed."""
+        result = self.conn.execute(
+            update(t.orders)
+            .where(
+                t.orders.c.merchant_id == merchant_id,
+                t.orders.c.id == order_id,
+                t.orders.c.status == "closed",
+            )
+            .values(status="open", closed_at=None, change_fen=0, version=t.orders.c.version + 1)
+        )
+        return result.rowcount == 1
+
+    def count_print(self, merchant_id: int, order_id: int) -> int:
+        """Add one to the print counter and return it (第N次打印)."""
+        self.conn.execute(
+            update(t.orders)
+            .where(t.orders.c.merchant_id == merchant_id, t.orders.c.id == order_id)
+            .values(print_count=t.orders.c.print_count + 1)
+        )
+        value = self.conn.execute(
+            select(t.orders.c.print_count).where(t.orders.c.id == order_id)
+        ).scalar_one()
+        return int(value)
+
+    def add_tenders(self, order_id: int, tenders: Sequence[Tender], now: datetime) -> None:
+        self.conn.execute(
+            insert(t.tenders),
+            [
+                {
+                    "order_id": order_id,
+                    "seq": tender.seq,
+                    "type": tender.type,
+                    "amount_fen": tender.amount_fen,
+                    "reference": tender.reference,
+                    "member": tender.member,
+                    "status": "active",
+                    "created_at": now,
+                }
+                for tender in tenders
+            ],
+        )
+
+    def tenders(self, order_id: int) -> list[Tender]:
+        rows = self.conn.execute(
+            select(t.tenders)
+            .where(t.tenders.c.order_id == order_id, t.tenders.c.status == "active")
+            .order_by(t.tenders.c.seq)
+        )
+        return [Tender(r.seq, r.type, r.amount_fen, r.reference, r.member) for r in rows]
+
+    def void_tenders(self, order_id: int) -> None:
+        self.conn.execute(
+            update(t.tenders)
+            .where(t.tenders.c.order_id == order_id, t.tenders.c.status == "active")
+            .values(status="voided")
+        )
 
     def lock_open(self, merchant_id: int, order_id: int) -> bool:
         """Bump the order's version: a row lock that serialises vouchers on one order."""

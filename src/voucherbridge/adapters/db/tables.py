@@ -55,6 +55,7 @@ stores = Table(
     Column("name", String(100), nullable=False),
     Column("brand", String(100), nullable=False, default=""),
     Column("address", String(200), nullable=False, default=""),
+    Column("receipt_title", String(100)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("merchant_id", "name", name="uq_stores_merchant_name"),
@@ -212,6 +213,9 @@ orders = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    Column("cashier", String(64), nullable=False, server_default=""),
+    Column("change_fen", BigId, nullable=False, server_default="0"),
+    Column("print_count", Integer, nullable=False, server_default="0"),
     CheckConstraint("total_fen >= 0", name="total_not_negative"),
 )
 
@@ -227,6 +231,22 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price_fen", BigId, nullable=False),
     UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line"),
+)
+
+tenders = Table(
+    "tenders",
+    metadata,
+    _id(),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("amount_fen", BigId, nullable=False),
+    Column("reference", String(64)),
+    Column("member", JSON),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("type in ('cash', 'member_card', 'wechat', 'alipay')", name="type_known"),
 )
 
 redemptions = Table(

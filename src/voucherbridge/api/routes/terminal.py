@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 
 from voucherbridge.api.deps import ContainerDep, TerminalDep
@@ -27,6 +27,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+OrderIdPath = Annotated[int, Path(ge=1, le=2**62)]
+RedemptionIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("/orders", status_code=201, response_model=OrderRead)
@@ -48,7 +50,7 @@ def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> A
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead)
-def get_order(order_id: int, terminal: TerminalDep, c: ContainerDep) -> Any:
+def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> Any:
     """The order with lines, applied vouchers, tenders and what is still due."""
     return orders.get_order(c.uow(), terminal=terminal, order_id=order_id)
 
@@ -90,7 +92,7 @@ def redeem(
 
 @router.post("/redemptions/{redemption_id}/reverse", response_model=RedemptionRead)
 def reverse(
-    redemption_id: str,
+    redemption_id: RedemptionIdPath,
     terminal: TerminalDep,
     c: ContainerDep,
     body: ReverseRequest | None = None,
@@ -99,7 +101,7 @@ def reverse(
     return reversal.reverse_redemption(
         c.uow(write=True),
         terminal=terminal,
-        redemption_id=redemption_id[:64],
+        redemption_id=redemption_id,
         reason=body.reason if body else None,
         now=c.clock(),
     )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from voucherbridge.api.schemas.common import Fen, Quantity, ScannedCode, ShortText, Strict
+from voucherbridge.api.schemas.common import (
+    Fen,
+    PositiveFen,
+    Quantity,
+    ScannedCode,
+    ShortText,
+    Strict,
+)
 
 OrderId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
 
@@ -74,7 +81,9 @@ class OrderRead(BaseModel):
     vouchers: list[RedemptionRead]
     tenders: list[dict[str, object]]
     paid_fen: int
+    change_fen: int
     due_fen: int
+    cashier: str
     opened_at: str
     closed_at: str | None
 
@@ -88,3 +97,29 @@ class PrepareRead(BaseModel):
     discount_fen: int
     valid_until: str | None
     redeemable: bool
+
+
+class MemberIn(Strict):
+    """Member card data as the POS reports it (we print it; we do not keep balances)."""
+
+    card_no: Annotated[str, Field(min_length=1, max_length=32)]
+    phone: Annotated[str, Field(max_length=20)] = ""
+    balance_fen: Annotated[int, Field(strict=True, ge=0, le=10**11)] = 0
+    points_earned: Annotated[int, Field(strict=True, ge=0, le=10**9)] = 0
+    points_total: Annotated[int, Field(strict=True, ge=0, le=10**12)] = 0
+
+
+class TenderModel(Strict):
+    type: Literal["cash", "member_card", "wechat", "alipay"]
+    amount_fen: PositiveFen
+    reference: Annotated[str, Field(max_length=64)] | None = None
+    member: MemberIn | None = None
+
+
+class CheckoutRequest(Strict):
+    tenders: Annotated[list[TenderModel], Field(max_length=20)] = []
+    cashier: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ReopenRequest(Strict):
+    reason: Annotated[str, Field(max_length=200)] | None = None
