@@ -47,8 +47,8 @@ case "$cmd" in
   test)
     ensure_venv
     ensure_test_packages
-    "$VENV/bin/ruff" check src tests bench
-    "$VENV/bin/ruff" format --check src tests bench
+    "$VENV/bin/ruff" check
+    "$VENV/bin/ruff" format --check
     "$VENV/bin/mypy"
     exec "$VENV/bin/pytest" "$@"
     ;;
