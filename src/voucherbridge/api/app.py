@@ -8,7 +8,7 @@ from voucherbridge import __version__
 from voucherbridge.adapters.db.migrate import ensure_migrated
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
-from voucherbridge.api.routes import admin, checkout, health, terminal
+from voucherbridge.api.routes import admin, admin_outbox, checkout, health, terminal
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.logs import configure_logging
@@ -31,4 +31,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(terminal.router)
     app.include_router(checkout.router)
     app.include_router(admin.router)
+    app.include_router(admin_outbox.router)
     return app

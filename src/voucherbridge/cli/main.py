@@ -94,6 +94,35 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
     serve(host=host, port=port, workers=1)
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due once, then exit")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
+) -> None:
+    """Deliver the outbox (platform sync, notifications) with retries; several may run on PG."""
+    from voucherbridge.worker.run import run_worker
+
+    container = build()
+    db_migrate.ensure_migrated(container.engine)
+    report = run_worker(container, poll_seconds=poll, once=once)
+    typer.echo(f"delivered={report.delivered} retried={report.retried} dead={report.dead}")
+
+
+@app.command("outbox-retry")
+def outbox_retry(
+    outbox_id: int,
+    merchant_id: Annotated[int, typer.Option(help="Merchant id")] = 1,
+) -> None:
+    """Put a dead outbox row back in the queue (as the console's retry button does)."""
+    from voucherbridge.services.auth import Actor
+    from voucherbridge.services.outbox import retry_dead
+
+    container = build()
+    cli_actor = Actor(0, merchant_id, "cli", "hq_admin", None)
+    row = retry_dead(container.uow, actor=cli_actor, outbox_id=outbox_id, now=container.clock())
+    typer.echo(f"outbox {row['id']}: {row['status']}")
+
+
 @app.command("create-user")
 def create_user(
     username: str,

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     VALIDATION_ERROR = "validation_error"
     CONFLICT = "conflict"
+    OUTBOX_NOT_DEAD = "outbox_not_dead"
     RATE_LIMITED = "rate_limited"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     SERVICE_UNAVAILABLE = "service_unavailable"

@@ -198,3 +198,21 @@ class OutboxMessage:
     destination: str
     dedupe_key: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A side effect waiting for, or done with, delivery by the worker."""
+
+    id: int
+    merchant_id: int
+    topic: str
+    destination: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None

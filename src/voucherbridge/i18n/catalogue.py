@@ -102,6 +102,9 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.NOT_FOUND: ErrorSpec(404, "{what}不存在", "{what} not found"),
     C.VALIDATION_ERROR: ErrorSpec(422, "请求内容有误: {field}", "Invalid request: {field}"),
     C.CONFLICT: ErrorSpec(409, "{what}已存在", "{what} already exists"),
+    C.OUTBOX_NOT_DEAD: ErrorSpec(
+        409, "只有投递失败的记录可以手动重试", "Only dead outbox rows can be retried by hand"
+    ),
     C.RATE_LIMITED: ErrorSpec(429, "操作过于频繁,请稍后再试", "Too many attempts; slow down"),
     C.PAYLOAD_TOO_LARGE: ErrorSpec(413, "请求内容过大", "Request body too large"),
     C.SERVICE_UNAVAILABLE: ErrorSpec(
@@ -121,6 +124,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "listing": ("关联", "Listing"),
     "user": ("用户", "User"),
     "code": ("票券", "Voucher"),
+    "outbox": ("投递记录", "Outbox row"),
     "weimall": ("微商城", "the micro-mall"),
     "douyin": ("抖音", "Douyin"),
     "meituan": ("美团", "Meituan"),

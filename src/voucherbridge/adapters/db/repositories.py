@@ -702,27 +702,6 @@ class IdempotencyRepo(_Repo):
         )
 
 
-class OutboxRepo(_Repo):
-    def add(self, message: OutboxMessage, now: datetime) -> None:
-        self._insert(
-            t.outbox,
-            {
-                "merchant_id": message.merchant_id,
-                "topic": message.topic,
-                "destination": message.destination,
-                "dedupe_key": message.dedupe_key,
-                "payload": message.payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
-
-    def count(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(t.outbox)).scalar_one())
-
-
 class BindingRepo(_Repo):
     def is_bound(self, store_id: int, platform: str) -> bool:
         return bool(

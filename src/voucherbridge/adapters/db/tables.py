@@ -305,6 +305,7 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    Column("locked_until", UTCDateTime),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
 

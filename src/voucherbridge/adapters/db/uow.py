@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from voucherbridge.adapters.db import repositories as r
 from voucherbridge.adapters.db.engine import WRITE_OPTION
+from voucherbridge.adapters.db.outbox_repo import OutboxRepo
 
 
 class SqlUnitOfWork:
@@ -36,7 +37,7 @@ class SqlUnitOfWork:
         self.orders = r.OrderRepo(conn)
         self.redemptions = r.RedemptionRepo(conn)
         self.idempotency = r.IdempotencyRepo(conn)
-        self.outbox = r.OutboxRepo(conn)
+        self.outbox = OutboxRepo(conn)
         self.bindings = r.BindingRepo(conn)
         self.audit = r.AuditRepo(conn)
         return self

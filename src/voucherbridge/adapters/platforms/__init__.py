@@ -1,0 +1,1 @@
+"""Platform adapters: a client, a callback verifier and a local simulator per platform."""

@@ -1,0 +1,31 @@
+"""Admin API: the outbox (platform sync and notifications), failed rows and manual retry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.services import outbox
+
+router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
+
+
+@router.get("/outbox")
+def list_outbox(
+    actor: ActorDep,
+    c: ContainerDep,
+    status: Annotated[Literal["pending", "inflight", "delivered", "dead"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Outbox rows, newest first, with counts per status (dead rows need a person)."""
+    return outbox.list_outbox(c.uow, actor=actor, status=status, limit=limit)
+
+
+@router.post("/outbox/{outbox_id}/retry")
+def retry_outbox(
+    outbox_id: Annotated[int, Path(ge=1, le=2**62)], actor: ActorDep, c: ContainerDep
+) -> dict[str, Any]:
+    """Send a dead row again with a fresh retry budget."""
+    return outbox.retry_dead(c.uow, actor=actor, outbox_id=outbox_id, now=c.clock())

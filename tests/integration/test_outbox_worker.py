@@ -1,0 +1,97 @@
+"""The outbox worker: backoff on failure, dead after the budget, manual retry, lease expiry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import FakeClock
+from voucherbridge.bootstrap import Container
+from voucherbridge.domain.orders import OrderLine
+from voucherbridge.domain.records import OutboxRow
+from voucherbridge.services import orders, redemption
+from voucherbridge.services.auth import Actor, resolve_terminal
+from voucherbridge.services.outbox import DeliveryFailed, deliver_due, list_outbox, retry_dead
+
+HQ = Actor(1, 1, "admin", "hq_admin", None)
+
+
+class Platform:
+    """Stands in for a platform endpoint: fails while `down`, records what it received."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.received: list[str] = []
+
+    def __call__(self, row: OutboxRow) -> None:
+        if self.down:
+            raise DeliveryFailed("HTTP 503 from platform")
+        self.received.append(row.payload["redemption_id"])
+
+
+def _redeem_one(container: Container, demo: dict[str, Any]) -> str:
+    terminal = resolve_terminal(container.uow(), demo["terminal_key"])
+    order = orders.create_order(
+        container.uow(write=True),
+        terminal=terminal,
+        table="A1",
+        guests=1,
+        lines=[OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900)],
+        service_fee_fen=0,
+        now=container.clock(),
+    )
+    outcome = redemption.redeem_code(
+        container.uow(write=True),
+        terminal=terminal,
+        raw_code=demo["codes"]["cash"][0],
+        order_id=order["id"],
+        idempotency_key=None,
+        now=container.clock(),
+        reversal_windows=container.settings.reversal_windows(),
+    )
+    return str(outcome.body["id"])
+
+
+def test_down_platform_is_retried_with_backoff_then_dead_then_retried_by_hand(
+    container: Container, demo: dict[str, Any]
+) -> None:
+    clock = FakeClock()
+    container.clock = clock
+    redemption_id = _redeem_one(container, demo)
+    platform = Platform()
+    table = {"platform:weimall": platform}
+
+    first = deliver_due(container.uow, table, clock, max_attempts=3)
+    assert (first.delivered, first.retried) == (0, 1)
+    assert deliver_due(container.uow, table, clock, max_attempts=3).retried == 0  # not due yet
+    for _ in range(2):
+        clock.advance(hours=2)
+        deliver_due(container.uow, table, clock, max_attempts=3)
+    listing = list_outbox(container.uow, actor=HQ, status="dead")
+    assert listing["counts"] == {"dead": 1}
+    assert listing["rows"][0]["attempts"] == 3
+    assert "503" in listing["rows"][0]["last_error"]
+
+    platform.down = False
+    clock.advance(hours=2)
+    assert deliver_due(container.uow, table, clock).delivered == 0  # dead stays dead
+    retry_dead(container.uow, actor=HQ, outbox_id=listing["rows"][0]["id"], now=clock())
+    assert deliver_due(container.uow, table, clock).delivered == 1
+    assert platform.received == [redemption_id]
+    assert list_outbox(container.uow, actor=HQ, status=None)["counts"] == {"delivered": 1}
+
+
+def test_a_crashed_workers_rows_come_back_after_the_lease(
+    container: Container, demo: dict[str, Any]
+) -> None:
+    clock = FakeClock()
+    container.clock = clock
+    _redeem_one(container, demo)
+    with container.uow(write=True) as uow:
+        claimed = uow.outbox.claim(clock(), 10, clock.now.replace(microsecond=0))
+        uow.commit()
+    assert len(claimed) == 1  # ...and the worker dies before recording the outcome
+    platform = Platform()
+    platform.down = False
+    clock.advance(minutes=3)
+    assert deliver_due(container.uow, {"platform:weimall": platform}, clock).delivered == 1
+    assert len(platform.received) == 1
