@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
 from voucherbridge.adapters.db import mapping
@@ -20,7 +20,6 @@ from voucherbridge.domain.records import (
     Listing,
     Merchant,
     Order,
-    OutboxMessage,
     Redemption,
     Store,
     TemplateRow,
