@@ -56,6 +56,7 @@ class Terminal:
     key_prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    timezone: str = "Asia/Shanghai"  # the merchant's, read with the key: no extra query
 
 
 @dataclass(frozen=True, slots=True)

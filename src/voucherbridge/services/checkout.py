@@ -17,7 +17,6 @@ from voucherbridge.domain.tenders import (
     mask_phone,
     settle,
 )
-from voucherbridge.services.orders import merchant_zone
 from voucherbridge.services.reversal import apply_reversal, window_minutes
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import order_view
@@ -72,7 +71,7 @@ def checkout_order(
         closed = uow.orders.get(terminal.merchant_id, order_id)
         assert closed is not None
         uow.commit()
-        return order_view(closed, vouchers, merchant_zone(uow, terminal.merchant_id), rows)
+        return order_view(closed, vouchers, ZoneInfo(terminal.timezone), rows)
 
 
 def reopen_order(
@@ -107,7 +106,7 @@ def reopen_order(
         reopened = uow.orders.get(terminal.merchant_id, order_id)
         assert reopened is not None
         uow.commit()
-        return order_view(reopened, [], merchant_zone(uow, terminal.merchant_id))
+        return order_view(reopened, [], ZoneInfo(terminal.timezone))
 
 
 def print_receipt(uow: UnitOfWork, *, terminal: Terminal, order_id: int, count: bool) -> Receipt:
@@ -129,7 +128,7 @@ def print_receipt(uow: UnitOfWork, *, terminal: Terminal, order_id: int, count: 
             uow.orders.tenders(order_id),
             store_title=store.printed_title,
             print_count=prints,
-            zone=merchant_zone(uow, terminal.merchant_id),
+            zone=ZoneInfo(terminal.timezone),
         )
         uow.commit()
         return receipt

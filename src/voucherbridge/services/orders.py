@@ -34,7 +34,7 @@ def create_order(
     if not 0 <= guests <= 10_000:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="guests", reason="range")
     with uow:
-        zone = merchant_zone(uow, terminal.merchant_id)
+        zone = ZoneInfo(terminal.timezone)
         order_id = uow.orders.add(
             terminal.merchant_id,
             store_id=terminal.store_id,
@@ -61,4 +61,4 @@ def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         vouchers = uow.redemptions.active_for_order(order_id)
         tenders = uow.orders.tenders(order_id)
-        return order_view(order, vouchers, merchant_zone(uow, terminal.merchant_id), tenders)
+        return order_view(order, vouchers, ZoneInfo(terminal.timezone), tenders)

@@ -40,7 +40,6 @@ from voucherbridge.domain.records import (
     Terminal,
 )
 from voucherbridge.domain.vouchers import CodeStatus, check_usable_at
-from voucherbridge.services.orders import merchant_zone
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import iso, redemption_view
 
@@ -70,7 +69,7 @@ def prepare_code(
     scanned = classify_code(raw_code)
     with uow:
         order = _open_order(uow, terminal, order_id)
-        zone = merchant_zone(uow, terminal.merchant_id)
+        zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
         evaluation = _evaluate(uow, terminal, code, order, now, zone)
         template = evaluation.template.template
@@ -142,7 +141,7 @@ def _redeem(
                 if stored.request_hash != request_hash:
                     raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
                 return RedeemOutcome(stored.response, replayed=True)
-        zone = merchant_zone(uow, terminal.merchant_id)
+        zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
         replay = _double_enter(uow, terminal, code, order)
         if replay is not None:

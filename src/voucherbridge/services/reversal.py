@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent, Redemption, Terminal
 from voucherbridge.domain.vouchers import CodeStatus
-from voucherbridge.services.orders import merchant_zone
 from voucherbridge.services.redemption import enqueue_side_effects
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import redemption_view
@@ -32,7 +32,7 @@ def reverse_redemption(
         redemption = uow.redemptions.get(terminal.merchant_id, redemption_id)
         if redemption is None or redemption.store_id != terminal.store_id:
             raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, redemption_id=redemption_id)
-        zone = merchant_zone(uow, terminal.merchant_id)
+        zone = ZoneInfo(terminal.timezone)
         if redemption.status == "reversed":
             return redemption_view(redemption, zone)
         if not uow.orders.lock_open(terminal.merchant_id, redemption.order_id):

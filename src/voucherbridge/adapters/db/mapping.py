@@ -56,6 +56,7 @@ def terminal(row: Row[Any]) -> Terminal:
         row.key_prefix,
         row.created_at,
         row.revoked_at,
+        getattr(row, "timezone", None) or "Asia/Shanghai",
     )
 
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.engine import Connection
 
 from voucherbridge.adapters.db import mapping
+from voucherbridge.adapters.db import statements as st
 from voucherbridge.adapters.db import tables as t
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import (
@@ -35,7 +36,7 @@ class _Repo:
         self.conn = conn
 
     def _insert(self, table: Any, values: dict[str, Any]) -> int:
-        result = self.conn.execute(insert(table).values(**values).returning(table.c.id))
+        result = self.conn.execute(st.insert_returning_id(table), values)
         return int(result.scalar_one())
 
 
@@ -128,9 +129,7 @@ class ItemRepo(_Repo):
 
 class TerminalRepo(_Repo):
     def by_key_hash(self, key_hash: str) -> Terminal | None:
-        row = self.conn.execute(
-            select(t.terminals).where(t.terminals.c.key_hash == key_hash)
-        ).first()
+        row = self.conn.execute(st.TERMINAL_BY_KEY, {"key_hash": key_hash}).first()
         return mapping.terminal(row) if row else None
 
     def get(self, merchant_id: int, terminal_id: int) -> Terminal | None:
@@ -264,10 +263,7 @@ class UserRepo(_Repo):
 class TemplateRepo(_Repo):
     def get(self, merchant_id: int, template_id: int) -> TemplateRow | None:
         row = self.conn.execute(
-            select(t.voucher_templates).where(
-                t.voucher_templates.c.merchant_id == merchant_id,
-                t.voucher_templates.c.id == template_id,
-            )
+            st.TEMPLATE, {"merchant_id": merchant_id, "template_id": template_id}
         ).first()
         return mapping.template(row) if row else None
 
@@ -301,9 +297,7 @@ class TemplateRepo(_Repo):
 class ListingRepo(_Repo):
     def get(self, merchant_id: int, listing_id: int) -> Listing | None:
         row = self.conn.execute(
-            select(t.listings).where(
-                t.listings.c.merchant_id == merchant_id, t.listings.c.id == listing_id
-            )
+            st.LISTING, {"merchant_id": merchant_id, "listing_id": listing_id}
         ).first()
         return mapping.listing(row) if row else None
 
@@ -340,7 +334,7 @@ class ListingRepo(_Repo):
 class CodeRepo(_Repo):
     def find(self, merchant_id: int, code: str) -> Code | None:
         row = self.conn.execute(
-            select(t.codes).where(t.codes.c.code == code, t.codes.c.merchant_id == merchant_id)
+            st.CODE_BY_VALUE, {"code": code, "merchant_id": merchant_id}
         ).first()
         return mapping.code(row) if row else None
 
@@ -427,19 +421,11 @@ class CodeRepo(_Repo):
         self, code_id: int, expected: CodeStatus, target: CodeStatus, now: datetime
     ) -> bool:
         """One statement decides who wins: 0 rows means someone else moved the code first."""
-        values: dict[str, Any] = {"status": target.value, "version": t.codes.c.version + 1}
-        if target is CodeStatus.REDEEMED:
-            values["redeemed_at"] = now
-        elif target is CodeStatus.ISSUED:
-            values["redeemed_at"] = None
-        elif target is CodeStatus.VOIDED:
-            values["voided_at"] = now
-        result = self.conn.execute(
-            update(t.codes)
-            .where(and_(t.codes.c.id == code_id, t.codes.c.status == expected.value))
-            .values(**values)
-        )
-        return result.rowcount == 1
+        statement = st.code_transition(expected.value, target.value)
+        params: dict[str, Any] = {"b_code_id": code_id}
+        if target in (CodeStatus.REDEEMED, CodeStatus.VOIDED):
+            params["b_now"] = now
+        return self.conn.execute(statement, params).rowcount == 1
 
     def add_event(self, merchant_id: int, code_id: int, event: CodeEvent) -> None:
         self._insert(
@@ -524,16 +510,11 @@ class OrderRepo(_Repo):
         return order_id
 
     def get(self, merchant_id: int, order_id: int) -> Order | None:
-        row = self.conn.execute(
-            select(t.orders).where(t.orders.c.merchant_id == merchant_id, t.orders.c.id == order_id)
-        ).first()
+        ids = {"merchant_id": merchant_id, "order_id": order_id}
+        row = self.conn.execute(st.ORDER, ids).first()
         if row is None:
             return None
-        lines = self.conn.execute(
-            select(t.order_lines)
-            .where(t.order_lines.c.order_id == order_id)
-            .order_by(t.order_lines.c.line_no)
-        )
+        lines = self.conn.execute(st.ORDER_LINES, {"order_id": order_id})
         return mapping.order(row, tuple(mapping.order_line(r) for r in lines))
 
     def close(
@@ -618,13 +599,7 @@ class OrderRepo(_Repo):
     def lock_open(self, merchant_id: int, order_id: int) -> bool:
         """Bump the order's version: a row lock that serialises vouchers on one order."""
         result = self.conn.execute(
-            update(t.orders)
-            .where(
-                t.orders.c.merchant_id == merchant_id,
-                t.orders.c.id == order_id,
-                t.orders.c.status == "open",
-            )
-            .values(version=t.orders.c.version + 1)
+            st.LOCK_OPEN_ORDER, {"b_merchant_id": merchant_id, "b_order_id": order_id}
         )
         return result.rowcount == 1
 
@@ -643,26 +618,15 @@ class RedemptionRepo(_Repo):
         return mapping.redemption(row) if row else None
 
     def by_id(self, redemption_id: int) -> Redemption | None:
-        row = self.conn.execute(
-            select(t.redemptions).where(t.redemptions.c.id == redemption_id)
-        ).first()
+        row = self.conn.execute(st.REDEMPTION_BY_ID, {"redemption_id": redemption_id}).first()
         return mapping.redemption(row) if row else None
 
     def active_for_order(self, order_id: int) -> list[Redemption]:
-        rows = self.conn.execute(
-            select(t.redemptions)
-            .where(t.redemptions.c.order_id == order_id, t.redemptions.c.status == "active")
-            .order_by(t.redemptions.c.id)
-        )
+        rows = self.conn.execute(st.ACTIVE_REDEMPTIONS_OF_ORDER, {"order_id": order_id})
         return [mapping.redemption(r) for r in rows]
 
     def latest_for_code(self, code_id: int) -> Redemption | None:
-        row = self.conn.execute(
-            select(t.redemptions)
-            .where(t.redemptions.c.code_id == code_id)
-            .order_by(t.redemptions.c.id.desc())
-            .limit(1)
-        ).first()
+        row = self.conn.execute(st.LATEST_REDEMPTION_OF_CODE, {"code_id": code_id}).first()
         return mapping.redemption(row) if row else None
 
     def mark_reversed(self, redemption_id: int, now: datetime, reason: str | None) -> bool:
@@ -676,11 +640,7 @@ class RedemptionRepo(_Repo):
 
 class IdempotencyRepo(_Repo):
     def get(self, terminal_id: int, key: str) -> IdempotencyRecord | None:
-        row = self.conn.execute(
-            select(t.idempotency_keys).where(
-                t.idempotency_keys.c.terminal_id == terminal_id, t.idempotency_keys.c.key == key
-            )
-        ).first()
+        row = self.conn.execute(st.IDEMPOTENCY, {"terminal_id": terminal_id, "key": key}).first()
         if row is None:
             return None
         return IdempotencyRecord(
