@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 
 from voucherbridge.adapters.db import repositories as r
 from voucherbridge.adapters.db.engine import WRITE_OPTION
-from voucherbridge.adapters.db.outbox_repo import OutboxRepo
 
 
 class SqlUnitOfWork:
@@ -51,7 +50,7 @@ class SqlUnitOfWork:
         self.orders = r.OrderRepo(conn)
         self.redemptions = r.RedemptionRepo(conn)
         self.idempotency = r.IdempotencyRepo(conn)
-        self.outbox = OutboxRepo(conn)
+        self.outbox = r.OutboxRepo(conn)
         self.bindings = r.BindingRepo(conn)
         self.audit = r.AuditRepo(conn)
         return self

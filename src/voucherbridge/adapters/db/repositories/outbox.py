@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Row, and_, func, or_, select, update
 
 from voucherbridge.adapters.db import tables as t
+from voucherbridge.adapters.db.repositories.base import Repository
 from voucherbridge.domain.records import OutboxMessage, OutboxRow
 
 _o = t.outbox
@@ -35,23 +35,21 @@ def _row(r: Row[Any]) -> OutboxRow:
     )
 
 
-class OutboxRepo:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class OutboxRepo(Repository):
     def add(self, message: OutboxMessage, now: datetime) -> None:
-        self.conn.execute(
-            insert(_o).values(
-                merchant_id=message.merchant_id,
-                topic=message.topic,
-                destination=message.destination,
-                dedupe_key=message.dedupe_key,
-                payload=message.payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        self._insert(
+            _o,
+            {
+                "merchant_id": message.merchant_id,
+                "topic": message.topic,
+                "destination": message.destination,
+                "dedupe_key": message.dedupe_key,
+                "payload": message.payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
         )
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxRow]:
