@@ -11,6 +11,7 @@ from typing import Any
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Item
+from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
 from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 
@@ -59,7 +60,7 @@ def create_item(
         item = uow.items.get(actor.merchant_id, code)
         assert item is not None
         view = item_view(item)
-        _audit(uow, actor, "item.create", code, None, view, now)
+        record_admin_change(uow, actor, "item.create", code, None, view, now)
         uow.commit()
         return view
 
@@ -69,9 +70,7 @@ def update_item(
 ) -> dict[str, Any]:
     """Change an item's name, unit, price or active flag (HQ only)."""
     actor.require_hq()
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(changes, EDITABLE)
     values: dict[str, Any] = {}
     if "name" in changes:
         values["name"] = _text(changes["name"], "name", 100)
@@ -94,7 +93,7 @@ def update_item(
         assert updated is not None
         view = item_view(updated)
         if view != before:
-            _audit(uow, actor, "item.update", item.item_code, before, view, now)
+            record_admin_change(uow, actor, "item.update", item.item_code, before, view, now)
         uow.commit()
         return view
 
@@ -125,24 +124,3 @@ def _fen(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FEN:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="unit_price_fen")
     return value
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"item:{subject}"[:100],
-        before=before,
-        after=after,
-        now=now,
-    )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from voucherbridge.domain.codes import CodeType, Platform
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Listing
+from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
 from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import iso
@@ -81,7 +82,7 @@ def create_listing(
         listing = uow.listings.get(actor.merchant_id, listing_id)
         assert listing is not None
         view = listing_view(listing)
-        _audit(uow, actor, "listing.create", listing_id, None, view, now)
+        record_admin_change(uow, actor, "listing.create", listing_id, None, view, now)
         uow.commit()
         return view
 
@@ -90,9 +91,7 @@ def update_listing(
     uow: UnitOfWork, *, actor: Actor, listing_id: int, changes: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Edit a listing; changing the code type after a code was issued is refused."""
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(changes, EDITABLE)
     with uow:
         listing = _get_visible(uow, actor, listing_id)
         values: dict[str, Any] = {}
@@ -119,7 +118,7 @@ def update_listing(
         updated = uow.listings.get(actor.merchant_id, listing.id)
         assert updated is not None
         view = listing_view(updated)
-        _audit(uow, actor, "listing.update", listing.id, before, view, now)
+        record_admin_change(uow, actor, "listing.update", listing.id, before, view, now)
         uow.commit()
         return view
 
@@ -180,24 +179,3 @@ def _window(value: Any) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 7 * 24 * 60:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="reversal_window_minutes")
     return value
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"listing:{subject}",
-        before=before,
-        after=after,
-        now=now,
-    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Store
+from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
 from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 
@@ -56,7 +57,7 @@ def create_store(
         store = uow.stores.get(actor.merchant_id, store_id)
         assert store is not None
         view = store_view(store)
-        _audit(uow, actor, "store.create", store_id, None, view, now)
+        record_admin_change(uow, actor, "store.create", store_id, None, view, now)
         uow.commit()
         return view
 
@@ -66,9 +67,7 @@ def update_store(
 ) -> dict[str, Any]:
     """Edit a store's name, brand, address or receipt title; only HQ opens or closes a store."""
     require_manager(actor)
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(changes, EDITABLE)
     values: dict[str, Any] = {}
     for key in ("name", "brand", "address"):
         if key in changes:
@@ -92,7 +91,7 @@ def update_store(
         assert updated is not None
         view = store_view(updated)
         if view != before:
-            _audit(uow, actor, "store.update", store.id, before, view, now)
+            record_admin_change(uow, actor, "store.update", store.id, before, view, now)
         uow.commit()
         return view
 
@@ -133,24 +132,3 @@ def _text(value: Any, field: str, *, required: bool = False) -> str:
     if (required and not text) or len(text) > LIMITS[field]:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field=field)
     return text
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"store:{subject}",
-        before=before,
-        after=after,
-        now=now,
-    )

@@ -16,6 +16,7 @@ from voucherbridge.domain.vouchers import (
     VoucherKind,
     validate_template_shape,
 )
+from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
 from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import iso
@@ -88,9 +89,7 @@ def create_template(
     uow: UnitOfWork, *, actor: Actor, spec: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Create a template after checking every rule of SPEC flow 2."""
-    unknown = set(spec) - set(FIELDS)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(spec, FIELDS)
     values = {**DEFAULTS, **spec}
     with uow:
         clean = _validated(uow, actor, values)
@@ -98,7 +97,7 @@ def create_template(
         row = uow.templates.get(actor.merchant_id, template_id)
         assert row is not None
         view = template_view(row)
-        _audit(uow, actor, "template.create", template_id, None, view, now)
+        record_admin_change(uow, actor, "template.create", template_id, None, view, now)
         uow.commit()
         return view
 
@@ -107,9 +106,7 @@ def update_template(
     uow: UnitOfWork, *, actor: Actor, template_id: int, changes: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Change some rules; codes already issued keep their own validity dates."""
-    unknown = set(changes) - set(FIELDS)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(changes, FIELDS)
     with uow:
         row = _get_visible(uow, actor, template_id)
         before = template_view(row)
@@ -120,7 +117,7 @@ def update_template(
         updated = uow.templates.get(actor.merchant_id, template_id)
         assert updated is not None
         view = template_view(updated)
-        _audit(uow, actor, "template.update", template_id, before, view, now)
+        record_admin_change(uow, actor, "template.update", template_id, before, view, now)
         uow.commit()
         return view
 
@@ -229,24 +226,3 @@ def _window(raw: Any) -> TimeWindow:
     if window.start == window.end:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="time_windows")
     return window
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"template:{subject}",
-        before=before,
-        after=after,
-        now=now,
-    )

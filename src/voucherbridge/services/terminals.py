@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
+from voucherbridge.services.audit import record_admin_change
 from voucherbridge.services.auth import Actor, hash_secret, new_terminal_key
 from voucherbridge.services.orders import merchant_zone
 from voucherbridge.services.stores import require_manager
@@ -59,7 +60,7 @@ def issue_terminal(
         terminal = uow.terminals.get(actor.merchant_id, terminal_id)
         assert terminal is not None
         view = terminal_view(terminal, merchant_zone(uow, actor.merchant_id))
-        _audit(uow, actor, "terminal.issue", terminal_id, None, view, now)
+        record_admin_change(uow, actor, "terminal.issue", terminal_id, None, view, now)
         uow.commit()
         return {**view, "key": key}
 
@@ -90,27 +91,6 @@ def revoke_terminal(
         assert revoked is not None
         view = terminal_view(revoked, zone)
         if view != before:
-            _audit(uow, actor, "terminal.revoke", terminal.id, before, view, now)
+            record_admin_change(uow, actor, "terminal.revoke", terminal.id, before, view, now)
         uow.commit()
         return view
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"terminal:{subject}",
-        before=before,
-        after=after,
-        now=now,
-    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import User
+from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
 from voucherbridge.services.auth import Actor, hash_password
 from voucherbridge.services.unit_of_work import UnitOfWork
 
@@ -68,7 +69,7 @@ def create_user(
         user = uow.users.get(actor.merchant_id, user_id)
         assert user is not None
         view = user_view(user)
-        _audit(uow, actor, "user.create", user_id, None, view, now)
+        record_admin_change(uow, actor, "user.create", user_id, None, view, now)
         uow.commit()
         return view
 
@@ -78,9 +79,7 @@ def update_user(
 ) -> dict[str, Any]:
     """Activate or deactivate a user, change their stores, display name or password (HQ only)."""
     actor.require_hq()
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=",".join(sorted(unknown)))
+    reject_unknown_fields(changes, EDITABLE)
     values: dict[str, Any] = {}
     if "password" in changes:
         _check_password(changes["password"])
@@ -111,7 +110,7 @@ def update_user(
         view = user_view(updated)
         after = {**view, "password": "changed"} if "password_hash" in values else view
         if after != before:
-            _audit(uow, actor, "user.update", user.id, before, after, now)
+            record_admin_change(uow, actor, "user.update", user.id, before, after, now)
         uow.commit()
         return view
 
@@ -175,24 +174,3 @@ def _display_name(value: Any) -> str:
     if not isinstance(value, str) or len(value.strip()) > 100:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="display_name")
     return value.strip()
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    subject: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> None:
-    uow.audit.add(
-        actor.merchant_id,
-        actor_type="user",
-        actor_id=str(actor.user_id),
-        action=action,
-        subject=f"user:{subject}",
-        before=before,
-        after=after,
-        now=now,
-    )
