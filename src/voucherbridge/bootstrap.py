@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from voucherbridge.adapters.crypto import SecretBox
 from voucherbridge.adapters.db.engine import make_engine
 from voucherbridge.adapters.db.uow import SqlUnitOfWorkFactory
 from voucherbridge.config import Settings
@@ -24,10 +25,16 @@ class Container:
     settings: Settings
     engine: Engine
     uow: SqlUnitOfWorkFactory
+    secrets: SecretBox
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    return Container(settings=settings, engine=engine, uow=SqlUnitOfWorkFactory(engine))
+    return Container(
+        settings=settings,
+        engine=engine,
+        uow=SqlUnitOfWorkFactory(engine),
+        secrets=SecretBox(settings.secret_key),
+    )

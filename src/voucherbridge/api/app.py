@@ -8,7 +8,14 @@ from voucherbridge import __version__
 from voucherbridge.adapters.db.migrate import ensure_migrated
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
-from voucherbridge.api.routes import admin, admin_outbox, checkout, health, terminal
+from voucherbridge.api.routes import (
+    admin,
+    admin_outbox,
+    admin_platforms,
+    checkout,
+    health,
+    terminal,
+)
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.logs import configure_logging
@@ -32,4 +39,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(checkout.router)
     app.include_router(admin.router)
     app.include_router(admin_outbox.router)
+    app.include_router(admin_platforms.router)
     return app

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     REVERSAL_WINDOW_CLOSED = "reversal_window_closed"
     CODE_TYPE_IMMUTABLE = "code_type_immutable"
     BINDING_MISSING = "binding_missing"
+    BINDING_REJECTED = "binding_rejected"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
     INVALID_SIGNATURE = "invalid_signature"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"

@@ -217,3 +217,18 @@ class OutboxRow:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A store bound to a platform store (绑定: platform store id + sealed secret)."""
+
+    id: int
+    merchant_id: int
+    store_id: int
+    platform: str
+    platform_store_id: str
+    secret_sealed: str
+    status: str
+    last_error: str | None
+    bound_at: datetime | None

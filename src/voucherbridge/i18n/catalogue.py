@@ -71,6 +71,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "门店未绑定{platform},请先在基础资料中绑定",
         "This store is not bound to {platform}; bind it first",
     ),
+    C.BINDING_REJECTED: ErrorSpec(
+        422,
+        "{platform}绑定失败:门店 id 或密钥错误",
+        "{platform} refused the binding: wrong store id or secret",
+    ),
     C.PLATFORM_UNAVAILABLE: ErrorSpec(
         503,
         "{platform}暂时无法验券,请稍后重试",
@@ -125,6 +130,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "user": ("用户", "User"),
     "code": ("票券", "Voucher"),
     "outbox": ("投递记录", "Outbox row"),
+    "binding": ("该平台门店绑定", "Binding of that platform store"),
     "weimall": ("微商城", "the micro-mall"),
     "douyin": ("抖音", "Douyin"),
     "meituan": ("美团", "Meituan"),

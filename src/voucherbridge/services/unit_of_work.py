@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import (
+    Binding,
     Code,
     CodeEvent,
     IdempotencyRecord,
@@ -214,6 +215,21 @@ class OutboxRepo(Protocol):
 
 class BindingRepo(Protocol):
     def is_bound(self, store_id: int, platform: str) -> bool: ...
+    def get(self, merchant_id: int, store_id: int, platform: str) -> Binding | None: ...
+    def by_platform_store(self, platform: str, platform_store_id: str) -> Binding | None: ...
+    def list(self, merchant_id: int, only_stores: frozenset[int] | None) -> list[Binding]: ...
+    def save(
+        self,
+        merchant_id: int,
+        *,
+        store_id: int,
+        platform: str,
+        platform_store_id: str,
+        secret_sealed: str,
+        status: str,
+        last_error: str | None,
+        now: datetime,
+    ) -> None: ...
 
 
 class AuditRepo(Protocol):

@@ -5,13 +5,92 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Row, exists, select, update
 
 from voucherbridge.adapters.db import tables as t
 from voucherbridge.adapters.db.repositories.base import Repository
+from voucherbridge.domain.records import Binding
+
+
+def _binding(r: Row[Any]) -> Binding:
+    return Binding(
+        r.id,
+        r.merchant_id,
+        r.store_id,
+        r.platform,
+        r.platform_store_id,
+        r.secret_encrypted,
+        r.status,
+        r.last_error,
+        r.bound_at,
+    )
 
 
 class BindingRepo(Repository):
+    def get(self, merchant_id: int, store_id: int, platform: str) -> Binding | None:
+        row = self.conn.execute(
+            select(t.bindings).where(
+                t.bindings.c.merchant_id == merchant_id,
+                t.bindings.c.store_id == store_id,
+                t.bindings.c.platform == platform,
+            )
+        ).first()
+        return _binding(row) if row else None
+
+    def by_platform_store(self, platform: str, platform_store_id: str) -> Binding | None:
+        """The bound store behind a platform's store id (who a callback is for)."""
+        row = self.conn.execute(
+            select(t.bindings).where(
+                t.bindings.c.platform == platform,
+                t.bindings.c.platform_store_id == platform_store_id,
+                t.bindings.c.status == "bound",
+            )
+        ).first()
+        return _binding(row) if row else None
+
+    def list(self, merchant_id: int, only_stores: frozenset[int] | None) -> list[Binding]:
+        query = select(t.bindings).where(t.bindings.c.merchant_id == merchant_id)
+        if only_stores is not None:
+            query = query.where(t.bindings.c.store_id.in_(sorted(only_stores)))
+        return [_binding(r) for r in self.conn.execute(query.order_by(t.bindings.c.id))]
+
+    def save(
+        self,
+        merchant_id: int,
+        *,
+        store_id: int,
+        platform: str,
+        platform_store_id: str,
+        secret_sealed: str,
+        status: str,
+        last_error: str | None,
+        now: datetime,
+    ) -> None:
+        """Create or replace the store's binding to `platform`."""
+        values = {
+            "platform_store_id": platform_store_id,
+            "secret_encrypted": secret_sealed,
+            "status": status,
+            "last_error": last_error,
+            "bound_at": now if status == "bound" else None,
+        }
+        existing = self.get(merchant_id, store_id, platform)
+        if existing is None:
+            self._insert(
+                t.bindings,
+                {
+                    **values,
+                    "merchant_id": merchant_id,
+                    "store_id": store_id,
+                    "platform": platform,
+                    "created_at": now,
+                },
+            )
+        else:
+            self.conn.execute(
+                update(t.bindings).where(t.bindings.c.id == existing.id).values(**values)
+            )
+
     def is_bound(self, store_id: int, platform: str) -> bool:
         return bool(
             self.conn.execute(

@@ -1,0 +1,44 @@
+"""Admin API: platform bindings (基础资料-票券关联: platform store id + secret)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from voucherbridge.adapters.platforms.registry import binding_tester
+from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.api.schemas.common import Strict
+from voucherbridge.services import bindings
+
+router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
+
+
+class BindingCreate(Strict):
+    store_id: Annotated[int, Field(strict=True, ge=1)]
+    platform: Literal["weimall", "douyin", "meituan"]
+    platform_store_id: Annotated[str, Field(min_length=1, max_length=64)]
+    secret: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+@router.get("/bindings")
+def list_bindings(actor: ActorDep, c: ContainerDep) -> list[dict[str, Any]]:
+    """Every binding the actor may see, with 已绑定 / 绑定失败 status; secrets never shown."""
+    return bindings.list_bindings(c.uow, actor=actor)
+
+
+@router.post("/bindings", status_code=201)
+def bind(body: BindingCreate, actor: ActorDep, c: ContainerDep) -> dict[str, Any]:
+    """Bind a store to a platform store; bound only after the platform's signed test call."""
+    return bindings.bind_store(
+        c.uow,
+        actor=actor,
+        store_id=body.store_id,
+        platform=body.platform,
+        platform_store_id=body.platform_store_id,
+        secret=body.secret,
+        tester=binding_tester(c),
+        sealer=c.secrets,
+        now=c.clock(),
+    )
