@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -71,6 +71,12 @@ def install(app: FastAPI) -> None:
         code = HTTP_TO_CODE.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
         what = "path" if exc.status_code in (404, 405) else ""
         return error_response(request, code, {"what": what, "field": what}, exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def _duplicate(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced past a service's existence check; the unique index decided.
+        log.info("request.conflict", path=request.url.path)
+        return error_response(request, ErrorCode.CONFLICT, {"what": ""})
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:

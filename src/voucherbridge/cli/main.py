@@ -123,6 +123,29 @@ def outbox_retry(
     typer.echo(f"outbox {row['id']}: {row['status']}")
 
 
+SIMULATORS = {
+    "douyin": ("voucherbridge.adapters.platforms.douyin.simulator", 18081),
+    "meituan": ("voucherbridge.adapters.platforms.meituan.simulator", 18082),
+    "wechat": ("voucherbridge.adapters.notifiers.wechat.simulator", 18083),
+    "weimall": ("voucherbridge.adapters.platforms.weimall.simulator", 18084),
+}
+
+
+@app.command()
+def simulate(
+    platform: Annotated[str, typer.Argument(help="douyin | meituan | wechat | weimall")],
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: PortOpt = None,
+) -> None:
+    """Run a local simulator of a platform (try everything with no platform account)."""
+    import importlib
+
+    if platform not in SIMULATORS:
+        raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATORS)}")
+    module, default_port = SIMULATORS[platform]
+    importlib.import_module(module).main(host, port or default_port)
+
+
 @app.command("create-user")
 def create_user(
     username: str,

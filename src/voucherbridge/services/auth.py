@@ -66,6 +66,11 @@ class Actor:
         if not self.is_hq:
             raise DomainError(ErrorCode.FORBIDDEN)
 
+    def require_manager(self) -> None:
+        """Cashier accounts may read console data but never change it."""
+        if self.role not in ("hq_admin", "store_manager"):
+            raise DomainError(ErrorCode.FORBIDDEN)
+
     def require_store(self, store_id: int) -> None:
         if not self.can_manage_store(store_id):
             raise DomainError(ErrorCode.FORBIDDEN)

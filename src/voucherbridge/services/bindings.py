@@ -58,6 +58,7 @@ def bind_store(
     now: datetime,
 ) -> dict[str, Any]:
     """Test the credentials with the platform, then record the binding (or the failure)."""
+    actor.require_manager()
     if platform not in BINDABLE:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform")
     platform_store_id, secret = platform_store_id.strip(), secret.strip()

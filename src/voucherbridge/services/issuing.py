@@ -99,6 +99,7 @@ def issue_batch(
     now: datetime,
 ) -> dict[str, Any]:
     """Issue a batch from the console; the same reference returns the same codes."""
+    actor.require_manager()
     reference = (reference or "").strip()[:64] or f"batch-{secrets.token_hex(8)}"
     with uow:
         listing = uow.listings.get(actor.merchant_id, listing_id)

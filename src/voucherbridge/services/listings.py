@@ -48,6 +48,7 @@ def create_listing(
     uow: UnitOfWork, *, actor: Actor, spec: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Link a platform product to a template; returns the listing with its generated id."""
+    actor.require_manager()
     platform = _enum(Platform, spec.get("platform"), "platform")
     code_type = _enum(CodeType, spec.get("code_type", "merchant"), "code_type")
     title = str(spec.get("title") or "").strip()
@@ -91,6 +92,7 @@ def update_listing(
     uow: UnitOfWork, *, actor: Actor, listing_id: int, changes: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Edit a listing; changing the code type after a code was issued is refused."""
+    actor.require_manager()
     reject_unknown_fields(changes, EDITABLE)
     with uow:
         listing = _get_visible(uow, actor, listing_id)

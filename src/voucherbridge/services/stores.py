@@ -19,8 +19,7 @@ LIMITS = {"name": 100, "brand": 100, "address": 200, "receipt_title": 100}
 
 def require_manager(actor: Actor) -> None:
     """Cashier accounts may read the console data but never change it."""
-    if actor.role not in MANAGER_ROLES:
-        raise DomainError(ErrorCode.FORBIDDEN)
+    actor.require_manager()
 
 
 def store_view(store: Store) -> dict[str, Any]:

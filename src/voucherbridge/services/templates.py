@@ -89,6 +89,7 @@ def create_template(
     uow: UnitOfWork, *, actor: Actor, spec: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Create a template after checking every rule of SPEC flow 2."""
+    actor.require_manager()
     reject_unknown_fields(spec, FIELDS)
     values = {**DEFAULTS, **spec}
     with uow:
@@ -106,6 +107,7 @@ def update_template(
     uow: UnitOfWork, *, actor: Actor, template_id: int, changes: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Change some rules; codes already issued keep their own validity dates."""
+    actor.require_manager()
     reject_unknown_fields(changes, FIELDS)
     with uow:
         row = _get_visible(uow, actor, template_id)

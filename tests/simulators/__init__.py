@@ -1,0 +1,1 @@
+"""Tests of the platform simulators (loopback imitations of Douyin, Meituan, ...)."""
