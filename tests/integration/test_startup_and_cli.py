@@ -71,3 +71,40 @@ def test_docs_error_catalogue_is_current() -> None:
     assert docs.read_text(encoding="utf-8") == catalogue_markdown(), (
         "run: voucherbridge error-catalogue > docs/errors.md"
     )
+
+
+def test_simulate_serves_the_douyin_simulator_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voucherbridge.cli.main", "simulate", "douyin", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                token = httpx.post(
+                    f"http://127.0.0.1:{port}/oauth/client_token/",
+                    json={
+                        "client_key": "vb-demo-key",
+                        "client_secret": "vb-demo-secret",
+                        "grant_type": "client_credential",
+                    },
+                    timeout=2,
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "simulator did not start"
+                time.sleep(0.2)
+        assert token.json()["data"]["access_token"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
