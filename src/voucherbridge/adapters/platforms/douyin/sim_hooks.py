@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from voucherbridge.adapters.platforms.douyin import sim_flows
 from voucherbridge.adapters.platforms.douyin import sim_wire as w
-from voucherbridge.adapters.platforms.douyin.sim_middleware import FAULT_KINDS
 from voucherbridge.adapters.platforms.douyin.sim_openapi import build_statement, parse_day
 from voucherbridge.adapters.platforms.douyin.sim_push import flush_webhooks, post_spi
-from voucherbridge.adapters.platforms.douyin.sim_state import (
-    Fault,
-    JsonDict,
-    Latency,
-    SimState,
-    path_matches,
-)
+from voucherbridge.adapters.platforms.douyin.sim_state import JsonDict, SimState
+from voucherbridge.adapters.platforms.simkit.hooks import bad, int_field
 
 router = APIRouter(prefix="/_sim")
-
-
-def bad(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def _int(body: JsonDict, key: str, default: int | None) -> int | None:
-    """An integer field (bools and floats refused: money is integer fen)."""
-    value = body.get(key, default)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise ValueError(f"{key} must be an integer")
 
 
 def _base(request: Request) -> str:
@@ -92,100 +72,12 @@ async def state(request: Request) -> JsonDict:
         }
 
 
-@router.get("/requests")
-async def requests(request: Request, path: str | None = None) -> list[JsonDict]:
-    """Recorded inbound calls (method, path, query, headers, body, response, fault)."""
-    sim = w.get_sim(request)
-    with sim.lock:
-        return [r for r in sim.requests if path is None or path_matches(path, r["path"])]
-
-
 @router.get("/pushes")
 async def pushes(request: Request, name: str | None = None) -> list[JsonDict]:
     """Recorded outbound calls: SPI attempts (``name`` issue, refund_apply, ...) and webhooks."""
     sim = w.get_sim(request)
     with sim.lock:
         return [p for p in sim.pushes if name is None or p["name"] == name]
-
-
-@router.post("/faults")
-async def add_fault(request: Request) -> Any:
-    """Make the next ``count`` calls to ``path`` fail with ``kind`` (count null = always)."""
-    sim = w.get_sim(request)
-    body = await w.read_json(request) or {}
-    kind = body.get("kind")
-    if kind not in FAULT_KINDS:
-        return bad(f"kind must be one of {', '.join(FAULT_KINDS)}")
-    try:
-        count = _int(body, "count", 1)
-        biz_code = _int(body, "biz_code", w.SERVER_BUSY)
-    except ValueError as exc:
-        return bad(str(exc))
-    timeout_s = float(body.get("timeout_s", sim.config.fault_timeout_s))
-    fault = Fault(str(body.get("path", "*")), kind, count, biz_code or w.SERVER_BUSY, timeout_s)
-    with sim.lock:
-        sim.faults.append(fault)
-        return {"faults": [asdict(f) for f in sim.faults]}
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> JsonDict:
-    """Remove every pending fault."""
-    sim = w.get_sim(request)
-    with sim.lock:
-        sim.faults.clear()
-    return {"faults": []}
-
-
-@router.post("/latency")
-async def add_latency(request: Request) -> Any:
-    """Delay matching calls by ``ms`` (``count`` null = always, ``ms`` 0 removes)."""
-    sim = w.get_sim(request)
-    body = await w.read_json(request) or {}
-    try:
-        ms, count = _int(body, "ms", 0) or 0, _int(body, "count", None)
-    except ValueError as exc:
-        return bad(str(exc))
-    path = str(body.get("path", "*"))
-    with sim.lock:
-        sim.latencies = [lat for lat in sim.latencies if lat.path != path]
-        if ms > 0:
-            sim.latencies.append(Latency(path, ms, count))
-        return {"latencies": [asdict(lat) for lat in sim.latencies]}
-
-
-@router.delete("/latency")
-async def clear_latency(request: Request) -> JsonDict:
-    """Remove every latency rule."""
-    sim = w.get_sim(request)
-    with sim.lock:
-        sim.latencies.clear()
-    return {"latencies": []}
-
-
-@router.get("/clock")
-async def get_clock(request: Request) -> JsonDict:
-    """The simulated now."""
-    sim = w.get_sim(request)
-    return {"now": sim.clock.now().isoformat(), "now_ms": sim.clock.now_ms()}
-
-
-@router.post("/clock")
-async def set_clock(request: Request) -> Any:
-    """Set the simulated clock: ``{"now": ISO}`` (naive = UTC) or ``{"advance_s": n}``."""
-    sim = w.get_sim(request)
-    body = await w.read_json(request) or {}
-    if "now" in body:
-        try:
-            when = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
-        except ValueError:
-            return bad("now must be an ISO 8601 time")
-        sim.clock.set(when if when.tzinfo else when.replace(tzinfo=UTC))
-    elif isinstance(body.get("advance_s"), int | float):
-        sim.clock.advance(float(body["advance_s"]))
-    else:
-        return bad('give {"now": ISO} or {"advance_s": seconds}')
-    return {"now": sim.clock.now().isoformat(), "now_ms": sim.clock.now_ms()}
 
 
 @router.post("/statement")
@@ -203,7 +95,7 @@ async def statement(request: Request) -> Any:
     ):
         return bad("amount_delta_fen must map ids to integer fen")
     try:
-        extra = _int(body, "extra", 0) or 0
+        extra = int_field(body, "extra", 0) or 0
     except ValueError as exc:
         return bad(str(exc))
     lines = build_statement(sim, day, drop, {str(k): v for k, v in raw_deltas.items()}, extra)
@@ -232,7 +124,7 @@ def _order_args(sim: SimState, body: JsonDict) -> JsonDict:
     poi_ids = [str(p) for p in body.get("poi_ids") or [body["poi_id"]]]
     if body.get("poi_id") and str(body["poi_id"]) not in poi_ids:
         poi_ids.insert(0, str(body["poi_id"]))
-    count = _int(body, "count", 1) or 0
+    count = int_field(body, "count", 1) or 0
     if not 1 <= count <= 100:
         raise ValueError("count must be 1..100")
     if code_type == "merchant" and not body.get("third_sku_id"):
@@ -243,11 +135,11 @@ def _order_args(sim: SimState, body: JsonDict) -> JsonDict:
         "sku_id": str(body.get("sku_id") or sim.mint_id()),
         "third_sku_id": str(body.get("third_sku_id") or ""),
         "title": str(body.get("title") or "100元代金券"),
-        "groupon_type": _int(body, "groupon_type", 2) or 2,
+        "groupon_type": int_field(body, "groupon_type", 2) or 2,
         "count": count,
-        "original_amount": _int(body, "original_amount", 10_000) or 0,
-        "pay_amount": _int(body, "pay_amount", 6_000) or 0,
-        "valid_days": _int(body, "valid_days", 30) or 0,
+        "original_amount": int_field(body, "original_amount", 10_000) or 0,
+        "pay_amount": int_field(body, "pay_amount", 6_000) or 0,
+        "valid_days": int_field(body, "valid_days", 30) or 0,
         "open_id": str(body.get("open_id") or "sim-open-" + sim.mint_digits(8)),
     }
 

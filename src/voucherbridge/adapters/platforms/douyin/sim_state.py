@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-JsonDict = dict[str, Any]
+from voucherbridge.adapters.platforms.simkit.state import JsonDict as JsonDict
+from voucherbridge.adapters.platforms.simkit.state import SimBase
 
 # Certificate status as served by get/query [M]: 1 unused, 2 used, 3 refunded, 4 expired.
 CERT_STATUS = {"unused": 1, "used": 2, "refunded": 3, "expired": 4}
@@ -41,38 +41,6 @@ class DouyinSimConfig:
     account_id: str = "7100000000000000001"
     commission_bp: int = 0  # platform service fee on statements, basis points [M]
     retry_schedule_s: tuple[float, ...] = RETRY_SCHEDULE_S
-
-
-class SimClock:
-    """Real UTC now plus an offset that /_sim/clock sets; waiters are woken on every change."""
-
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
-        self.changed = threading.Condition()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-    def now_s(self) -> int:
-        return int(self.now().timestamp())
-
-    def now_ms(self) -> int:
-        return int(self.now().timestamp() * 1000)
-
-    def set(self, when: datetime) -> None:
-        with self.changed:
-            self._offset = when - datetime.now(UTC)
-            self.changed.notify_all()
-
-    def advance(self, seconds: float) -> None:
-        with self.changed:
-            self._offset += timedelta(seconds=seconds)
-            self.changed.notify_all()
-
-    def reset(self) -> None:
-        with self.changed:
-            self._offset = timedelta(0)
-            self.changed.notify_all()
 
 
 @dataclass
@@ -151,38 +119,14 @@ class PrepareSession:
     result: JsonDict | None = None
 
 
-@dataclass
-class Fault:
-    path: str
-    kind: str
-    count: int | None
-    biz_code: int
-    timeout_s: float
-
-
-@dataclass
-class Latency:
-    path: str
-    ms: int
-    count: int | None
-
-
-def path_matches(pattern: str, path: str) -> bool:
-    """``*`` matches all, ``/a/*`` a prefix, otherwise equal up to a trailing slash."""
-    if pattern == "*":
-        return True
-    if pattern.endswith("*"):
-        return path.startswith(pattern[:-1])
-    return pattern.rstrip("/") == path.rstrip("/")
-
-
-class SimState:
+class SimState(SimBase):
     """All simulator state; `lock` guards every field, `generation` stops stale retry threads."""
 
     def __init__(self, config: DouyinSimConfig) -> None:
+        super().__init__()
         self.config = config
-        self.clock = SimClock()
-        self.lock = threading.RLock()
+        self.default_biz_code = 2100005  # 服务器错误: transient, the client retries
+        self.fault_timeout_s = config.fault_timeout_s
         self.generation = 0
         self.stopped = False
         self.reset()
@@ -206,12 +150,8 @@ class SimState:
             self.statements: dict[str, list[JsonDict]] = {}
             self.callbacks: list[JsonDict] = []
             self.refunds: dict[str, JsonDict] = {}
-            self.requests: list[JsonDict] = []
             self.pushes: list[JsonDict] = []
-            self.faults: list[Fault] = []
-            self.latencies: list[Latency] = []
-            self._seq = 0
-        self.clock.reset()
+        self.reset_common()
 
     def shutdown(self) -> None:
         """Stop background retry threads (app shutdown)."""
@@ -222,11 +162,6 @@ class SimState:
             self.clock.changed.notify_all()
 
     # ---- ids -----------------------------------------------------------------------------
-    def next_seq(self) -> int:
-        with self.lock:
-            self._seq += 1
-            return self._seq
-
     def mint_digits(self, length: int, taken: dict[str, Any] | None = None) -> str:
         while True:
             value = str(secrets.randbelow(9) + 1) + "".join(
@@ -251,27 +186,6 @@ class SimState:
     @staticmethod
     def logid() -> str:
         return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(9).upper()
-
-    # ---- faults and latency ----------------------------------------------------------------
-    def take_fault(self, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if path_matches(fault.path, path) and (fault.count is None or fault.count > 0):
-                    if fault.count is not None:
-                        fault.count -= 1
-                    return fault
-        return None
-
-    def take_latency(self, path: str) -> int:
-        with self.lock:
-            for latency in self.latencies:
-                if path_matches(latency.path, path) and (
-                    latency.count is None or latency.count > 0
-                ):
-                    if latency.count is not None:
-                        latency.count -= 1
-                    return latency.ms
-        return 0
 
     # ---- entities ----------------------------------------------------------------------------
     def ensure_poi(self, poi_id: str, poi_name: str | None = None) -> Poi:

@@ -7,13 +7,13 @@ choice where PROTOCOLS.md leaves the value open, kept stable so the adapter can 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from voucherbridge.adapters.platforms.douyin.sim_state import JsonDict, SimState
+from voucherbridge.adapters.platforms.simkit.hooks import read_json as read_json
 
 # OAuth [D]
 OAUTH_BAD_PARAMS = 10002
@@ -126,16 +126,6 @@ def check_token(sim: SimState, request: Request) -> JSONResponse | None:
         return None
     code = TOKEN_EXPIRED if problem == "expired" else TOKEN_INVALID
     return fail(sim, code)
-
-
-async def read_json(request: Request) -> JsonDict | None:
-    """The JSON object body, or None when it is missing or not an object."""
-    raw = await request.body()
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def item_result(result: int, /, **fields: Any) -> JsonDict:

@@ -1,8 +1,8 @@
-"""ASGI middleware of the Douyin simulator: records calls, injects latency and faults.
+"""ASGI middleware of the simulators: records calls, injects latency and faults.
 
 Applies to every path outside ``/_sim/``. Fault kinds:
-``http_503`` answer 503 without touching state; ``biz_error`` HTTP 200 with
-``error_code = biz_code`` (default 2100005, transient); ``timeout`` hang ``timeout_s`` (default
+``http_503`` answer 503 without touching state; ``biz_error`` the platform's own business-error
+answer with ``biz_code`` (each platform says how it looks); ``timeout`` hang ``timeout_s`` (default
 ``fault_timeout_s``) then 504, state untouched; ``reset`` send headers and half a body, then drop
 the connection; ``after_commit_503`` run the call (state changes) then answer 503;
 ``after_commit_timeout`` run the call, then hang before answering.
@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voucherbridge.adapters.platforms.douyin import sim_wire as w
-from voucherbridge.adapters.platforms.douyin.sim_state import Fault, JsonDict, SimState
+from voucherbridge.adapters.platforms.simkit.state import Fault, JsonDict, SimBase
+
+BizErrorAnswer = Callable[[Fault], tuple[int, JsonDict]]
 
 FAULT_KINDS = (
     "http_503",
@@ -40,9 +42,10 @@ def _parse(raw: bytes) -> Any:
 class SimMiddleware:
     """Pure ASGI so that faults can drop connections and run the app before answering."""
 
-    def __init__(self, app: ASGIApp, sim: SimState) -> None:
+    def __init__(self, app: ASGIApp, sim: SimBase, biz_error: BizErrorAnswer) -> None:
         self.app = app
         self.sim = sim
+        self.biz_error = biz_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
@@ -94,9 +97,7 @@ class SimMiddleware:
             "fault": fault.kind if fault else None,
             "response": None,
         }
-        with self.sim.lock:
-            self.sim.requests.append(entry)
-            del self.sim.requests[:-1000]
+        self.sim.record(entry)
         return entry
 
     async def _run(self, scope: Scope, body: bytes, receive: Receive) -> tuple[int, Any, bytes]:
@@ -144,10 +145,8 @@ class SimMiddleware:
         if fault.kind == "http_503":
             await self._answer(send, entry, 503, {"message": "service unavailable (simulated)"})
         elif fault.kind == "biz_error":
-            answer = w.envelope(
-                self.sim, {}, fault.biz_code, w.MESSAGES.get(fault.biz_code, "error")
-            )
-            await self._answer(send, entry, 200, answer)
+            status, answer = self.biz_error(fault)
+            await self._answer(send, entry, status, answer)
         elif fault.kind == "timeout":
             await asyncio.sleep(fault.timeout_s)
             await self._answer(send, entry, 504, {"message": "gateway timeout (simulated)"})
