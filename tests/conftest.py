@@ -96,7 +96,12 @@ def demo(container: Container) -> dict[str, Any]:
     """The seed-demo data (SPEC): keys, console login, items and unused codes of each kind."""
     from voucherbridge.services.demo import seed_demo
 
-    return seed_demo(container.uow, now=container.clock(), base_url="http://testserver")
+    return seed_demo(
+        container.uow,
+        now=container.clock(),
+        base_url="http://testserver",
+        seal=container.secrets.seal,
+    )
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from voucherbridge.services.auth import actor_of, hash_secret, new_terminal_key
 from voucherbridge.services.issuing import issue_codes
 from voucherbridge.services.listings import create_listing
 from voucherbridge.services.templates import create_template
+from voucherbridge.services.unit_of_work import UnitOfWork
 
 
 class FakeClock:
@@ -60,6 +61,7 @@ def make_codes(
     platform: str = "weimall",
     quantity: int = 1,
     username: str = "admin",
+    bind: bool = True,
 ) -> list[str]:
     """Create a template and a merchant-code listing for it, and issue `quantity` codes."""
     with container.uow() as uow:
@@ -93,5 +95,25 @@ def make_codes(
             now=now,
             actor="test",
         )
+        if bind and platform != "direct":
+            bind_all_stores(uow, actor.merchant_id, platform, container.secrets.seal("s"), now)
         uow.commit()
     return issued.codes
+
+
+def bind_all_stores(
+    uow: UnitOfWork, merchant_id: int, platform: str, secret_sealed: str, now: datetime
+) -> None:
+    """Bound bindings without a platform round trip, for tests about something else."""
+    for store in uow.stores.list(merchant_id):
+        if not uow.bindings.is_bound(store.id, platform):
+            uow.bindings.save(
+                merchant_id,
+                store_id=store.id,
+                platform=platform,
+                platform_store_id=f"test-{platform}-{store.id}",
+                secret_sealed=secret_sealed,
+                status="bound",
+                last_error=None,
+                now=now,
+            )

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 
 from voucherbridge.adapters.crypto import SecretBox
 from voucherbridge.adapters.db.engine import make_engine
 from voucherbridge.adapters.db.uow import SqlUnitOfWorkFactory
+from voucherbridge.adapters.platforms.registry import Platforms
 from voucherbridge.config import Settings
+from voucherbridge.services.platform_redemption import PlatformGateway
 
 
 def utc_now() -> datetime:
@@ -27,6 +30,15 @@ class Container:
     uow: SqlUnitOfWorkFactory
     secrets: SecretBox
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    @cached_property
+    def platform_clients(self) -> Platforms:
+        return Platforms(self.settings)
+
+    @cached_property
+    def platforms(self) -> PlatformGateway:
+        """What the use cases call platforms through (platform codes)."""
+        return self.platform_clients.gateway(self.secrets.open)
 
 
 def build(settings: Settings | None = None) -> Container:

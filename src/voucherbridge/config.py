@@ -38,6 +38,20 @@ class Settings(BaseSettings):
     reversal_window_meituan: int = 10
     reversal_window_weimall: int = 60
     reversal_window_direct: int = 60
+    # Platform endpoints and app credentials. The defaults are the local simulators
+    # (`voucherbridge simulate <platform>`), so the whole product runs on one machine.
+    douyin_base_url: str = "http://127.0.0.1:18081"
+    douyin_short_link_base: str | None = None  # None: the simulator's /s/ on douyin_base_url
+    douyin_client_key: str = "vb-demo-key"
+    meituan_base_url: str = "http://127.0.0.1:18082"
+    meituan_app_key: str = "mt-demo-key"
+    meituan_app_secret: str = "mt-demo-secret"
+    weimall_base_url: str = "http://127.0.0.1:18084"
+    platform_timeout_s: float = 5.0
+    platform_retry_wait_s: float = 0.5
+    platform_max_attempts: int = 3
+    # Inbound callbacks older or newer than this are refused as replays.
+    callback_tolerance_s: int = 300
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

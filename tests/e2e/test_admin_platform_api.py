@@ -62,6 +62,10 @@ def test_binding_is_not_bound_until_the_platform_answers(client: Any, demo: dict
         },
     )
     assert response.status_code in (422, 503)  # no platform answered: never "bound"
-    [binding] = client.get("/api/admin/v1/bindings", headers=admin).json()
-    assert binding["status"] != "bound"
+    [binding] = [
+        b
+        for b in client.get("/api/admin/v1/bindings", headers=admin).json()
+        if (b["store_id"], b["platform"]) == (1, "weimall")
+    ]
+    assert (binding["status"], binding["platform_store_id"]) == ("failed", "JWL-1001")
     assert "secret" not in binding

@@ -145,9 +145,9 @@ def test_min_spend_and_limit_per_order(client, auth, new_order, container):
 
 
 def test_platform_code_without_binding(client, auth, new_order):
-    response = _redeem(client, auth, "6201234567890", new_order()["id"])  # a Douyin 抖音券
+    response = _redeem(client, auth, "1234567890", new_order()["id"])  # a Meituan 团购券
     assert response.status_code == 409
-    assert _error(response)["message"] == "门店未绑定抖音,请先在基础资料中绑定"
+    assert _error(response)["message"] == "门店未绑定美团,请先在基础资料中绑定"
     english = _redeem(client, auth, "1234567890", new_order()["id"], **{"Accept-Language": "en"})
     assert _error(english)["message"] == "This store is not bound to Meituan; bind it first"
 

@@ -41,7 +41,11 @@ def test_good_secret_binds_and_is_sealed_at_rest(container: Container, demo: dic
     assert (view["status"], view["status_label"]) == ("bound", "已绑定")
     assert "secret" not in str(view)
     with container.engine.connect() as conn:
-        stored = conn.execute(select(t.bindings.c.secret_encrypted)).scalar_one()
+        stored = conn.execute(
+            select(t.bindings.c.secret_encrypted).where(
+                t.bindings.c.platform_store_id == "JWL-1001"
+            )
+        ).scalar_one()
     assert "s3cret-value" not in stored
     assert container.secrets.open(stored) == "s3cret-value"
 
@@ -52,7 +56,7 @@ def test_wrong_secret_leaves_the_store_unbound(container: Container, demo: dict[
             container.uow,
             actor=HQ,
             store_id=1,
-            platform="douyin",
+            platform="meituan",
             platform_store_id="7001",
             secret="wrong",
             tester=_tester("right"),
@@ -60,10 +64,10 @@ def test_wrong_secret_leaves_the_store_unbound(container: Container, demo: dict[
             now=container.clock(),
         )
     assert refused.value.code is ErrorCode.BINDING_REJECTED
-    [binding] = list_bindings(container.uow, actor=HQ)
+    [binding] = [b for b in list_bindings(container.uow, actor=HQ) if b["platform"] == "meituan"]
     assert (binding["status"], binding["status_label"]) == ("failed", "绑定失败")
     with container.uow() as uow:
-        assert not uow.bindings.is_bound(1, "douyin")
+        assert not uow.bindings.is_bound(1, "meituan")
 
 
 def test_a_store_manager_cannot_bind_another_store(container: Container, demo: dict[str, Any]):

@@ -124,7 +124,12 @@ def test_two_swapped_neighbouring_digits_are_never_accepted(code: str, position:
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=DIGITS, min_size=12, max_size=15))
 def test_twelve_to_fifteen_digit_numbers_are_douyin_codes(code: str) -> None:
-    assert classify_code(code) == ScannedCode(code, Platform.DOUYIN, CodeType.PLATFORM)
+    scanned = classify_code(code)
+    assert (scanned.value, scanned.platform, scanned.code_type) == (
+        code,
+        Platform.DOUYIN,
+        CodeType.PLATFORM,
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -249,3 +254,11 @@ def test_masked_code_cannot_be_used_as_a_code(code: str) -> None:
 @pytest.mark.parametrize(("code", "masked"), [("", ""), ("J1", "J1"), ("J1234567", "J1******")])
 def test_mask_of_a_short_code_shows_at_most_two_characters(code: str, masked: str) -> None:
     assert mask_code(code) == masked
+
+
+def test_twelve_digit_numbers_may_be_douyin_or_meituan():
+    """The one shape both platforms use: prepare asks each bound platform (PROTOCOLS §0)."""
+    twelve = classify_code("620123456789")
+    assert twelve.candidates == (Platform.DOUYIN, Platform.MEITUAN)
+    assert classify_code("6201234567890").candidates == (Platform.DOUYIN,)
+    assert classify_code("1234567890").candidates == (Platform.MEITUAN,)

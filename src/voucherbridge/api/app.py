@@ -14,6 +14,7 @@ from voucherbridge.api.routes import (
     admin_platforms,
     checkout,
     health,
+    hooks,
     terminal,
 )
 from voucherbridge.bootstrap import Container, build
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(admin.router)
     app.include_router(admin_outbox.router)
     app.include_router(admin_platforms.router)
+    app.include_router(hooks.router)
     return app

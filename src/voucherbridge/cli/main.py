@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from voucherbridge.adapters.db import migrate as db_migrate
-from voucherbridge.bootstrap import build
+from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.i18n.catalogue import catalogue_markdown
 from voucherbridge.services import auth
@@ -63,6 +63,16 @@ def serve(
     )
 
 
+def _seed(container: Container, host: str | None, port: int | None) -> dict[str, Any]:
+    db_migrate.upgrade(container.engine)
+    return seed_demo(
+        container.uow,
+        now=container.clock(),
+        base_url=_base_url(container.settings, host, port),
+        seal=container.secrets.seal,
+    )
+
+
 @app.command("seed-demo")
 def seed_demo_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
@@ -71,10 +81,7 @@ def seed_demo_command(
 ) -> None:
     """Create the demo merchant 右姑娘火锅 with stores, items, vouchers, keys and codes."""
     container = build()
-    db_migrate.upgrade(container.engine)
-    data = seed_demo(
-        container.uow, now=container.clock(), base_url=_base_url(container.settings, host, port)
-    )
+    data = _seed(container, host, port)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
     else:
@@ -85,10 +92,7 @@ def seed_demo_command(
 def demo(host: HostOpt = None, port: PortOpt = None) -> None:
     """Migrate, seed the demo merchant, print where to go and what to type, then serve."""
     container = build()
-    db_migrate.upgrade(container.engine)
-    data = seed_demo(
-        container.uow, now=container.clock(), base_url=_base_url(container.settings, host, port)
-    )
+    data = _seed(container, host, port)
     typer.echo(_banner(data))
     container.engine.dispose()
     serve(host=host, port=port, workers=1)

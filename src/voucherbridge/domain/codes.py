@@ -53,6 +53,7 @@ DOUYIN_CODE_RE = re.compile(r"^\d{12,15}$", re.ASCII)
 DOUYIN_LINK_RE = re.compile(r"^(https?://)?v\.douyin\.com/[A-Za-z0-9_-]+/?$", re.ASCII)
 MEITUAN_CODE_RE = re.compile(r"^\d{10}$", re.ASCII)
 MAX_SCANNED_LENGTH = 256
+OVERLAP_LENGTH = 12
 
 
 def generate_merchant_code(platform: Platform) -> str:
@@ -88,6 +89,13 @@ class ScannedCode:
     platform: Platform
     code_type: CodeType
     is_link: bool = False
+    # Platforms whose code formats this shape fits, most likely first; prepare asks each
+    # bound one when there are several (PROTOCOLS.md §0).
+    also: tuple[Platform, ...] = ()
+
+    @property
+    def candidates(self) -> tuple[Platform, ...]:
+        return (self.platform, *self.also)
 
 
 def classify_code(raw: str) -> ScannedCode:
@@ -104,7 +112,9 @@ def classify_code(raw: str) -> ScannedCode:
     if DOUYIN_LINK_RE.match(value):
         return ScannedCode(value, Platform.DOUYIN, CodeType.PLATFORM, is_link=True)
     if DOUYIN_CODE_RE.match(value):
-        return ScannedCode(value, Platform.DOUYIN, CodeType.PLATFORM)
+        # Meituan's newer receipts are 12 digits too: the one shape both platforms use.
+        also = (Platform.MEITUAN,) if len(value) == OVERLAP_LENGTH else ()
+        return ScannedCode(value, Platform.DOUYIN, CodeType.PLATFORM, also=also)
     if MEITUAN_CODE_RE.match(value):
         return ScannedCode(value, Platform.MEITUAN, CodeType.PLATFORM)
     raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=value[:32])

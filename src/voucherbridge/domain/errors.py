@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     BINDING_MISSING = "binding_missing"
     BINDING_REJECTED = "binding_rejected"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
+    PLATFORM_PRODUCT_NOT_LINKED = "platform_product_not_linked"
     INVALID_SIGNATURE = "invalid_signature"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"

@@ -170,6 +170,8 @@ class Redemption:
     reversible_until: datetime
     reversed_at: datetime | None
     reverse_reason: str | None
+    # What the platform needs to undo a platform-code verify (certificate_id, verify_id, ...).
+    platform_ref: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "{platform}暂时无法验券,请稍后重试",
         "{platform} cannot verify vouchers right now; please retry",
     ),
+    C.PLATFORM_PRODUCT_NOT_LINKED: ErrorSpec(
+        422,
+        "{platform}商品【{product}】未关联票券模板,请先在基础资料中关联",
+        "{platform} product [{product}] is not linked to a voucher template; link it first",
+    ),
     C.INVALID_SIGNATURE: ErrorSpec(401, "签名错误", "Invalid signature"),
     C.IDEMPOTENCY_CONFLICT: ErrorSpec(
         409,

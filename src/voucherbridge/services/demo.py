@@ -7,6 +7,7 @@ stored, so new keys are the only way to print working ones) and fresh codes are 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,12 @@ STORES = ("皇岗店", "福田店")
 SEED_RECEIPT_TITLE = "右姑娘火锅(皇岗 店)"
 CONSOLE_USER, CONSOLE_PASSWORD = "admin", "admin123"
 MANAGER_USER, MANAGER_PASSWORD = "huanggang", "manager123"
+# The simulators' demo credentials (weimall store n, Douyin POI n); see `voucherbridge simulate`.
+DEMO_BINDINGS: dict[str, tuple[str, str]] = {
+    "weimall": ("wm-store-{n}", "wm-secret-1"),
+    "douyin": ("700100000000{n}", "vb-demo-secret"),
+}
+
 ITEMS = (
     ("BEER01", "朝日超爽黑生啤", "份", 1800),
     ("WLJ01", "王老吉", "份", 4800),
@@ -97,8 +104,18 @@ TEMPLATES: tuple[tuple[str, dict[str, Any], str, str], ...] = (
 CODES_PER_KIND = 5
 
 
-def seed_demo(make_uow: UnitOfWorkFactory, *, now: datetime, base_url: str) -> dict[str, Any]:
-    """Create (or refresh) the demo merchant; returns the SPEC's seed-demo JSON object."""
+def seed_demo(
+    make_uow: UnitOfWorkFactory,
+    *,
+    now: datetime,
+    base_url: str,
+    seal: Callable[[str], str],
+) -> dict[str, Any]:
+    """Create (or refresh) the demo merchant; returns the SPEC's seed-demo JSON object.
+
+    Every demo store is bound to the local simulators' demo stores (`voucherbridge simulate`),
+    so demo codes redeem at once and their sync reaches a simulator when one runs.
+    """
     uow = make_uow(write=True)
     with uow:
         merchant_id, store_ids, actor = _merchant_and_people(uow, now)
@@ -108,6 +125,7 @@ def seed_demo(make_uow: UnitOfWorkFactory, *, now: datetime, base_url: str) -> d
                     merchant_id, item_code=code, name=name, unit=unit, unit_price_fen=price, now=now
                 )
         keys = _rotate_terminal_keys(uow, merchant_id, store_ids, now)
+        _bind_to_simulators(uow, merchant_id, store_ids, seal, now)
         uow.commit()
     listings = _listings(make_uow, actor, now)
     codes: dict[str, list[str]] = {}
@@ -176,6 +194,30 @@ def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str,
     admin = uow.users.by_username(CONSOLE_USER)
     assert admin is not None
     return merchant_id, store_ids, actor_of(admin)
+
+
+def _bind_to_simulators(
+    uow: UnitOfWork,
+    merchant_id: int,
+    store_ids: dict[str, int],
+    seal: Callable[[str], str],
+    now: datetime,
+) -> None:
+    for index, store_id in enumerate(store_ids.values(), start=1):
+        for platform, (store_ref, secret) in DEMO_BINDINGS.items():
+            binding = uow.bindings.get(merchant_id, store_id, platform)
+            if binding is not None and binding.status == "bound":
+                continue
+            uow.bindings.save(
+                merchant_id,
+                store_id=store_id,
+                platform=platform,
+                platform_store_id=store_ref.format(n=index),
+                secret_sealed=seal(secret),
+                status="bound",
+                last_error=None,
+                now=now,
+            )
 
 
 def _rotate_terminal_keys(

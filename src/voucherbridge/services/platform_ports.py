@@ -78,3 +78,24 @@ class BindingCheck(Protocol):
     """The signed test call of a platform; returns the platform store's name."""
 
     def test_binding(self, platform_store_id: str, secret: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class SyncMessage:
+    """One use (or its reversal) of a merchant code, as the platform must hear of it."""
+
+    event: str  # "redeemed" | "reversed"
+    code: str
+    redemption_id: str  # our id: the platform's idempotency key
+    platform_order_id: str  # the platform order the code was issued for
+    discount_fen: int
+    at: datetime
+    reason: str = ""
+
+
+class MerchantCodeSync(Protocol):
+    """Merchant codes (三方码, 微商城券): we issue them and tell the platform of every use."""
+
+    def redeemed(self, credentials: Credentials, message: SyncMessage) -> None: ...
+
+    def reversed(self, credentials: Credentials, message: SyncMessage) -> None: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ import structlog
 
 from voucherbridge.domain.codes import (
     CodeType,
+    Platform,
     ScannedCode,
     classify_code,
     mask_code,
@@ -68,10 +69,10 @@ def prepare_code(
     """What the code is worth on this order. Reads only; nothing changes."""
     scanned = classify_code(raw_code)
     with uow:
-        order = _open_order(uow, terminal, order_id)
+        order = open_order(uow, terminal, order_id)
         zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
-        evaluation = _evaluate(uow, terminal, code, order, now, zone)
+        evaluation = evaluate(uow, terminal, code, order, now, zone)
         template = evaluation.template.template
         return {
             "code": evaluation.code.code,
@@ -128,13 +129,13 @@ def _redeem(
     reversal_windows: Mapping[str, int],
 ) -> RedeemOutcome:
     scanned = classify_code(raw_code)
-    request_hash = _request_hash(scanned.value, order_id)
+    request_hash = request_hash_of(scanned.value, order_id)
     with uow:
         # The order row lock comes first: it serialises every voucher on one order, so
         # per-order limits and stacking rules see each other, and double Enters queue.
         if not uow.orders.lock_open(terminal.merchant_id, order_id):
-            _open_order(uow, terminal, order_id)  # raises the precise reason
-        order = _open_order(uow, terminal, order_id)
+            open_order(uow, terminal, order_id)  # raises the precise reason
+        order = open_order(uow, terminal, order_id)
         if idempotency_key:
             stored = uow.idempotency.get(terminal.id, idempotency_key)
             if stored is not None:
@@ -143,29 +144,32 @@ def _redeem(
                 return RedeemOutcome(stored.response, replayed=True)
         zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
-        replay = _double_enter(uow, terminal, code, order)
+        replay = double_enter(uow, terminal, code, order)
         if replay is not None:
             body = redemption_view(replay, zone)
-            _remember(uow, terminal, idempotency_key, request_hash, replay.id, body, now)
+            remember(uow, terminal, idempotency_key, request_hash, replay.id, body, now)
             uow.commit()
             return RedeemOutcome(body, replayed=True)
-        evaluation = _evaluate(uow, terminal, code, order, now, zone)
+        evaluation = evaluate(uow, terminal, code, order, now, zone)
         if not uow.codes.compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
             uow.rollback()
             return _lost_race(uow, terminal, scanned, order, zone)
-        redemption = _record(uow, terminal, order, evaluation, now, reversal_windows)
+        redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
         body = redemption_view(redemption, zone)
-        _remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now)
+        remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now)
         uow.commit()
         return RedeemOutcome(body, replayed=False)
 
 
-def _request_hash(code: str, order_id: int) -> str:
-    canonical = json.dumps({"code": code, "order_id": order_id}, sort_keys=True)
+def request_hash_of(code: str, order_id: int, count: int = 1) -> str:
+    body: dict[str, Any] = {"code": code, "order_id": order_id}
+    if count != 1:
+        body["count"] = count
+    canonical = json.dumps(body, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _open_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
+def open_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
     order = uow.orders.get(terminal.merchant_id, order_id)
     if order is None or order.store_id != terminal.store_id:
         raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
@@ -183,19 +187,27 @@ def _find_code(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode) -> Cod
     code = uow.codes.find(terminal.merchant_id, scanned.value)
     if code is None:
         raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=scanned.value)
+    if code.platform is not Platform.DIRECT and not uow.bindings.is_bound(
+        terminal.store_id, code.platform.value
+    ):
+        # The platform must hear of this use, and only a bound store can tell it.
+        raise DomainError(ErrorCode.BINDING_MISSING, platform=code.platform.value)
     return code
 
 
-def _evaluate(
+def evaluate(
     uow: UnitOfWork,
     terminal: Terminal,
     code: Code,
     order: Order,
     now: datetime,
     zone: ZoneInfo,
+    pending: Sequence[AppliedVoucher] = (),
 ) -> Evaluation:
+    """Every rule of the code's template against the order; `pending` are vouchers about to be
+    applied in the same scan (several codes of one platform order)."""
     if code.status is CodeStatus.REDEEMED:
-        raise _already_redeemed(uow, terminal, code, zone)
+        raise already_redeemed(uow, terminal, code, zone)
     if code.status is CodeStatus.VOIDED:
         raise DomainError(ErrorCode.VOUCHER_VOIDED, code=code.code)
     if code.status is CodeStatus.EXPIRED:
@@ -223,6 +235,7 @@ def _evaluate(
         AppliedVoucher(r.template_id, r.stackable, r.discount_fen, r.allocations)
         for r in uow.redemptions.active_for_order(order.id)
     ]
+    applied.extend(pending)
     discount = compute_discount(
         template,
         order.lines,
@@ -233,7 +246,7 @@ def _evaluate(
     return Evaluation(code, template_row, listing, discount)
 
 
-def _already_redeemed(
+def already_redeemed(
     uow: UnitOfWork, terminal: Terminal, code: Code, zone: ZoneInfo
 ) -> DomainError:
     previous = uow.redemptions.latest_for_code(code.id)
@@ -247,7 +260,7 @@ def _already_redeemed(
     )
 
 
-def _double_enter(
+def double_enter(
     uow: UnitOfWork, terminal: Terminal, code: Code, order: Order
 ) -> Redemption | None:
     """The active redemption of this code on this order at this store, if there is one."""
@@ -272,29 +285,33 @@ def _lost_race(
     The caller rolled back; these reads run in a fresh transaction and see the winner.
     """
     code = _find_code(uow, terminal, scanned)
-    replay = _double_enter(uow, terminal, code, order)
+    replay = double_enter(uow, terminal, code, order)
     if replay is not None:
         return RedeemOutcome(redemption_view(replay, zone), replayed=True)
     if code.status is CodeStatus.VOIDED:
         raise DomainError(ErrorCode.VOUCHER_VOIDED, code=code.code)
-    raise _already_redeemed(uow, terminal, code, zone)
+    raise already_redeemed(uow, terminal, code, zone)
 
 
-def _record(
+def record_redemption(
     uow: UnitOfWork,
     terminal: Terminal,
     order: Order,
     evaluation: Evaluation,
     now: datetime,
     reversal_windows: Mapping[str, int],
+    *,
+    public_id: str | None = None,
+    platform_ref: dict[str, str] | None = None,
 ) -> Redemption:
+    """The redemption row, its history event and its outbox rows, in the caller's transaction."""
     code, template = evaluation.code, evaluation.template.template
     window = evaluation.listing.reversal_window_minutes
     if window is None:
         window = reversal_windows.get(code.platform.value, 60)
     values: dict[str, Any] = {
         "merchant_id": terminal.merchant_id,
-        "public_id": f"rdm_{uuid.uuid4().hex}",
+        "public_id": public_id or new_redemption_id(),
         "store_id": terminal.store_id,
         "terminal_id": terminal.id,
         "order_id": order.id,
@@ -310,6 +327,7 @@ def _record(
         "status": "active",
         "redeemed_at": now,
         "reversible_until": now + timedelta(minutes=window),
+        "platform_ref": platform_ref,
     }
     redemption_id = uow.redemptions.add(values)
     redemption = uow.redemptions.by_id(redemption_id)
@@ -331,12 +349,16 @@ def _record(
     return redemption
 
 
+def new_redemption_id() -> str:
+    return f"rdm_{uuid.uuid4().hex}"
+
+
 def enqueue_side_effects(
     uow: UnitOfWork, redemption: Redemption, event: str, now: datetime
 ) -> None:
     """Outbox rows in the business transaction: the platform hears of every use once."""
-    if redemption.platform.value == "direct":
-        return
+    if redemption.platform.value == "direct" or redemption.platform_ref is not None:
+        return  # our own codes tell nobody; a platform code's platform made the change itself
     uow.outbox.add(
         OutboxMessage(
             merchant_id=redemption.merchant_id,
@@ -356,7 +378,7 @@ def enqueue_side_effects(
     )
 
 
-def _remember(
+def remember(
     uow: UnitOfWork,
     terminal: Terminal,
     key: str | None,

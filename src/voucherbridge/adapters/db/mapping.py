@@ -193,4 +193,5 @@ def redemption(row: Row[Any]) -> Redemption:
         reversible_until=row.reversible_until,
         reversed_at=row.reversed_at,
         reverse_reason=row.reverse_reason,
+        platform_ref=row.platform_ref,
     )

@@ -272,6 +272,7 @@ redemptions = Table(
     Column("reversible_until", UTCDateTime, nullable=False),
     Column("reversed_at", UTCDateTime),
     Column("reverse_reason", String(200)),
+    Column("platform_ref", JSON),
     CheckConstraint("discount_fen > 0", name="discount_positive"),
     CheckConstraint("status in ('active', 'reversed')", name="status_known"),
     Index("ix_redemptions_merchant_redeemed_at", "merchant_id", "redeemed_at"),

@@ -13,7 +13,7 @@ from voucherbridge.api.routes.terminal import ERRORS, OrderIdPath
 from voucherbridge.api.schemas.terminal import CheckoutRequest, OrderRead, ReopenRequest
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.tenders import TenderIn
-from voucherbridge.services import checkout
+from voucherbridge.services import checkout, counter
 
 router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 
@@ -45,8 +45,9 @@ def reopen_order(
     body: ReopenRequest | None = None,
 ) -> Any:
     """反结账: reopen a closed order; its vouchers are reversed (inside their windows)."""
-    return checkout.reopen_order(
-        c.uow(write=True),
+    return counter.reopen_any(
+        c.uow,
+        c.platforms,
         terminal=terminal,
         order_id=order_id,
         reason=body.reason if body else None,

@@ -14,12 +14,13 @@ from voucherbridge.api.schemas.terminal import (
     OrderCreate,
     OrderRead,
     PrepareRead,
+    RedeemRequest,
     RedemptionRead,
     ReverseRequest,
 )
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
-from voucherbridge.services import orders, redemption, reversal
+from voucherbridge.services import counter, orders
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope} for status in (401, 404, 409, 422, 503)
@@ -58,8 +59,13 @@ def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> 
 @router.post("/vouchers/prepare", response_model=PrepareRead)
 def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> Any:
     """验券准备: what the code is worth on this order. Changes nothing."""
-    return redemption.prepare_code(
-        c.uow(), terminal=terminal, raw_code=body.code, order_id=body.order_id, now=c.clock()
+    return counter.prepare_scanned(
+        c.uow,
+        c.platforms,
+        terminal=terminal,
+        raw_code=body.code,
+        order_id=body.order_id,
+        now=c.clock(),
     )
 
 
@@ -70,7 +76,7 @@ def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> Any:
     responses={200: {"model": RedemptionRead, "description": "Replay of an earlier request"}},
 )
 def redeem(
-    body: CodeOnOrder,
+    body: RedeemRequest,
     terminal: TerminalDep,
     c: ContainerDep,
     idempotency_key: IdempotencyKey = None,
@@ -78,11 +84,13 @@ def redeem(
     """核销: mark the code used for the order, once. Replays return the first result (200)."""
     if idempotency_key is not None and not idempotency_key.strip():
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="Idempotency-Key")
-    outcome = redemption.redeem_code(
-        c.uow(write=True),
+    outcome = counter.redeem_scanned(
+        c.uow,
+        c.platforms,
         terminal=terminal,
         raw_code=body.code,
         order_id=body.order_id,
+        count=body.count,
         idempotency_key=idempotency_key,
         now=c.clock(),
         reversal_windows=c.settings.reversal_windows(),
@@ -98,8 +106,9 @@ def reverse(
     body: ReverseRequest | None = None,
 ) -> Any:
     """反结账退券: reverse inside the window; the code becomes usable again."""
-    return reversal.reverse_redemption(
-        c.uow(write=True),
+    return counter.reverse_any(
+        c.uow,
+        c.platforms,
         terminal=terminal,
         redemption_id=redemption_id,
         reason=body.reason if body else None,

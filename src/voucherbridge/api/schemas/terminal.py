@@ -38,6 +38,11 @@ class CodeOnOrder(Strict):
     order_id: OrderId
 
 
+class RedeemRequest(CodeOnOrder):
+    # A consumer who bought several vouchers in one platform order: use N of them in one scan.
+    count: Annotated[int, Field(strict=True, ge=1, le=20)] = 1
+
+
 class ReverseRequest(Strict):
     reason: Annotated[str, Field(max_length=200)] | None = None
 
@@ -65,6 +70,7 @@ class RedemptionRead(BaseModel):
     redeemed_at: str
     reversible_until: str
     reversed_at: str | None
+    redemptions: list[RedemptionRead] | None = None  # count > 1: one per voucher, first first
 
 
 class OrderRead(BaseModel):
@@ -97,6 +103,8 @@ class PrepareRead(BaseModel):
     discount_fen: int
     valid_until: str | None
     redeemable: bool
+    available_count: int | None = None  # platform codes: how many one scan can redeem
+    platform_title: str | None = None
 
 
 class MemberIn(Strict):

@@ -48,6 +48,15 @@ class BindingRepo(Repository):
         ).first()
         return _binding(row) if row else None
 
+    def secrets_of_platform(self, platform: str) -> list[str]:
+        """Sealed secrets of every bound binding to `platform` (one app may serve many)."""
+        rows = self.conn.execute(
+            select(t.bindings.c.secret_encrypted).where(
+                t.bindings.c.platform == platform, t.bindings.c.status == "bound"
+            )
+        )
+        return [str(r[0]) for r in rows]
+
     def list(self, merchant_id: int, only_stores: frozenset[int] | None) -> list[Binding]:
         query = select(t.bindings).where(t.bindings.c.merchant_id == merchant_id)
         if only_stores is not None:

@@ -90,6 +90,23 @@ class ListingRepo(Repository):
             self.conn.execute(select(exists().where(t.codes.c.listing_id == listing_id))).scalar()
         )
 
+    def for_platform_product(
+        self, merchant_id: int, platform: str, product_id: str
+    ) -> Listing | None:
+        """The active platform-code listing of a platform product (newest wins)."""
+        row = self.conn.execute(
+            select(t.listings)
+            .where(
+                t.listings.c.merchant_id == merchant_id,
+                t.listings.c.platform == platform,
+                t.listings.c.platform_product_id == product_id,
+                t.listings.c.code_type == "platform",
+                t.listings.c.active.is_(True),
+            )
+            .order_by(t.listings.c.id.desc())
+        ).first()
+        return mapping.listing(row) if row else None
+
 
 class CodeRepo(Repository):
     def find(self, merchant_id: int, code: str) -> Code | None:
@@ -114,6 +131,24 @@ class CodeRepo(Repository):
                 t.code_orders.c.platform == platform,
                 t.code_orders.c.platform_order_id == platform_order_id,
             )
+        ).scalar()
+        return int(value) if value is not None else None
+
+    def platform_order_id(self, code_order_id: int) -> str | None:
+        value = self.conn.execute(
+            select(t.code_orders.c.platform_order_id).where(t.code_orders.c.id == code_order_id)
+        ).scalar()
+        return str(value) if value is not None else None
+
+    def merchant_of_platform_order(self, platform: str, platform_order_id: str) -> int | None:
+        """Whose order a platform's callback names (before its signature can be checked)."""
+        value = self.conn.execute(
+            select(t.code_orders.c.merchant_id)
+            .where(
+                t.code_orders.c.platform == platform,
+                t.code_orders.c.platform_order_id == platform_order_id,
+            )
+            .limit(1)
         ).scalar()
         return int(value) if value is not None else None
 

@@ -1,0 +1,192 @@
+"""At the counter: one scan box for every kind of code, and the reversals that follow.
+
+Our own merchant codes are settled locally (and told to their platform via the outbox);
+platform codes go through their platform first (`platform_redemption`). Routes call these
+and nothing else, so the cashier never has to say which platform a code is from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from voucherbridge.domain.codes import mask_code
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Redemption, Terminal
+from voucherbridge.services import checkout, reversal
+from voucherbridge.services import redemption as local
+from voucherbridge.services.platform_ports import Credentials, PlatformCodeClient, VerifiedCode
+from voucherbridge.services.platform_redemption import (
+    PlatformGateway,
+    credentials_for,
+    is_platform_code,
+    prepare_platform_code,
+    redeem_platform_code,
+)
+from voucherbridge.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+log = structlog.get_logger("voucherbridge.counter")
+
+
+# ---- the scan box: one entry for every kind of code -------------------------------------------
+def prepare_scanned(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    *,
+    terminal: Terminal,
+    raw_code: str,
+    order_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """验券准备 for whatever was scanned: our codes locally, platform codes with the platform."""
+    scanned = is_platform_code(raw_code)
+    if scanned is None:
+        return local.prepare_code(
+            make_uow(), terminal=terminal, raw_code=raw_code, order_id=order_id, now=now
+        )
+    return prepare_platform_code(
+        make_uow, gateway, terminal=terminal, scanned=scanned, order_id=order_id, now=now
+    )
+
+
+def redeem_scanned(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    *,
+    terminal: Terminal,
+    raw_code: str,
+    order_id: int,
+    count: int,
+    idempotency_key: str | None,
+    now: datetime,
+    reversal_windows: Mapping[str, int],
+) -> local.RedeemOutcome:
+    """核销 whatever was scanned; `count` > 1 only for platform orders of several vouchers."""
+    scanned = is_platform_code(raw_code)
+    if scanned is None:
+        if count != 1:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
+        return local.redeem_code(
+            make_uow(write=True),
+            terminal=terminal,
+            raw_code=raw_code,
+            order_id=order_id,
+            idempotency_key=idempotency_key,
+            now=now,
+            reversal_windows=reversal_windows,
+        )
+    return redeem_platform_code(
+        make_uow,
+        gateway,
+        terminal=terminal,
+        scanned=scanned,
+        order_id=order_id,
+        count=count,
+        idempotency_key=idempotency_key,
+        now=now,
+        reversal_windows=reversal_windows,
+    )
+
+
+def reverse_any(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    *,
+    terminal: Terminal,
+    redemption_id: str,
+    reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """反结账退券. A platform code is cancelled on its platform first, so that it is usable
+    there again before we say so; our merchant codes tell their platform via the outbox."""
+    with make_uow() as uow:
+        found = uow.redemptions.get(terminal.merchant_id, redemption_id)
+        cancel: _Cancel | None = None
+        if (
+            found is not None
+            and found.store_id == terminal.store_id
+            and found.status == "active"
+            and found.platform_ref is not None
+        ):
+            order = uow.orders.get(terminal.merchant_id, found.order_id)
+            if order is None or order.status != "open":
+                raise DomainError(ErrorCode.ORDER_CLOSED, order_id=found.order_id)
+            if now > found.reversible_until:
+                raise DomainError(
+                    ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=reversal.window_minutes(found)
+                )
+            cancel = _platform_cancel(uow, gateway, terminal, found)
+    if cancel is not None:
+        credentials, verified, client = cancel
+        client.cancel(credentials, verified)
+    return reversal.reverse_redemption(
+        make_uow(write=True),
+        terminal=terminal,
+        redemption_id=redemption_id,
+        reason=reason,
+        now=now,
+    )
+
+
+_Cancel = tuple[Credentials, VerifiedCode, PlatformCodeClient]
+
+
+def _platform_cancel(
+    uow: UnitOfWork, gateway: PlatformGateway, terminal: Terminal, found: Redemption
+) -> _Cancel:
+    """What cancelling a platform-code redemption on its platform takes."""
+    platform = found.platform.value
+    ref = dict(found.platform_ref or {})
+    verified = VerifiedCode(
+        code=found.code,
+        certificate_id=ref.pop("certificate_id", ""),
+        verify_id=ref.pop("verify_id", ""),
+        extra=ref,
+    )
+    return credentials_for(uow, gateway, terminal, platform), verified, gateway.clients[platform]
+
+
+def reopen_any(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    *,
+    terminal: Terminal,
+    order_id: int,
+    reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """反结账 of a closed order: its platform codes are cancelled on their platforms first."""
+    cancels: list[_Cancel] = []
+    with make_uow() as uow:
+        order = uow.orders.get(terminal.merchant_id, order_id)
+        if order is not None and order.store_id == terminal.store_id and order.status == "closed":
+            vouchers = uow.redemptions.active_for_order(order_id)
+            late = [r for r in vouchers if now > r.reversible_until]
+            if late:
+                raise DomainError(
+                    ErrorCode.REVERSAL_WINDOW_CLOSED,
+                    minutes=reversal.window_minutes(late[0]),
+                    code=late[0].code,
+                )
+            cancels = [
+                _platform_cancel(uow, gateway, terminal, r)
+                for r in vouchers
+                if r.platform_ref is not None
+            ]
+    for index, (credentials, verified, client) in enumerate(cancels):
+        try:
+            client.cancel(credentials, verified)
+        except DomainError:
+            if index:
+                log.error(
+                    "order.reopen.partly_cancelled_on_platform",
+                    order_id=order_id,
+                    cancelled=[mask_code(c[1].code) for c in cancels[:index]],
+                )
+            raise
+    return checkout.reopen_order(
+        make_uow(write=True), terminal=terminal, order_id=order_id, reason=reason, now=now
+    )
