@@ -178,6 +178,24 @@ def create_user(
     typer.echo(f"created user {username} ({role})")
 
 
+@app.command()
+def backup(
+    target: Annotated[str, typer.Argument(help="File to write, e.g. backups/vb-2026-11-23.db")],
+) -> None:
+    """Copy the embedded SQLite database while the service runs (PostgreSQL: pg_dump)."""
+    from pathlib import Path
+
+    from voucherbridge.adapters.db.backup import BackupNotSupported, backup_sqlite
+
+    settings = Settings()
+    try:
+        size = backup_sqlite(settings.database_url, Path(target))
+    except BackupNotSupported as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"backup written: {target} ({size} bytes)")
+
+
 @app.command("error-catalogue")
 def error_catalogue() -> None:
     """Print the error catalogue as a Markdown table (docs/errors.md is this output)."""
