@@ -24,8 +24,19 @@ def _listing(client: Any, admin: dict[str, str], **match: Any) -> dict[str, Any]
 
 
 def _platform_listing(client: Any, admin: dict[str, str], sku_id: str) -> dict[str, Any]:
-    templates = client.get(f"{API}/templates", headers=admin).json()
-    cash = next(t for t in templates if t["name"] == "100元代金券")
+    cash = client.post(
+        f"{API}/templates",
+        headers=admin,
+        json={
+            "kind": "cash",
+            "name": "抖音100元代金券",
+            "face_value_fen": 10000,
+            "price_fen": 6000,
+            "validity_mode": "relative",
+            "valid_days": 30,
+            "per_order_limit": 5,
+        },
+    ).json()
     response = client.post(
         f"{API}/listings",
         headers=admin,
@@ -89,7 +100,9 @@ def test_merchant_codes_issued_by_spi_redeemed_and_synced_once(
     assert redeemed.json()["discount_fen"] == 1990
 
     verify = "/goodlife/v1/fulfilment/certificate/verify/"
+    # Douyin applies the first call but its answer is lost, then it is down for our retries.
     douyin.post("/_sim/faults", json={"path": verify, "kind": "after_commit_503", "count": 1})
+    douyin.post("/_sim/faults", json={"path": verify, "kind": "http_503", "count": 2})
     first = deliver()
     assert (first.delivered, first.retried) == (0, 1)  # the answer was lost: retry later
     clock.advance(minutes=10)
@@ -203,7 +216,8 @@ def test_platform_codes_verified_with_douyin_several_in_one_scan(
             "pay_amount": 6000,
         },
     ).json()
-    code = bought["codes"][0]["code"]
+    # The consumer shows the order's QR (a v.douyin.com short link): every unused voucher.
+    code = "https://v.douyin.com/" + bought["order_short_link"].rsplit("/", 1)[-1]
     order = new_order()
 
     prepared = client.post(
@@ -219,6 +233,7 @@ def test_platform_codes_verified_with_douyin_several_in_one_scan(
     lines = redeemed.json()["redemptions"]
     assert [r["discount_fen"] for r in lines] == [10000, 10000]
     assert len({r["code"] for r in lines}) == 2
+    assert {r["code"] for r in lines} < {c["code"] for c in bought["codes"]}
     assert len(douyin.get("/_sim/state").json()["verifications"]) == 2
 
     again = client.post("/api/v1/redemptions", json=body, headers=auth)  # the double Enter

@@ -140,6 +140,7 @@ def _platform_cancel(
     """What cancelling a platform-code redemption on its platform takes."""
     platform = found.platform.value
     ref = dict(found.platform_ref or {})
+    ref.pop("scan", None)
     verified = VerifiedCode(
         code=found.code,
         certificate_id=ref.pop("certificate_id", ""),

@@ -128,6 +128,7 @@ def redeem_platform_code(
     try:
         outcome = _record_all(
             make_uow,
+            scanned.value,
             terminal,
             order_id,
             prepared,
@@ -170,16 +171,32 @@ def _replay(
             if stored.request_hash != request_hash:
                 raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
             return local.RedeemOutcome(stored.response, replayed=True)
-    code = uow.codes.find(terminal.merchant_id, scanned.value)
-    if code is not None:
-        previous = local.double_enter(uow, terminal, code, order)
-        if previous is not None:
-            return local.RedeemOutcome(redemption_view(previous, zone), replayed=True)
+    # The double Enter: this scan (a code or a whole-order link) already used on this order.
+    group = [
+        r
+        for r in uow.redemptions.active_for_order(order.id)
+        if r.platform_ref is not None
+        and r.platform_ref.get("scan") == scanned.value
+        and r.store_id == terminal.store_id
+    ]
+    if group:
+        base = group[0].public_id
+        bodies = [redemption_view(r, zone) for r in group if r.public_id.startswith(base)]
+        return local.RedeemOutcome(_scan_body(bodies), replayed=True)
     return None
+
+
+def _scan_body(bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first redemption, and every one of the scan when it used several vouchers."""
+    body = dict(bodies[0])
+    if len(bodies) > 1:
+        body["redemptions"] = bodies
+    return body
 
 
 def _record_all(
     make_uow: UnitOfWorkFactory,
+    scanned_value: str,
     terminal: Terminal,
     order_id: int,
     prepared: PreparedCodes,
@@ -213,13 +230,12 @@ def _record_all(
                 platform_ref={
                     "certificate_id": done.certificate_id,
                     "verify_id": done.verify_id,
+                    "scan": scanned_value,
                     **done.extra,
                 },
             )
             bodies.append(redemption_view(redemption, zone))
-        body = dict(bodies[0])
-        if len(bodies) > 1:
-            body["redemptions"] = bodies
+        body = _scan_body(bodies)
         local.remember(
             uow,
             terminal,

@@ -23,13 +23,17 @@ TRANSIENT = frozenset({ErrorCode.PLATFORM_UNAVAILABLE, ErrorCode.BINDING_MISSING
 def sync_deliverer(
     make_uow: UnitOfWorkFactory,
     platform: str,
-    sync: MerchantCodeSync,
+    make_sync: Callable[[], MerchantCodeSync],
     open_secret: Callable[[str], str],
 ) -> Deliverer:
-    """A deliverer for `platform:<platform>` outbox rows."""
+    """A deliverer for `platform:<platform>` outbox rows (the client is built on first use)."""
+    built: list[MerchantCodeSync] = []
 
     def deliver(row: OutboxRow) -> None:
         credentials, message = _resolve(make_uow, platform, open_secret, row)
+        if not built:
+            built.append(make_sync())
+        sync = built[0]
         try:
             if message.event == "redeemed":
                 sync.redeemed(credentials, message)

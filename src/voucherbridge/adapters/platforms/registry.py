@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from voucherbridge.bootstrap import Container
     from voucherbridge.services.bindings import BindingTester
     from voucherbridge.services.outbox import Deliverer
-    from voucherbridge.services.platform_ports import PlatformCodeClient
+    from voucherbridge.services.platform_ports import MerchantCodeSync, PlatformCodeClient
 
 
 class Platforms:
@@ -99,18 +99,21 @@ class _CodeClients(Mapping[str, "PlatformCodeClient"]):
 
 def deliverers_for(container: Container) -> dict[str, Deliverer]:
     """Destinations the worker delivers to: each platform that hears of merchant-code use."""
-    from voucherbridge.adapters.platforms.douyin.sync import DouyinSync
-    from voucherbridge.adapters.platforms.weimall.sync import WeimallSync
-
     platforms = container.platform_clients
-    open_secret = container.secrets.open
+
+    def weimall() -> MerchantCodeSync:
+        from voucherbridge.adapters.platforms.weimall.sync import WeimallSync
+
+        return WeimallSync(platforms.weimall)
+
+    def douyin() -> MerchantCodeSync:
+        from voucherbridge.adapters.platforms.douyin.sync import DouyinSync
+
+        return DouyinSync(platforms.douyin)
+
     return {
-        "platform:weimall": sync_deliverer(
-            container.uow, "weimall", WeimallSync(platforms.weimall), open_secret
-        ),
-        "platform:douyin": sync_deliverer(
-            container.uow, "douyin", DouyinSync(platforms.douyin), open_secret
-        ),
+        f"platform:{name}": sync_deliverer(container.uow, name, factory, container.secrets.open)
+        for name, factory in (("weimall", weimall), ("douyin", douyin))
     }
 
 
