@@ -1,0 +1,85 @@
+"""Two outbox workers side by side on PostgreSQL (FOR UPDATE SKIP LOCKED): 500 uses of Douyin
+merchant codes reach the Douyin simulator, each exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e_platforms.conftest import DOUYIN_KEY
+from voucherbridge.adapters.platforms.registry import deliverers_for
+from voucherbridge.bootstrap import Container
+from voucherbridge.services.outbox import deliver_due
+
+POI = "7001000000001"
+VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
+ORDERS, PER_ORDER = 5, 100
+
+
+def test_two_workers_deliver_500_uses_once_each(
+    database_url: str,
+    container: Container,
+    client: Any,
+    admin: dict[str, str],
+    auth: dict[str, str],
+    douyin: httpx.Client,
+    live: str,
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers run side by side on PostgreSQL only (SQLite: one worker)")
+    assert DOUYIN_KEY
+    listing = next(
+        li
+        for li in client.get("/api/admin/v1/listings", headers=admin).json()
+        if li["platform"] == "douyin" and li["code_type"] == "merchant"
+    )
+    codes: list[str] = []
+    for _ in range(ORDERS):
+        bought = douyin.post(
+            "/_sim/douyin/orders",
+            json={
+                "poi_id": POI,
+                "third_sku_id": listing["public_id"],
+                "count": PER_ORDER,
+                "code_type": "merchant",
+            },
+        ).json()
+        codes += [c["code"] for c in bought["codes"]]
+    assert len(set(codes)) == ORDERS * PER_ORDER
+    line = {"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 1, "unit_price_fen": 1990}
+    for code in codes:
+        order = client.post("/api/v1/orders", json={"lines": [line]}, headers=auth).json()
+        redeemed = client.post(
+            "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
+        )
+        assert redeemed.status_code == 201, redeemed.text
+
+    deliverers = deliverers_for(container)
+    totals: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            report = deliver_due(container.uow, deliverers, container.clock, batch=25)
+            with lock:
+                totals["delivered"] += report.delivered
+                totals["failed"] += report.retried + report.dead
+            if report.delivered + report.retried + report.dead == 0:
+                return
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert (totals["delivered"], totals["failed"]) == (500, 0)
+    calls = douyin.get("/_sim/requests", params={"path": VERIFY}).json()
+    tokens = Counter(c["body"]["verify_token"] for c in calls)
+    assert len(tokens) == 500
+    assert max(tokens.values()) == 1  # no row was delivered twice
+    state = douyin.get("/_sim/state").json()
+    assert len(state["verifications"]) == 500
