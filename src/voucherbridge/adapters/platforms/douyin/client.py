@@ -2,8 +2,8 @@
 prepare/verify/cancel/get, merchant-code use sync, POI query for the binding test.
 
 Business failures come back as HTTP 200 with an error code in the envelope; only transport
-failures, 5xx and "busy" codes are retried (tenacity, exponential backoff with jitter), and a
-retried verify carries the same ``verify_token``, so Douyin applies it once.
+failures, 5xx, 429 and the "busy" code are retried (tenacity, exponential backoff with jitter),
+and a retried verify carries the same ``verify_token``, so Douyin applies it once.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import structlog
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from voucherbridge.domain.codes import DOUYIN_LINK_RE
@@ -36,46 +38,124 @@ from voucherbridge.services.platform_ports import (
 )
 
 log = structlog.get_logger("voucherbridge.douyin")
-PLATFORM = "douyin"
 T = TypeVar("T")
+JsonDict = dict[str, Any]
 
-# Douyin answers (PROTOCOLS §1, simulator sim_wire): what each means for a cashier.
-BUSY = {2100005, 10020}
-TOKEN_PROBLEMS = {2190002, 2190008}
-OAUTH_REJECTED = {10003, 10013}
-CODE_NOT_FOUND = {2119001, 1212}
+PLATFORM = "douyin"
+# The catalogue renders the noun "douyin" as 抖音 (zh) / Douyin (en), see i18n NOUNS.
+PLATFORM_NOUN = "douyin"
+DEFAULT_SHORT_LINK_BASE = "https://v.douyin.com"
+
+PREPARE = "/goodlife/v1/fulfilment/certificate/prepare/"
+VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
+CANCEL = "/goodlife/v1/fulfilment/certificate/cancel/"
+GET = "/goodlife/v1/fulfilment/certificate/get/"
+POI_QUERY = "/goodlife/v1/shop/poi/query/"
+TOKEN = "/oauth/stable_client_token/"
+
+# Douyin answers (PROTOCOLS §1, simulator sim_wire).
+SERVER_BUSY = 2100005
+TOKEN_PROBLEMS = frozenset({2190002, 2190008})
+OAUTH_REJECTED = frozenset({10003, 10013})
+OAUTH_RATE_LIMITED = 10020
+CODE_NOT_FOUND = frozenset({2119001, 1212})
+VERIFY_TOKEN_INVALID = 2119002
+POI_MISMATCH = 2119003
 USED, EXPIRED, REFUNDED, WRONG_POI, NOT_YET = 1208, 1209, 1210, 1211, 1213
 ALREADY_CANCELLED = 2119006
-CANCEL_TOO_LATE = {3000001, 2034000910}
 VERIFY_NOT_FOUND = 2119005
+CANCEL_TOO_LATE = frozenset({3000001, 2034000910})
 CANCEL_WINDOW_MINUTES = 60
+TOKEN_REFRESH_SHARE = 0.8
 
 
 class _Transient(Exception):
-    """Worth another try: the platform did not get or did not finish the call."""
+    """Worth another try: the platform did not get, or did not finish answering, the call."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Token:
     value: str
-    refresh_at: float
+    refresh_at: float  # time.monotonic()
 
 
-def _catalogue(result: int, code: str) -> DomainError:
+@dataclass(frozen=True)
+class _Answer:
+    body: JsonDict
+    # True when an earlier send of this call failed in transit: it may have been applied.
+    uncertain: bool
+
+
+def _dict(value: Any) -> JsonDict:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def error_code(body: JsonDict) -> int:
+    """Non-zero when either ``extra.error_code`` or ``data.error_code`` is; absent counts as 0."""
+    for value in (
+        _dict(body.get("extra")).get("error_code"),
+        _dict(body.get("data")).get("error_code"),
+    ):
+        code = _int(value, 0)
+        if code != 0:
+            return code
+    return 0
+
+
+def _unavailable() -> DomainError:
+    return DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=PLATFORM_NOUN)
+
+
+def _rejected() -> DomainError:
+    return DomainError(ErrorCode.BINDING_REJECTED, platform=PLATFORM_NOUN)
+
+
+def _voucher_error(result: int, code: str, *, at_prepare: bool = False) -> DomainError:
+    """A Douyin whole-call or per-item code about one voucher, as the cashier should read it."""
     if result == USED:
         return DomainError(ErrorCode.VOUCHER_ALREADY_REDEEMED, code=code, time="", store="")
     if result == EXPIRED:
         return DomainError(ErrorCode.VOUCHER_EXPIRED, code=code)
     if result == REFUNDED:
         return DomainError(ErrorCode.VOUCHER_VOIDED, code=code)
-    if result == WRONG_POI:
+    if result in (WRONG_POI, POI_MISMATCH):
         return DomainError(ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=code, store="")
     if result == NOT_YET:
         return DomainError(ErrorCode.VOUCHER_NOT_YET_VALID, code=code, valid_from="")
-    return DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code)
+    if result in CODE_NOT_FOUND or at_prepare:
+        # PROTOCOLS §5: any other refusal of prepare means Douyin does not know this scan, which
+        # also lets a scan asked of several platforms fall to the one that knows it.
+        return DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code)
+    # An expired verify_token, a parameter Douyin refuses, a code we do not know: nothing the
+    # cashier can fix at this scan, but a fresh scan (new prepare) may well work.
+    return _unavailable()
+
+
+def _epoch(value: Any) -> datetime | None:
+    seconds = _int(value, 0)
+    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+
+
+def _platform_now(body: JsonDict) -> datetime:
+    """Douyin's own clock (``extra.now``, ms) decides expiry; ours may drift from it."""
+    now_ms = _int(_dict(body.get("extra")).get("now"), 0)
+    return datetime.fromtimestamp(now_ms / 1000, UTC) if now_ms > 0 else datetime.now(UTC)
+
+
+def _short_id(link: str) -> str:
+    return link.rstrip("/").rsplit("/", 1)[-1]
 
 
 class DouyinClient:
+    """One per process: keeps the HTTP connection pool and the tokens of every bound store."""
+
     def __init__(
         self,
         base_url: str,
@@ -89,149 +169,196 @@ class DouyinClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client_key = client_key
-        self.short_link_base = (short_link_base or "https://v.douyin.com").rstrip("/")
-        self.retry_wait_s = retry_wait_s
+        self.short_link_base = (short_link_base or DEFAULT_SHORT_LINK_BASE).rstrip("/")
+        self.retry_wait_s = max(0.0, retry_wait_s)
         self.max_attempts = max(1, max_attempts)
         self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
-        self._tokens: dict[str, _Token] = {}
+        self._tokens: dict[tuple[str, str], _Token] = {}
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
 
     # ---- transport ---------------------------------------------------------------------------
-    def _retrying(self, call: Callable[[], T]) -> T:
+    def _retrying(self, call: Callable[[], T], what: str) -> T:
+        def note(state: RetryCallState) -> None:
+            outcome = state.outcome
+            error = outcome.exception() if outcome is not None else None
+            log.info("douyin.retry", call=what, attempt=state.attempt_number, error=str(error))
+
         retrying = Retrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self.retry_wait_s, max=self.retry_wait_s * 8, jitter=self.retry_wait_s
-            ),
+            # Exponential backoff plus jitter, so stores retrying together do not stampede;
+            # composed from long-standing waits (wait_exponential_jitter's args moved in 9.x).
+            wait=wait_exponential(multiplier=self.retry_wait_s, max=self.retry_wait_s * 16)
+            + wait_random(0, self.retry_wait_s),
+            before_sleep=note,
             reraise=False,
         )
         try:
             return retrying(call)
         except RetryError as exc:
-            log.warning("douyin.unavailable", attempts=self.max_attempts, error=str(exc))
-            raise DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=PLATFORM) from exc
+            last = exc.last_attempt.exception()
+            log.warning(
+                "douyin.unavailable", call=what, attempts=self.max_attempts, error=str(last)
+            )
+            raise _unavailable() from exc
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _send(self, method: str, url: str, **kwargs: Any) -> JsonDict:
         try:
-            response = self.http.request(method, path, **kwargs)
+            response = self.http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
-            raise _Transient(f"{type(exc).__name__}") from exc
+            raise _Transient(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise _Transient(f"HTTP {response.status_code}")
         try:
             body = response.json()
         except ValueError as exc:
-            raise _Transient("not JSON") from exc
-        return body if isinstance(body, dict) else {}
+            if response.is_success:
+                raise _Transient("answer is not JSON") from exc  # cut off on the way
+            log.warning("douyin.http_error", url=url, status=response.status_code)
+            raise _unavailable() from exc
+        if not isinstance(body, dict):
+            raise _Transient("answer is not a JSON object")
+        return body
 
-    @staticmethod
-    def _error_code(body: dict[str, Any]) -> int:
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        extra = body.get("extra") if isinstance(body.get("extra"), dict) else {}
-        for value in (extra.get("error_code"), data.get("error_code")):
-            if isinstance(value, int) and value != 0:
-                return value
-        return 0
-
+    # ---- tokens ------------------------------------------------------------------------------
     def _token(self, secret: str) -> str:
+        key = (self.client_key, secret)
         with self._lock:
-            cached = self._tokens.get(secret)
+            cached = self._tokens.get(key)
             if cached is not None and time.monotonic() < cached.refresh_at:
                 return cached.value
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        # One fetch per credential at a time: the others wait and reuse its token.
+        with fetching:
+            with self._lock:
+                cached = self._tokens.get(key)
+                if cached is not None and time.monotonic() < cached.refresh_at:
+                    return cached.value
+            token = self._fetch_token(secret)
+            with self._lock:
+                self._tokens[key] = token
+            return token.value
 
-        def fetch() -> dict[str, Any]:
-            return self._send(
-                "POST",
-                "/oauth/stable_client_token/",
-                json={
-                    "client_key": self.client_key,
-                    "client_secret": secret,
-                    "grant_type": "client_credential",
-                },
-            )
-
-        body = self._retrying(fetch)
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        code = data.get("error_code", 0)
+    def _fetch_token(self, secret: str) -> _Token:
+        payload = {
+            "client_key": self.client_key,
+            "client_secret": secret,
+            "grant_type": "client_credential",
+        }
+        body = self._retrying(lambda: self._send("POST", TOKEN, json=payload), "token")
+        data = _dict(body.get("data"))
+        code = _int(data.get("error_code"), 0)
         if code in OAUTH_REJECTED:
-            raise DomainError(ErrorCode.BINDING_REJECTED, platform=PLATFORM)
+            log.warning("douyin.token_rejected", error_code=code)
+            raise _rejected()
+        if code == OAUTH_RATE_LIMITED:
+            log.warning("douyin.token_rate_limited")
+            raise _unavailable()
         if code or not data.get("access_token"):
-            raise DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=PLATFORM)
-        lifetime = float(data.get("expires_in") or 7200)
-        token = _Token(str(data["access_token"]), time.monotonic() + lifetime * 0.8)
-        with self._lock:
-            self._tokens[secret] = token
-        return token.value
+            log.warning("douyin.token_failed", error_code=code)
+            raise _unavailable()
+        lifetime = max(1.0, float(_int(data.get("expires_in"), 7200)))
+        log.info("douyin.token_fetched", expires_in=lifetime)
+        return _Token(str(data["access_token"]), time.monotonic() + lifetime * TOKEN_REFRESH_SHARE)
 
-    def _call(
-        self, credentials: Credentials, method: str, path: str, **kwargs: Any
-    ) -> dict[str, Any]:
-        """An OpenAPI call with the store's token; a stale token is refreshed once."""
-        for attempt in (1, 2):
-            token = self._token(credentials.secret)
+    def _drop_token(self, secret: str, value: str) -> None:
+        with self._lock:
+            cached = self._tokens.get((self.client_key, secret))
+            # Another thread may have refreshed meanwhile: keep its newer token.
+            if cached is not None and cached.value == value:
+                del self._tokens[(self.client_key, secret)]
+
+    def _call(self, secret: str, method: str, path: str, **kwargs: Any) -> _Answer:
+        """An OpenAPI call with the store's token; a refused token is refreshed once."""
+        failed_sends = 0
+        body: JsonDict = {}
+        for round_ in (1, 2):
+            token = self._token(secret)
             headers = {"access-token": token, "content-type": "application/json"}
 
-            def once(headers: dict[str, str] = headers) -> dict[str, Any]:
-                body = self._send(method, path, headers=headers, **kwargs)
-                if self._error_code(body) in BUSY:
+            def once(headers: dict[str, str] = headers) -> JsonDict:
+                nonlocal failed_sends
+                try:
+                    answer = self._send(method, path, headers=headers, **kwargs)
+                except _Transient:
+                    failed_sends += 1
+                    raise
+                if error_code(answer) == SERVER_BUSY:
+                    # "服务器错误,请稍后重试": Douyin says it did not do it; try again.
                     raise _Transient("busy")
-                return body
+                return answer
 
-            body = self._retrying(once)
-            if self._error_code(body) in TOKEN_PROBLEMS and attempt == 1:
-                with self._lock:
-                    self._tokens.pop(credentials.secret, None)
+            body = self._retrying(once, path)
+            if error_code(body) in TOKEN_PROBLEMS and round_ == 1:
+                log.info("douyin.token_refused", call=path, error_code=error_code(body))
+                self._drop_token(secret, token)
                 continue
-            return body
-        return body
+            break
+        if error_code(body) in TOKEN_PROBLEMS:
+            log.warning("douyin.token_refused_twice", call=path)
+            raise _unavailable()
+        return _Answer(body, failed_sends > 0)
 
     # ---- platform codes ------------------------------------------------------------------------
     def prepare(self, credentials: Credentials, code: str) -> PreparedCodes:
-        params: dict[str, str] = {"poi_id": credentials.platform_store_id}
-        if DOUYIN_LINK_RE.match(code):
+        """验券准备: the usable codes behind one scan (a plain code or a short link)."""
+        poi_id = credentials.platform_store_id
+        params: dict[str, str] = {"poi_id": poi_id}
+        is_link = bool(DOUYIN_LINK_RE.match(code))
+        shown = "" if is_link else code
+        if is_link:
             params["encrypted_data"] = self._object_id(code)
         else:
             params["code"] = code
-        body = self._call(
-            credentials, "GET", "/goodlife/v1/fulfilment/certificate/prepare/", params=params
-        )
-        error = self._error_code(body)
+        body = self._call(credentials.secret, "GET", PREPARE, params=params).body
+        error = error_code(body)
         if error:
-            raise _catalogue(error, code)
-        data = body["data"]
-        now = datetime.now(UTC)
+            raise _voucher_error(error, shown, at_prepare=True)
+        data = _dict(body.get("data"))
+        items = [_dict(i) for i in data.get("certificates") or [] if isinstance(i, dict)]
+        now = _platform_now(body)
         usable: list[PlatformCertificate] = []
         problem: DomainError | None = None
-        for item in data.get("certificates") or []:
-            expires = datetime.fromtimestamp(int(item.get("expire_time") or 0), UTC)
-            if item.get("expire_time") and expires <= now:
-                problem = problem or DomainError(ErrorCode.VOUCHER_EXPIRED, code=code)
+        for item in items:
+            plain = str(item.get("code") or "")
+            if not plain and shown and len(items) == 1:
+                plain = shown  # the answer is about exactly the code scanned
+            expires, starts = _epoch(item.get("expire_time")), _epoch(item.get("start_time"))
+            if expires is not None and expires <= now:
+                problem = problem or DomainError(ErrorCode.VOUCHER_EXPIRED, code=plain or shown)
                 continue
-            if credentials.platform_store_id in (item.get("not_available_poi_list") or []):
+            if starts is not None and starts > now:
                 problem = problem or DomainError(
-                    ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=code, store=""
+                    ErrorCode.VOUCHER_NOT_YET_VALID, code=plain or shown, valid_from=""
                 )
                 continue
-            sku, amount = item.get("sku") or {}, item.get("amount") or {}
-            plain = str(item.get("code") or "")
+            if poi_id in [str(p) for p in item.get("not_available_poi_list") or []]:
+                problem = problem or DomainError(
+                    ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=plain or shown, store=""
+                )
+                continue
+            if not item.get("encrypted_code"):
+                continue
+            sku, amount = _dict(item.get("sku")), _dict(item.get("amount"))
             usable.append(
                 PlatformCertificate(
-                    code=plain or (code if not usable and "code" in params else ""),
+                    code=plain,
                     handle=str(item["encrypted_code"]),
                     title=str(sku.get("title") or ""),
                     product_id=str(sku.get("sku_id") or ""),
                     listing_id=str(sku.get("third_sku_id") or "") or None,
-                    value_fen=int(amount.get("original_amount") or 0),
-                    paid_fen=int(amount.get("pay_amount") or 0),
-                    expires_at=expires if item.get("expire_time") else None,
+                    value_fen=_int(amount.get("original_amount")),
+                    paid_fen=_int(amount.get("pay_amount")),
+                    expires_at=expires,
                 )
             )
         if not usable:
-            raise problem or DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code)
+            raise problem or DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=shown)
+        log.info("douyin.prepared", poi_id=poi_id, usable=len(usable), listed=len(items))
         return PreparedCodes(
             platform=PLATFORM,
             platform_order_id=str(data.get("order_id") or ""),
@@ -240,100 +367,169 @@ class DouyinClient:
         )
 
     def _object_id(self, link: str) -> str:
-        short_id = link.rstrip("/").rsplit("/", 1)[-1]
+        """A short link's 302 carries the ``object_id`` that prepare takes as encrypted_data."""
+        url = f"{self.short_link_base}/{_short_id(link)}"
 
         def resolve() -> str:
             try:
-                response = self.http.get(
-                    f"{self.short_link_base}/{short_id}", follow_redirects=False
-                )
+                response = self.http.get(url, follow_redirects=False)
             except httpx.TransportError as exc:
                 raise _Transient(type(exc).__name__) from exc
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == 429:
                 raise _Transient(f"HTTP {response.status_code}")
-            location = response.headers.get("location", "")
-            found = parse_qs(urlsplit(location).query).get("object_id", [""])[0]
-            if not found:
-                raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=link[:32])
+            location = str(response.headers.get("location", ""))
+            found: str = parse_qs(urlsplit(location).query).get("object_id", [""])[0]
+            if not response.is_redirect or not found:
+                raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code="")
             return found
 
-        return self._retrying(resolve)
+        return self._retrying(resolve, "short_link")
 
     def verify(
         self, credentials: Credentials, prepared: PreparedCodes, count: int, request_id: str
     ) -> list[VerifiedCode]:
+        """验券 ``count`` prepared codes; the prepare's verify_token makes a retry safe."""
         if not 1 <= count <= len(prepared.certificates):
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
         chosen = prepared.certificates[:count]
-        body = self._call(
-            credentials,
+        answer = self._call(
+            credentials.secret,
             "POST",
-            "/goodlife/v1/fulfilment/certificate/verify/",
+            VERIFY,
             json={
                 "verify_token": prepared.session,
                 "poi_id": credentials.platform_store_id,
                 "encrypted_codes": [c.handle for c in chosen],
             },
         )
-        shown = chosen[0].code or "抖音券"
-        error = self._error_code(body)
+        error = error_code(answer.body)
         if error:
-            raise _catalogue(error, shown)
-        return self._results(body, shown)
+            raise _voucher_error(error, chosen[0].code)
+        items = self._items(answer.body)
+        done: list[VerifiedCode] = []
+        failure: DomainError | None = None
+        for index, item in enumerate(items):
+            cert = chosen[index] if index < len(chosen) else None
+            result = _int(item.get("result"), -1)
+            shown = str(item.get("origin_code") or (cert.code if cert else ""))
+            if result == 0:
+                done.append(self._verified(item, shown))
+                continue
+            if result == USED and answer.uncertain and cert is not None:
+                mine = self._ours(credentials, cert.handle)
+                if mine is not None:
+                    log.info("douyin.verify_recovered", request_id=request_id)
+                    done.append(mine)
+                    continue
+            failure = failure or _voucher_error(result, shown)
+        if failure is None and len(done) != count:
+            log.warning("douyin.verify_short", request_id=request_id, got=len(done), asked=count)
+            failure = _unavailable()
+        if failure is not None:
+            self._undo(credentials, done, request_id)
+            raise failure
+        log.info("douyin.verified", request_id=request_id, count=len(done))
+        return done
 
-    def _results(self, body: dict[str, Any], shown: str) -> list[VerifiedCode]:
-        verified: list[VerifiedCode] = []
-        for item in body["data"].get("verify_results") or []:
-            result = int(item.get("result", -1))
-            if result != 0:
-                raise _catalogue(result, str(item.get("origin_code") or shown))
-            verified.append(
-                VerifiedCode(
-                    code=str(item.get("origin_code") or item.get("code") or ""),
-                    certificate_id=str(item.get("certificate_id") or ""),
-                    verify_id=str(item.get("verify_id") or ""),
+    @staticmethod
+    def _items(body: JsonDict) -> list[JsonDict]:
+        results = _dict(body.get("data")).get("verify_results") or []
+        return [_dict(i) for i in results if isinstance(i, dict)]
+
+    @staticmethod
+    def _verified(item: JsonDict, shown: str) -> VerifiedCode:
+        return VerifiedCode(
+            code=str(item.get("origin_code") or shown or item.get("code") or ""),
+            certificate_id=str(item.get("certificate_id") or ""),
+            verify_id=str(item.get("verify_id") or ""),
+        )
+
+    def _ours(self, credentials: Credentials, handle: str) -> VerifiedCode | None:
+        """After a lost answer, "used" may be our own first attempt (PROTOCOLS §1.1): ask."""
+        try:
+            answer = self._call(credentials.secret, "GET", GET, params={"encrypted_code": handle})
+        except DomainError:
+            return None
+        if error_code(answer.body):
+            return None
+        cert = _dict(_dict(answer.body.get("data")).get("certificate"))
+        verify = _dict(cert.get("verify"))
+        if str(verify.get("poi_id") or "") != credentials.platform_store_id:
+            return None
+        if not verify.get("verify_id"):
+            return None
+        return VerifiedCode(
+            code=str(cert.get("code") or ""),
+            certificate_id=str(verify.get("certificate_id") or cert.get("certificate_id") or ""),
+            verify_id=str(verify["verify_id"]),
+        )
+
+    def _undo(self, credentials: Credentials, done: list[VerifiedCode], request_id: str) -> None:
+        """Part of a multi-code verify went through: give those back so the scan is all or none."""
+        for verified in done:
+            try:
+                self.cancel(credentials, verified)
+                log.warning("douyin.partial_verify_cancelled", request_id=request_id)
+            except DomainError as exc:
+                log.error(
+                    "douyin.partial_verify_cancel_failed",
+                    request_id=request_id,
+                    verify_id=verified.verify_id,
+                    error=str(exc.code),
                 )
-            )
-        if not verified:
-            raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=shown)
-        return verified
 
     def cancel(self, credentials: Credentials, verified: VerifiedCode) -> None:
+        """撤销核销; refused by Douyin one hour after the verify."""
         body = self._call(
-            credentials,
+            credentials.secret,
             "POST",
-            "/goodlife/v1/fulfilment/certificate/cancel/",
+            CANCEL,
             json={"certificate_id": verified.certificate_id, "verify_id": verified.verify_id},
-        )
-        error = self._error_code(body)
-        extra = body.get("extra") if isinstance(body.get("extra"), dict) else {}
+        ).body
+        error = error_code(body)
+        sub = _int(_dict(body.get("extra")).get("sub_error_code"), 0)
         if error == 0 or error == ALREADY_CANCELLED:
+            log.info("douyin.cancelled", verify_id=verified.verify_id)
             return
-        if error in CANCEL_TOO_LATE or extra.get("sub_error_code") in CANCEL_TOO_LATE:
+        if error in CANCEL_TOO_LATE or sub in CANCEL_TOO_LATE:
             raise DomainError(ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=CANCEL_WINDOW_MINUTES)
         if error == VERIFY_NOT_FOUND:
             raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, redemption_id=verified.verify_id)
-        raise DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=PLATFORM)
+        log.warning("douyin.cancel_failed", error_code=error, verify_id=verified.verify_id)
+        raise _unavailable()
 
     # ---- merchant codes (三方码) use sync --------------------------------------------------------
     def sync_use(
         self, credentials: Credentials, *, douyin_order_id: str, codes: list[str], verify_token: str
     ) -> list[VerifiedCode]:
+        """核销同步: tell Douyin our codes were used; ``verify_token`` (our redemption id) makes
+        a replay return the first answer instead of a second use."""
+        shown = codes[0] if codes else ""
         body = self._call(
-            credentials,
+            credentials.secret,
             "POST",
-            "/goodlife/v1/fulfilment/certificate/verify/",
+            VERIFY,
             json={
                 "verify_token": verify_token,
                 "poi_id": credentials.platform_store_id,
                 "order_id": douyin_order_id,
                 "codes": codes,
             },
-        )
-        error = self._error_code(body)
+        ).body
+        error = error_code(body)
         if error:
-            raise _catalogue(error, codes[0] if codes else "")
-        return self._results(body, codes[0] if codes else "")
+            raise _voucher_error(error, shown)
+        done: list[VerifiedCode] = []
+        for item in self._items(body):
+            result = _int(item.get("result"), -1)
+            if result != 0:
+                raise _voucher_error(
+                    result, str(item.get("origin_code") or item.get("code") or shown)
+                )
+            done.append(self._verified(item, ""))
+        if len(done) != len(codes):
+            raise _unavailable()
+        return done
 
     def sync_cancel(
         self, credentials: Credentials, *, douyin_order_id: str, codes: list[str], verify_token: str
@@ -346,17 +542,18 @@ class DouyinClient:
 
     # ---- binding ------------------------------------------------------------------------------
     def test_binding(self, platform_store_id: str, secret: str) -> str:
-        credentials = Credentials(PLATFORM, platform_store_id, secret)
+        """A token for this secret, then the POI itself: returns the POI's name."""
         body = self._call(
-            credentials,
+            secret,
             "GET",
-            "/goodlife/v1/shop/poi/query/",
+            POI_QUERY,
             params={"account_id": "", "poi_id": platform_store_id},
-        )
-        if self._error_code(body):
-            raise DomainError(ErrorCode.BINDING_REJECTED, platform=PLATFORM)
-        for entry in body["data"].get("pois") or []:
-            poi = entry.get("poi") or {}
-            if str(poi.get("poi_id")) == platform_store_id:
+        ).body
+        if error_code(body):
+            log.warning("douyin.poi_query_failed", error_code=error_code(body))
+            raise _rejected()
+        for entry in _dict(body.get("data")).get("pois") or []:
+            poi = _dict(_dict(entry).get("poi"))
+            if str(poi.get("poi_id") or "") == platform_store_id:
                 return str(poi.get("poi_name") or platform_store_id)
-        raise DomainError(ErrorCode.BINDING_REJECTED, platform=PLATFORM)
+        raise _rejected()

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from voucherbridge.adapters.platforms.weimall.signing import SignatureError, open_envelope
 
+from voucherbridge.adapters.platforms.weimall.signing import SignatureError, open_envelope
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services import platform_orders
 from voucherbridge.services.unit_of_work import UnitOfWorkFactory

@@ -4,7 +4,6 @@ redemption id at the mall)."""
 from __future__ import annotations
 
 from voucherbridge.adapters.platforms.weimall.client import WeimallClient
-
 from voucherbridge.services.platform_ports import Credentials, SyncMessage
 
 
