@@ -29,6 +29,8 @@ ensure_test_packages() {
     || missing+=(postgresql)
   command -v pdftoppm >/dev/null || missing+=(poppler-utils)
   [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+  # Debian's Chromium for the console's browser tests (Playwright never downloads a browser)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   echo "[vb] installing ${missing[*]} (apt-get)..." >&2
   local sudo=""
