@@ -15,6 +15,8 @@ from tests.factories import FakeClock
 from voucherbridge.adapters.platforms.douyin.simulator import DouyinSimConfig
 from voucherbridge.adapters.platforms.douyin.simulator import create_app as douyin_app
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
+from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
+from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 
@@ -40,13 +42,31 @@ def douyin(douyin_server: ServerThread) -> Iterator[httpx.Client]:
         yield http
 
 
+@pytest.fixture(scope="module")
+def weimall_server() -> Iterator[ServerThread]:
+    # pushes are retried on the mall's real schedule (1 m, 5 m ...) shrunk a thousandfold
+    with ServerThread(weimall_app(WeimallSimConfig(time_scale=0.001))) as server:
+        yield server
+
+
 @pytest.fixture
-def settings(database_url: str, douyin_server: ServerThread) -> Settings:
+def weimall(weimall_server: ServerThread) -> Iterator[httpx.Client]:
+    """The micro-mall simulator, reset, as an HTTP client on its base URL."""
+    with httpx.Client(base_url=weimall_server.base_url, timeout=30) as http:
+        http.post("/_sim/reset").raise_for_status()
+        yield http
+
+
+@pytest.fixture
+def settings(
+    database_url: str, douyin_server: ServerThread, weimall_server: ServerThread
+) -> Settings:
     return Settings(
         database_url=database_url,
         environment="test",
         log_level="WARNING",
         douyin_base_url=douyin_server.base_url,
+        weimall_base_url=weimall_server.base_url,
         douyin_client_key=DOUYIN_KEY,
         platform_retry_wait_s=0.01,
         platform_timeout_s=5.0,
@@ -54,12 +74,15 @@ def settings(database_url: str, douyin_server: ServerThread) -> Settings:
 
 
 @pytest.fixture
-def live(app: Any, douyin_server: ServerThread) -> Iterator[str]:
+def live(app: Any, douyin_server: ServerThread, weimall_server: ServerThread) -> Iterator[str]:
     """Our service on a real port; the simulators push to it."""
+    sims = [s.server.config.app.state.sim for s in (douyin_server, weimall_server)]
     with ServerThread(app) as server:
-        douyin_server.server.config.app.state.sim.config.target_base_url = server.base_url
+        for sim in sims:
+            sim.config.target_base_url = server.base_url
         yield server.base_url
-    douyin_server.server.config.app.state.sim.config.target_base_url = None
+    for sim in sims:
+        sim.config.target_base_url = None
 
 
 @pytest.fixture
