@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from voucherbridge import __version__
+from voucherbridge import __version__, web
 from voucherbridge.adapters.db.migrate import ensure_migrated
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(admin_outbox.router)
     app.include_router(admin_platforms.router)
     app.include_router(hooks.router)
+    web.install(app)
     return app

@@ -1,0 +1,16 @@
+"""CSRF tokens bound to a session: an HMAC of the session id, so nothing is stored server-side."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def token_for(secret_key: str, session_id: str) -> str:
+    """The token forms of this session must carry."""
+    return hmac.new(secret_key.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def is_valid(secret_key: str, session_id: str, token: str | None) -> bool:
+    """Constant-time check of a submitted token."""
+    return bool(token) and hmac.compare_digest(token_for(secret_key, session_id), token or "")

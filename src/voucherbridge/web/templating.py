@@ -1,0 +1,96 @@
+"""Jinja2 rendering with the page language chosen per request (Chinese first, English switch).
+
+Templates are written in Chinese and wrapped in `_()`; English comes from gettext catalogues
+(`locale/en/*.po`, one file per page family, merged at start-up by Babel).
+"""
+
+from __future__ import annotations
+
+import gettext
+from contextvars import ContextVar
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from voucherbridge.domain.errors import DomainError
+from voucherbridge.i18n.catalogue import pick_language, render
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "vb_lang"
+LANGS = ("zh", "en")
+_lang: ContextVar[str] = ContextVar("vb_page_lang", default="zh")
+
+
+@cache
+def _english() -> gettext.NullTranslations:
+    merged: gettext.NullTranslations | None = None
+    for po in sorted((HERE / "locale" / "en").glob("*.po")):
+        with po.open("rb") as source:
+            catalog = read_po(source, locale="en")
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        translations = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = translations
+        else:
+            merged.add_fallback(translations)
+    return merged or gettext.NullTranslations()
+
+
+def translate(message: str) -> str:
+    """`message` (Chinese source text) in the current page language."""
+    return _english().gettext(message) if _lang.get() == "en" else message
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translate, ngettext=lambda s, p, n: translate(s if n == 1 else p), newstyle=True
+    )
+    return env
+
+
+def page_language(request: Request) -> str:
+    """`?lang=` wins, then the switch's cookie, then the browser's Accept-Language."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if asked in LANGS:
+        return asked
+    return pick_language(request.headers.get("accept-language"))
+
+
+def error_text(error: DomainError) -> str:
+    """A catalogue message in the current page language (the seed's wording in Chinese)."""
+    return render(error.code, error.params, _lang.get())
+
+
+def render_page(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render `template` in the request's language; remembers an explicit `?lang=` choice."""
+    lang = page_language(request)
+    token = _lang.set(lang)
+    try:
+        html = (
+            environment()
+            .get_template(template)
+            .render(request=request, lang=lang, error_text=error_text, **(context or {}))
+        )
+    finally:
+        _lang.reset(token)
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
