@@ -185,3 +185,14 @@ def test_english_marked_not_acceptable_is_never_picked(header: str) -> None:
 @pytest.mark.parametrize("header", ["en;q=NaN", "zh;q=nan, en", "en;q=sNaN"])
 def test_nan_quality_in_accept_language_falls_back_to_chinese(header: str) -> None:
     assert pick_language(header) in ("zh", "en")
+
+
+def test_a_use_the_platform_reports_without_when_or_where_reads_plainly() -> None:
+    # Douyin or the micro-mall may say "used" for a use we never saw: no empty "(, )".
+    bare = {"code": "123456789012", "time": "", "store": ""}
+    assert render(ErrorCode.VOUCHER_ALREADY_REDEEMED, bare) == "票券已使用"
+    assert render(ErrorCode.VOUCHER_ALREADY_REDEEMED, bare, "en") == "Voucher already used"
+    known = {**bare, "time": "2025-05-25 12:30", "store": "皇岗店"}
+    assert (
+        render(ErrorCode.VOUCHER_ALREADY_REDEEMED, known) == "票券已使用 (2025-05-25 12:30, 皇岗店)"
+    )

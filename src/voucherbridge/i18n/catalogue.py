@@ -6,6 +6,7 @@ Chinese wording follows the seeds where they have one (票券不存在, 订单�
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -156,7 +157,18 @@ def render(code: ErrorCode, params: dict[str, Any], lang: str = "zh") -> str:
     for key, value in params.items():
         noun = NOUNS.get(value) if isinstance(value, str) else None
         values[key] = (noun[1] if english else noun[0]) if noun else value
-    return (spec.en if english else spec.zh).format_map(values)
+    template = spec.en if english else spec.zh
+    return _UNKNOWN_ASIDE.sub(lambda m: _aside(m, values), template).format_map(values)
+
+
+# A parenthesised aside made only of placeholders, e.g. "({time}, {store})".
+_UNKNOWN_ASIDE = re.compile(r"\s*\((?:[^(){}]*\{\w+\})+[^(){}]*\)")
+
+
+def _aside(match: re.Match[str], values: dict[str, Any]) -> str:
+    """Drop the aside when every value in it is unknown: "票券已使用" beats "票券已使用 (, )"."""
+    names = re.findall(r"\{(\w+)\}", match.group(0))
+    return match.group(0) if any(str(values[n]) for n in names) else ""
 
 
 def pick_language(accept_language: str | None) -> str:
