@@ -14,6 +14,8 @@ from tests.e2e.conftest import SEED_ORDER, auth, clock, new_order  # noqa: F401 
 from tests.factories import FakeClock
 from voucherbridge.adapters.platforms.douyin.simulator import DouyinSimConfig
 from voucherbridge.adapters.platforms.douyin.simulator import create_app as douyin_app
+from voucherbridge.adapters.platforms.meituan.simulator import MeituanSimConfig
+from voucherbridge.adapters.platforms.meituan.simulator import create_app as meituan_app
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
 from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
@@ -23,6 +25,7 @@ from voucherbridge.config import Settings
 __all__ = ["SEED_ORDER"]
 
 DOUYIN_KEY, DOUYIN_SECRET = "vb-demo-key", "vb-demo-secret"
+MEITUAN_KEY, MEITUAN_SECRET = "mt-demo-key", "mt-demo-secret"
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,21 @@ def douyin_server() -> Iterator[ServerThread]:
 def douyin(douyin_server: ServerThread) -> Iterator[httpx.Client]:
     """The Douyin simulator, reset, as an HTTP client on its base URL."""
     with httpx.Client(base_url=douyin_server.base_url, timeout=30) as http:
+        http.post("/_sim/reset").raise_for_status()
+        yield http
+
+
+@pytest.fixture(scope="module")
+def meituan_server() -> Iterator[ServerThread]:
+    config = MeituanSimConfig(app_key=MEITUAN_KEY, app_secret=MEITUAN_SECRET)
+    with ServerThread(meituan_app(config)) as server:
+        yield server
+
+
+@pytest.fixture
+def meituan(meituan_server: ServerThread) -> Iterator[httpx.Client]:
+    """The Meituan simulator, reset (demo shops and session), as an HTTP client on its base URL."""
+    with httpx.Client(base_url=meituan_server.base_url, timeout=30) as http:
         http.post("/_sim/reset").raise_for_status()
         yield http
 
@@ -59,7 +77,10 @@ def weimall(weimall_server: ServerThread) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def settings(
-    database_url: str, douyin_server: ServerThread, weimall_server: ServerThread
+    database_url: str,
+    douyin_server: ServerThread,
+    weimall_server: ServerThread,
+    meituan_server: ServerThread,
 ) -> Settings:
     return Settings(
         database_url=database_url,
@@ -67,7 +88,10 @@ def settings(
         log_level="WARNING",
         douyin_base_url=douyin_server.base_url,
         weimall_base_url=weimall_server.base_url,
+        meituan_base_url=meituan_server.base_url,
         douyin_client_key=DOUYIN_KEY,
+        meituan_app_key=MEITUAN_KEY,
+        meituan_app_secret=MEITUAN_SECRET,
         platform_retry_wait_s=0.01,
         platform_timeout_s=5.0,
     )

@@ -64,7 +64,11 @@ def test_wrong_secret_leaves_the_store_unbound(container: Container, demo: dict[
             now=container.clock(),
         )
     assert refused.value.code is ErrorCode.BINDING_REJECTED
-    [binding] = [b for b in list_bindings(container.uow, actor=HQ) if b["platform"] == "meituan"]
+    [binding] = [
+        b
+        for b in list_bindings(container.uow, actor=HQ)
+        if (b["store_id"], b["platform"]) == (1, "meituan")
+    ]
     assert (binding["status"], binding["status_label"]) == ("failed", "绑定失败")
     with container.uow() as uow:
         assert not uow.bindings.is_bound(1, "meituan")

@@ -30,10 +30,12 @@ STORES = ("皇岗店", "福田店")
 SEED_RECEIPT_TITLE = "右姑娘火锅(皇岗 店)"
 CONSOLE_USER, CONSOLE_PASSWORD = "admin", "admin123"
 MANAGER_USER, MANAGER_PASSWORD = "huanggang", "manager123"
-# The simulators' demo credentials (weimall store n, Douyin POI n); see `voucherbridge simulate`.
+# The simulators' demo credentials (weimall store n, Douyin POI n, Meituan shop n and the demo
+# merchant session); see `voucherbridge simulate`.
 DEMO_BINDINGS: dict[str, tuple[str, str]] = {
     "weimall": ("wm-store-{n}", "wm-secret-1"),
     "douyin": ("700100000000{n}", "vb-demo-secret"),
+    "meituan": ("mt-shop-{n}", "mt-demo-session"),
 }
 
 ITEMS = (
