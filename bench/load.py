@@ -3,7 +3,8 @@
 Reads a JSON job on stdin:
     {"concurrency": 8, "rounds": 5,
      "targets": [{"name", "url", "headers", "expect", "bodies": [...],
-                  "warmup": {"url", "expect", "bodies": [...]}}]}
+                  "warmup": {"url", "expect", "bodies": [...]}, "concurrency"?}]}
+(a target's own "concurrency", if given, replaces the job's).
 Each target is warmed up first (not counted). Then each target's bodies are cut into `rounds`
 slices and the targets take turns slice by slice, so that a machine getting slower or faster
 during the run affects every target alike. Prints one JSON object, per target name:
@@ -71,7 +72,8 @@ def run(job: dict) -> dict:
     # Clients are built before any clock starts (each one builds an SSL context, ~40 ms).
     clients = {
         t["name"]: [
-            httpx.Client(headers=t["headers"], timeout=30) for _ in range(job["concurrency"])
+            httpx.Client(headers=t["headers"], timeout=30)
+            for _ in range(t.get("concurrency", job["concurrency"]))
         ]
         for t in targets
     }

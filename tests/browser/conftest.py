@@ -102,10 +102,16 @@ def tablet(browser: Browser) -> Iterator[Page]:
     yield from _page(browser, POS_TABLET, "zh-CN")
 
 
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of screenshots for the whole run: `<pytest basetemp>/screenshots`."""
+    return tmp_path_factory.mktemp("screenshots", numbered=False)
+
+
 @pytest.fixture
-def shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def shot(screenshots: Path) -> Any:
     """Save a full-page screenshot under the pytest temp dir: `shot(page, "console-stores")`."""
-    folder = tmp_path_factory.mktemp("screenshots", numbered=False)
+    folder = screenshots
 
     def take(page: Page, name: str) -> Path:
         path = folder / f"{name}.png"

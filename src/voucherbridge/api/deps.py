@@ -9,6 +9,8 @@ from fastapi import Depends, Header, Request
 from voucherbridge.bootstrap import Container
 from voucherbridge.domain.records import Terminal
 from voucherbridge.services import auth
+from voucherbridge.web import csrf
+from voucherbridge.web.cashier import CASHIER_COOKIE, CSRF_HEADER
 
 
 def get_container(request: Request) -> Container:
@@ -27,10 +29,22 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def get_terminal(
+    request: Request,
     container: ContainerDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Terminal:
-    """The terminal whose key is in `Authorization: Bearer <key>`."""
+    """The terminal whose key is in `Authorization: Bearer <key>`.
+
+    The cashier page holds the key in an HttpOnly cookie instead; a cookie is sent by the
+    browser on its own, so it counts only with the page's CSRF token beside it (read from the
+    raw headers to keep the published contract free of a page-only parameter).
+    """
+    if authorization is None:
+        cookie = request.cookies.get(CASHIER_COOKIE)
+        if cookie and csrf.is_valid(
+            container.settings.secret_key, cookie, request.headers.get(CSRF_HEADER)
+        ):
+            return auth.resolve_terminal(container.uow(), cookie)
     return auth.resolve_terminal(container.uow(), _bearer(authorization))
 
 

@@ -119,3 +119,29 @@ def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
     if user is None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return actor_of(user)
+
+
+def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:
+    """End the console session behind `token`; an unknown or expired token is already over.
+
+    The token store can only revoke a user's tokens together, so logging out ends that user's
+    other console sessions too (the safe side for a shared counter PC).
+    """
+    if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
+        return
+    with uow:
+        user = uow.users.by_token(hash_secret(token), now)
+        if user is None:
+            return
+        uow.users.revoke_tokens(user.id, now)
+        uow.audit.add(
+            user.merchant_id,
+            actor_type="user",
+            actor_id=str(user.id),
+            action="user.logout",
+            subject=user.username,
+            before=None,
+            after=None,
+            now=now,
+        )
+        uow.commit()

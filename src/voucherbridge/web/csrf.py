@@ -14,3 +14,12 @@ def token_for(secret_key: str, session_id: str) -> str:
 def is_valid(secret_key: str, session_id: str, token: str | None) -> bool:
     """Constant-time check of a submitted token."""
     return bool(token) and hmac.compare_digest(token_for(secret_key, session_id), token or "")
+
+
+def is_same_origin(origin: str | None, host: str | None) -> bool:
+    """A sign-in form posted from another site is refused (login CSRF: it would put a counter
+    or a desk into someone else's session). Browsers send Origin on every cross-site POST;
+    its absence (an old client, a test) is let through."""
+    if not origin:
+        return True
+    return origin.partition("://")[2].rstrip("/") == (host or "")

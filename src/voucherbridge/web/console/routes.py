@@ -1,7 +1,108 @@
-"""The console pages."""
+"""The console pages: login, logout and the overview; the other pages live beside this module.
+
+Routes only translate between forms and the same service functions the admin API calls.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(include_in_schema=False)
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.services import (
+    auth,
+    bindings,
+    items,
+    listings,
+    outbox,
+    stores,
+    templates,
+    terminals,
+)
+from voucherbridge.web import csrf
+from voucherbridge.web.console import pages_chain, pages_platforms, pages_vouchers
+from voucherbridge.web.console.session import (
+    COOKIE,
+    COOKIE_PATH,
+    ConsoleRoute,
+    SessionDep,
+    get_container,
+    safe_next,
+)
+from voucherbridge.web.templating import render_page
+
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+Text = Annotated[str, Form()]
+
+
+@router.get("/console/login")
+def login_form(request: Request, next: str = "/console") -> Response:
+    return render_page(request, "console/login.html", {"next": safe_next(next), "username": ""})
+
+
+@router.post("/console/login")
+def login(request: Request, username: Text = "", password: Text = "", next: Text = "") -> Response:
+    c = get_container(request)
+    try:
+        if not csrf.is_same_origin(request.headers.get("origin"), request.headers.get("host")):
+            raise DomainError(ErrorCode.FORBIDDEN)
+        if "\x00" in username + password:  # the database could not even look it up
+            raise DomainError(ErrorCode.UNAUTHORIZED)
+        token, _expires, _actor = auth.login(
+            c.uow(write=True),
+            username=username.strip(),
+            password=password,
+            now=c.clock(),
+            ttl_hours=c.settings.admin_token_ttl_hours,
+        )
+    except DomainError as exc:
+        ctx = {"next": safe_next(next), "username": username.strip(), "error": exc}
+        return render_page(request, "console/login.html", ctx, 401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=c.settings.admin_token_ttl_hours * 3600,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/console/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(alias="csrf")] = "") -> Response:
+    c = get_container(request)
+    token = request.cookies.get(COOKIE)
+    # Without a valid CSRF token a foreign page could log the user out; ignore such posts.
+    if token and csrf.is_valid(c.settings.secret_key, token, csrf_token):
+        auth.logout(c.uow(write=True), token, c.clock())
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@router.get("/console")
+def overview(request: Request, s: SessionDep) -> Response:
+    uow, actor = s.container.uow, s.actor
+    bound = [b for b in bindings.list_bindings(uow, actor=actor) if b["status"] == "bound"]
+    counts = {
+        "stores": len(stores.list_stores(uow(), actor=actor)),
+        "items": len(items.list_items(uow(), actor=actor)),
+        "terminals": len(terminals.list_terminals(uow(), actor=actor)),
+        "bindings": len(bound),
+        "templates": len(templates.list_templates(uow(), actor=actor)),
+        "listings": len(listings.list_listings(uow(), actor=actor)),
+    }
+    dead = None
+    if actor.is_hq:
+        dead = outbox.list_outbox(uow, actor=actor, status="dead", limit=1)["counts"].get("dead", 0)
+    return s.page(request, "console/overview.html", {"counts": counts, "dead": dead})
+
+
+router.include_router(pages_chain.router)
+router.include_router(pages_vouchers.router)
+router.include_router(pages_platforms.router)

@@ -1,0 +1,112 @@
+"""Console pages for the platforms: store bindings (绑定) and the outbox (failed deliveries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from voucherbridge.adapters.platforms.registry import binding_tester
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.services import bindings, outbox, stores
+from voucherbridge.services.bindings import BINDABLE, STATUS_LABELS
+from voucherbridge.web.console.forms import field_of
+from voucherbridge.web.console.session import (
+    ConsoleRoute,
+    FormDep,
+    IdPath,
+    Session,
+    SessionDep,
+    one,
+    typed,
+)
+
+router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
+
+
+# --- bindings ----------------------------------------------------------------------------
+
+
+def _bindings_page(
+    request: Request,
+    s: Session,
+    posted: dict[str, Any] | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    uow = s.container.uow
+    store_rows = stores.list_stores(uow(), actor=s.actor)
+    found = {(b["store_id"], b["platform"]): b for b in bindings.list_bindings(uow, actor=s.actor)}
+    grid = [
+        {"store": store, "cells": [_cell(found.get((store["id"], p)), p) for p in BINDABLE]}
+        for store in store_rows
+    ]
+    ctx = {
+        "grid": grid,
+        "stores": store_rows,
+        "platforms": BINDABLE,
+        "posted": posted or {},
+        "errors": {field_of(error) or "form": error} if error else {},
+    }
+    return s.page(request, "console/bindings.html", ctx, 422 if error else 200)
+
+
+def _cell(binding: dict[str, Any] | None, platform: str) -> dict[str, Any]:
+    """One store × platform: 已绑定 / 未绑定, or the failure in the catalogue's words."""
+    if binding is None:
+        return {"platform": platform, "status": "unbound", "label": STATUS_LABELS["unbound"]}
+    failure = None
+    if binding["status"] != "bound" and binding["last_error"]:
+        try:
+            failure = DomainError(ErrorCode(binding["last_error"]), platform=platform)
+        except ValueError:
+            failure = None
+    return {**binding, "label": binding["status_label"], "failure": failure}
+
+
+@router.get("/console/bindings")
+def binding_list(request: Request, s: SessionDep) -> Response:
+    return _bindings_page(request, s)
+
+
+@router.post("/console/bindings")
+def bind(request: Request, s: SessionDep, form: FormDep) -> Response:
+    c = s.container
+    posted = typed(form, "secret")
+    store_text = one(form, "store_id")
+    try:
+        if not store_text.isdigit() or len(store_text) > 18:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_id")
+        bindings.bind_store(
+            c.uow,
+            actor=s.actor,
+            store_id=int(store_text),
+            platform=one(form, "platform"),
+            platform_store_id=one(form, "platform_store_id"),
+            secret=one(form, "secret"),
+            tester=binding_tester(c),
+            sealer=c.secrets,
+            now=c.clock(),
+        )
+    except DomainError as exc:
+        return _bindings_page(request, s, posted, exc)
+    return RedirectResponse("/console/bindings", status_code=303)
+
+
+# --- outbox ------------------------------------------------------------------------------
+
+
+@router.get("/console/outbox")
+def outbox_list(request: Request, s: SessionDep) -> Response:
+    listed = outbox.list_outbox(s.container.uow, actor=s.actor, status=None, limit=500)
+    # A person only needs the rows that went wrong: dead ones, and ones waiting on a retry.
+    rows = [r for r in listed["rows"] if r["status"] == "dead" or r["last_error"]]
+    ctx = {"rows": rows, "counts": listed["counts"], "retried": request.query_params.get("retried")}
+    return s.page(request, "console/outbox.html", ctx)
+
+
+@router.post("/console/outbox/{outbox_id}/retry")
+def outbox_retry(request: Request, s: SessionDep, form: FormDep, outbox_id: IdPath) -> Response:
+    del form  # only its CSRF check matters
+    outbox.retry_dead(s.container.uow, actor=s.actor, outbox_id=outbox_id, now=s.container.clock())
+    return RedirectResponse(f"/console/outbox?retried={outbox_id}", status_code=303)

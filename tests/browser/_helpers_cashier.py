@@ -1,0 +1,52 @@
+"""Helpers for tests/browser/test_cashier.py: signing in at the counter, reading orders back
+through the Terminal API, setting up through the JSON admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+ADMIN = "/api/admin/v1"
+
+
+def sign_in(page: Page, live: str, key: str) -> None:
+    page.goto(f"{live}/cashier/login")
+    page.fill("#key", key)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live}/cashier")
+    expect(page.locator("#scan")).to_be_focused()
+
+
+def read_the_value(page: Page) -> None:
+    """The cashier looks at the prepared value before confirming: longer than a scanner's
+    burst of Enters, which the page drops."""
+    page.wait_for_timeout(300)
+
+
+def open_order(page: Page) -> int:
+    page.keyboard.press("F2")
+    expect(page.locator("#order")).to_be_visible()
+    return int(page.evaluate("sessionStorage.getItem('vb_cashier_order')"))
+
+
+def fetch_order(live: str, demo: dict[str, Any], order_id: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {demo['terminal_key']}"}
+    response = httpx.get(f"{live}/api/v1/orders/{order_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def applied(order: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in order["vouchers"] if v["status"] != "reversed"]
+
+
+def admin_headers(live: str, demo: dict[str, Any]) -> dict[str, str]:
+    """A console token for setting things up through the JSON admin API."""
+    console = demo["console"]
+    token = httpx.post(
+        f"{live}{ADMIN}/login",
+        json={"username": console["user"], "password": console["password"]},
+    ).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
