@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     platform_max_attempts: int = 3
     # Inbound callbacks older or newer than this are refused as replays.
     callback_tolerance_s: int = 300
+    # Code guessing: unknown codes per sliding minute before the till (or store) gets 429.
+    guess_limit_per_minute: int = 20
+    guess_limit_per_store_per_minute: int = 60
+    # Alerts: this many reversals by one till inside the window is worth a look.
+    alert_reversals_threshold: int = 5
+    alert_reversals_window_hours: int = 24
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

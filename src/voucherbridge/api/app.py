@@ -10,6 +10,7 @@ from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
 from voucherbridge.api.routes import (
     admin,
+    admin_audit,
     admin_outbox,
     admin_platforms,
     checkout,
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(checkout.router)
     app.include_router(admin.router)
     app.include_router(admin_outbox.router)
+    app.include_router(admin_audit.router)
     app.include_router(admin_platforms.router)
     app.include_router(hooks.router)
     web.install(app)

@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -35,7 +35,12 @@ def error_response(
     body = {
         "error": {"code": code.value, "message": render(code, params, lang), "details": details}
     }
-    headers = {"Retry-After": "2"} if code in _RETRYABLE else None
+    headers = None
+    if code in _RETRYABLE:
+        headers = {"Retry-After": "2"}
+    elif code is ErrorCode.RATE_LIMITED:
+        # HTTP clients and proxies honour the header; the wait is also in the details.
+        headers = {"Retry-After": str(params.get("retry_after_s") or 60)}
     return JSONResponse(body, status_code=status or CATALOGUE[code].status, headers=headers)
 
 
@@ -70,6 +75,10 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_TO_CODE.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
         what = "path" if exc.status_code in (404, 405) else ""
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. JSON that is not UTF-8): the same 422
+            # as any other malformed body, so clients handle one status for bad input.
+            return error_response(request, code, {"what": "", "field": "body"}, 422)
         return error_response(request, code, {"what": what, "field": what}, exc.status_code)
 
     @app.exception_handler(IntegrityError)
@@ -82,6 +91,13 @@ def install(app: FastAPI) -> None:
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("db.unavailable", path=request.url.path, error=str(exc.orig)[:200])
         return error_response(request, ErrorCode.SERVICE_UNAVAILABLE, {})
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (NUL in text, a number out of range) came from the
+        # request past validation: bad input, not a server fault. Logged to close the gap.
+        log.warning("request.bad_value", path=request.url.path, error=str(exc.orig)[:200])
+        return error_response(request, ErrorCode.VALIDATION_ERROR, {"field": ""})
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:

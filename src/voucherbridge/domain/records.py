@@ -27,6 +27,7 @@ class Store:
     address: str
     active: bool
     receipt_title: str | None = None
+    opening_hours: str | None = None  # "10:00-22:00"; alerts flag redemptions outside it
 
     @property
     def printed_title(self) -> str:

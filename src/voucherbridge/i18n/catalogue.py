@@ -116,7 +116,9 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.OUTBOX_NOT_DEAD: ErrorSpec(
         409, "只有投递失败的记录可以手动重试", "Only dead outbox rows can be retried by hand"
     ),
-    C.RATE_LIMITED: ErrorSpec(429, "操作过于频繁,请稍后再试", "Too many attempts; slow down"),
+    C.RATE_LIMITED: ErrorSpec(
+        429, "尝试次数过多,请1分钟后再试", "Too many attempts; please try again in a minute"
+    ),
     C.PAYLOAD_TOO_LARGE: ErrorSpec(413, "请求内容过大", "Request body too large"),
     C.SERVICE_UNAVAILABLE: ErrorSpec(
         503, "服务暂时不可用,请稍后重试", "Service temporarily unavailable; please retry"

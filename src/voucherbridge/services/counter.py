@@ -16,7 +16,7 @@ import structlog
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Redemption, Terminal
-from voucherbridge.services import checkout, reversal
+from voucherbridge.services import checkout, reversal, throttle
 from voucherbridge.services import redemption as local
 from voucherbridge.services.platform_ports import Credentials, PlatformCodeClient, VerifiedCode
 from voucherbridge.services.platform_redemption import (
@@ -26,9 +26,11 @@ from voucherbridge.services.platform_redemption import (
     prepare_platform_code,
     redeem_platform_code,
 )
+from voucherbridge.services.throttle import GuessLimits
 from voucherbridge.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger("voucherbridge.counter")
+GUESS_LIMITS = GuessLimits()
 
 
 # ---- the scan box: one entry for every kind of code -------------------------------------------
@@ -40,16 +42,24 @@ def prepare_scanned(
     raw_code: str,
     order_id: int,
     now: datetime,
+    guess_limits: GuessLimits = GUESS_LIMITS,
 ) -> dict[str, Any]:
     """验券准备 for whatever was scanned: our codes locally, platform codes with the platform."""
-    scanned = is_platform_code(raw_code)
-    if scanned is None:
-        return local.prepare_code(
-            make_uow(), terminal=terminal, raw_code=raw_code, order_id=order_id, now=now
+    with throttle.guarded(make_uow, terminal, raw_code, now, guess_limits) as gate:
+        scanned = is_platform_code(raw_code)
+        if scanned is None:
+            return local.prepare_code(
+                make_uow(),
+                terminal=terminal,
+                raw_code=raw_code,
+                order_id=order_id,
+                now=now,
+                guard=gate,
+            )
+        gate.check_alone(make_uow)
+        return prepare_platform_code(
+            make_uow, gateway, terminal=terminal, scanned=scanned, order_id=order_id, now=now
         )
-    return prepare_platform_code(
-        make_uow, gateway, terminal=terminal, scanned=scanned, order_id=order_id, now=now
-    )
 
 
 def redeem_scanned(
@@ -63,8 +73,37 @@ def redeem_scanned(
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
+    guess_limits: GuessLimits = GUESS_LIMITS,
 ) -> local.RedeemOutcome:
     """核销 whatever was scanned; `count` > 1 only for platform orders of several vouchers."""
+    with throttle.guarded(make_uow, terminal, raw_code, now, guess_limits) as gate:
+        return _redeem_scanned(
+            make_uow,
+            gateway,
+            gate,
+            terminal=terminal,
+            raw_code=raw_code,
+            order_id=order_id,
+            count=count,
+            idempotency_key=idempotency_key,
+            now=now,
+            reversal_windows=reversal_windows,
+        )
+
+
+def _redeem_scanned(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    gate: throttle.Gate,
+    *,
+    terminal: Terminal,
+    raw_code: str,
+    order_id: int,
+    count: int,
+    idempotency_key: str | None,
+    now: datetime,
+    reversal_windows: Mapping[str, int],
+) -> local.RedeemOutcome:
     scanned = is_platform_code(raw_code)
     if scanned is None:
         if count != 1:
@@ -77,7 +116,9 @@ def redeem_scanned(
             idempotency_key=idempotency_key,
             now=now,
             reversal_windows=reversal_windows,
+            guard=gate,
         )
+    gate.check_alone(make_uow)
     return redeem_platform_code(
         make_uow,
         gateway,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +45,8 @@ from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import iso, redemption_view
 
 log = structlog.get_logger("voucherbridge.redemption")
+# A check run first inside the scan's transaction; it raises to refuse the scan.
+Guard = Callable[[UnitOfWork], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +66,19 @@ class RedeemOutcome:
 
 
 def prepare_code(
-    uow: UnitOfWork, *, terminal: Terminal, raw_code: str, order_id: int, now: datetime
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    raw_code: str,
+    order_id: int,
+    now: datetime,
+    guard: Guard | None = None,
 ) -> dict[str, Any]:
     """What the code is worth on this order. Reads only; nothing changes."""
     scanned = classify_code(raw_code)
     with uow:
+        if guard is not None:
+            guard(uow)
         order = open_order(uow, terminal, order_id)
         zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
@@ -95,10 +105,13 @@ def redeem_code(
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
+    guard: Guard | None = None,
 ) -> RedeemOutcome:
     """Mark the code used for the order, once, and return the redemption."""
     try:
-        outcome = _redeem(uow, terminal, raw_code, order_id, idempotency_key, now, reversal_windows)
+        outcome = _redeem(
+            uow, terminal, raw_code, order_id, idempotency_key, now, reversal_windows, guard
+        )
     except DomainError as exc:
         log.info(
             "voucher.redeem.rejected",
@@ -127,10 +140,13 @@ def _redeem(
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
+    guard: Guard | None,
 ) -> RedeemOutcome:
     scanned = classify_code(raw_code)
     request_hash = request_hash_of(scanned.value, order_id)
     with uow:
+        if guard is not None:
+            guard(uow)  # the code-guessing throttle, in this transaction (services/throttle)
         # The order row lock comes first: it serialises every voucher on one order, so
         # per-order limits and stacking rules see each other, and double Enters queue.
         if not uow.orders.lock_open(terminal.merchant_id, order_id):
@@ -346,6 +362,23 @@ def record_redemption(
         ),
     )
     enqueue_side_effects(uow, redemption, "redeemed", now)
+    uow.audit.add(
+        terminal.merchant_id,
+        actor_type="terminal",
+        actor_id=str(terminal.id),
+        action="redemption.redeem",
+        subject=redemption.public_id,
+        before={"status": "issued"},
+        after={
+            "status": "redeemed",
+            "code_id": code.id,
+            "code": mask_code(code.code),
+            "order_id": order.id,
+            "discount_fen": redemption.discount_fen,
+        },
+        now=now,
+        store_id=terminal.store_id,
+    )
     return redemption
 
 

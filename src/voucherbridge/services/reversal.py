@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent, Redemption, Terminal
 from voucherbridge.domain.vouchers import CodeStatus
@@ -79,7 +80,13 @@ def apply_reversal(
         action="redemption.reverse",
         subject=redemption.public_id,
         before={"status": "active"},
-        after={"status": "reversed", "reason": reason or ""},
+        after={
+            "status": "reversed",
+            "reason": reason or "",
+            "code_id": redemption.code_id,
+            "code": mask_code(redemption.code),
+        },
         now=now,
+        store_id=terminal.store_id,
     )
     return reversed_

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.domain.alerts import parse_opening_hours
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Store
 from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
@@ -13,8 +14,8 @@ from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 
 MANAGER_ROLES = frozenset({"hq_admin", "store_manager"})
-EDITABLE = ("name", "brand", "address", "receipt_title", "active")
-LIMITS = {"name": 100, "brand": 100, "address": 200, "receipt_title": 100}
+EDITABLE = ("name", "brand", "address", "receipt_title", "active", "opening_hours")
+LIMITS = {"name": 100, "brand": 100, "address": 200, "receipt_title": 100, "opening_hours": 100}
 
 
 def require_manager(actor: Actor) -> None:
@@ -31,6 +32,7 @@ def store_view(store: Store) -> dict[str, Any]:
         "receipt_title": store.receipt_title,
         "printed_title": store.printed_title,
         "active": store.active,
+        "opening_hours": store.opening_hours,
     }
 
 
@@ -73,6 +75,8 @@ def update_store(
             values[key] = _text(changes[key], key, required=key == "name")
     if "receipt_title" in changes:
         values["receipt_title"] = _text(changes["receipt_title"], "receipt_title") or None
+    if "opening_hours" in changes:
+        values["opening_hours"] = _opening_hours(changes["opening_hours"])
     if "active" in changes:
         if not isinstance(changes["active"], bool):
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
@@ -120,6 +124,16 @@ def _refuse_duplicate_name(
 ) -> None:
     if any(s.name == name and s.id != except_id for s in uow.stores.list(actor.merchant_id)):
         raise DomainError(ErrorCode.CONFLICT, what="store", field="name")
+
+
+def _opening_hours(value: Any) -> str | None:
+    """Readable hours or nothing (None: never alert); a typo must not silence the alert."""
+    text = _text(value, "opening_hours")
+    try:
+        parse_opening_hours(text)
+    except ValueError as exc:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="opening_hours") from exc
+    return text or None
 
 
 def _text(value: Any, field: str, *, required: bool = False) -> str:

@@ -11,6 +11,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from voucherbridge.domain.alerts import AuditEvent
+from voucherbridge.domain.audit_chain import ChainHead, ChainRow
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import (
     Binding,
@@ -239,6 +241,8 @@ class BindingRepo(Protocol):
 
 
 class AuditRepo(Protocol):
+    """Append-only, hash-chained per merchant; also counts unknown codes per till."""
+
     def add(
         self,
         merchant_id: int | None,
@@ -250,7 +254,30 @@ class AuditRepo(Protocol):
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
         now: datetime,
+        store_id: int | None = None,
     ) -> None: ...
+    def chain_ids(self) -> list[int]: ...
+    def chain(self, chain_id: int) -> tuple[list[ChainRow], ChainHead | None]: ...
+    def page(
+        self,
+        merchant_id: int,
+        *,
+        store_ids: frozenset[int] | None,
+        action: str | None,
+        before_id: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]: ...
+    def events(
+        self, merchant_id: int, actions: Sequence[str], since: datetime
+    ) -> list[AuditEvent]: ...
+    def opening_hours(self, merchant_id: int) -> dict[int, str | None]: ...
+    def guess_counts(self, store_id: int, terminal_id: int, since: datetime) -> tuple[int, int]: ...
+    def oldest_miss(self, store_id: int, terminal_id: int | None, since: datetime) -> datetime: ...
+    def throttle_noted(self, store_id: int, terminal_id: int, since: datetime) -> bool: ...
+    def add_attempt(
+        self, merchant_id: int, store_id: int, terminal_id: int, kind: str, now: datetime
+    ) -> None: ...
+    def prune_attempts(self, store_id: int, before: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):

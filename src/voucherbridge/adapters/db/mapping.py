@@ -37,7 +37,14 @@ def merchant(row: Row[Any]) -> Merchant:
 
 def store(row: Row[Any]) -> Store:
     return Store(
-        row.id, row.merchant_id, row.name, row.brand, row.address, row.active, row.receipt_title
+        row.id,
+        row.merchant_id,
+        row.name,
+        row.brand,
+        row.address,
+        row.active,
+        row.receipt_title,
+        row.opening_hours,
     )
 
 

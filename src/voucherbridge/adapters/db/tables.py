@@ -58,6 +58,8 @@ stores = Table(
     Column("receipt_title", String(100)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # "10:00-22:00" or "10:00-14:00,17:00-02:00" in the merchant's zone; empty: never alert.
+    Column("opening_hours", String(100), server_default="10:00-22:00"),
     UniqueConstraint("merchant_id", "name", name="uq_stores_merchant_name"),
 )
 
@@ -353,4 +355,32 @@ audit_log = Table(
     Column("before", JSON),
     Column("after", JSON),
     Column("at", UTCDateTime, nullable=False),
+    # The hash chain (domain/audit_chain.py): one chain per merchant, position `seq`.
+    Column("store_id", BigId, index=True),
+    Column("seq", BigId, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
+
+# One row per audit chain (merchant id, 0 for rows of no merchant): appends lock it, so that
+# concurrent writers queue instead of forking the chain, and it remembers the tail.
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("chain_id", BigId, primary_key=True, autoincrement=False),
+    Column("last_seq", BigId, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Unknown codes scanned at a till (code guessing), counted per store and terminal per minute.
+code_attempts = Table(
+    "code_attempts",
+    metadata,
+    _id(),
+    Column("merchant_id", BigId, nullable=False),
+    Column("store_id", BigId, nullable=False),
+    Column("terminal_id", BigId, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_code_attempts_store_at", "store_id", "at"),
 )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 
 from voucherbridge.api.deps import ContainerDep, TerminalDep
-from voucherbridge.api.schemas.common import ErrorEnvelope
+from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.api.schemas.terminal import (
     CodeOnOrder,
     OrderCreate,
@@ -18,18 +18,26 @@ from voucherbridge.api.schemas.terminal import (
     RedemptionRead,
     ReverseRequest,
 )
+from voucherbridge.bootstrap import Container
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.services import counter, orders
+from voucherbridge.services.throttle import GuessLimits
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope} for status in (401, 404, 409, 422, 503)
+    status: {"model": ErrorEnvelope} for status in (401, 404, 409, 422, 429, 503)
 }
 router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 OrderIdPath = Annotated[int, Path(ge=1, le=2**62)]
-RedemptionIdPath = Annotated[str, Path(min_length=1, max_length=64)]
+RedemptionIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
+
+
+def _guess_limits(c: Container) -> GuessLimits:
+    return GuessLimits(
+        c.settings.guess_limit_per_minute, c.settings.guess_limit_per_store_per_minute
+    )
 
 
 @router.post("/orders", status_code=201, response_model=OrderRead)
@@ -66,6 +74,7 @@ def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> Any:
         raw_code=body.code,
         order_id=body.order_id,
         now=c.clock(),
+        guess_limits=_guess_limits(c),
     )
 
 
@@ -94,6 +103,7 @@ def redeem(
         idempotency_key=idempotency_key,
         now=c.clock(),
         reversal_windows=c.settings.reversal_windows(),
+        guess_limits=_guess_limits(c),
     )
     return JSONResponse(outcome.body, status_code=200 if outcome.replayed else 201)
 

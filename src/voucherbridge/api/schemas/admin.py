@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voucherbridge.api.schemas.common import Fen, ShortText, Strict
+from voucherbridge.api.schemas.common import Fen, NoNul, ShortText, Strict
 
 Id = Annotated[int, Field(strict=True, ge=1, le=2**62)]
 ItemCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
@@ -44,7 +44,7 @@ class Patch(Strict):
 # --- login -------------------------------------------------------------------------------
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(NoNul):
     # Passwords are taken exactly as typed: no whitespace stripping here.
     model_config = ConfigDict(extra="forbid")
     username: Annotated[str, Field(min_length=1, max_length=64)]
@@ -90,12 +90,16 @@ class StoreCreate(Strict):
 
 
 class StoreUpdate(Patch):
-    NULLABLE: ClassVar[frozenset[str]] = frozenset({"receipt_title"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"receipt_title", "opening_hours"})
     name: ShortText | None = None
     brand: Annotated[str, Field(max_length=100)] | None = None
     address: Annotated[str, Field(max_length=200)] | None = None
     receipt_title: Annotated[str, Field(max_length=100)] | None = None
     active: Annotated[bool, Field(strict=True)] | None = None
+    opening_hours: Annotated[
+        str | None,
+        Field(max_length=100, description="营业时间 e.g. 10:00-22:00 or 10:00-14:00,17:00-02:00"),
+    ] = None
 
 
 class StoreRead(BaseModel):
@@ -106,6 +110,7 @@ class StoreRead(BaseModel):
     receipt_title: str | None
     printed_title: str
     active: bool
+    opening_hours: str | None = None
 
 
 # --- items -------------------------------------------------------------------------------
@@ -159,7 +164,7 @@ class TerminalIssued(TerminalRead):
 # --- users -------------------------------------------------------------------------------
 
 
-class UserCreate(BaseModel):
+class UserCreate(NoNul):
     model_config = ConfigDict(extra="forbid")
     username: Username
     password: Password

@@ -1,4 +1,4 @@
-"""Platform bindings and the audit log."""
+"""Platform bindings (the audit log lives in repositories/audit.py)."""
 
 from __future__ import annotations
 
@@ -111,32 +111,4 @@ class BindingRepo(Repository):
                     )
                 )
             ).scalar()
-        )
-
-
-class AuditRepo(Repository):
-    def add(
-        self,
-        merchant_id: int | None,
-        *,
-        actor_type: str,
-        actor_id: str,
-        action: str,
-        subject: str,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        now: datetime,
-    ) -> None:
-        self._insert(
-            t.audit_log,
-            {
-                "merchant_id": merchant_id,
-                "actor_type": actor_type,
-                "actor_id": actor_id,
-                "action": action,
-                "subject": subject,
-                "before": before,
-                "after": after,
-                "at": now,
-            },
         )

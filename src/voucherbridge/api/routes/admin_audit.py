@@ -1,0 +1,57 @@
+"""Admin API: the audit log, its hash-chain check, and the alerts read from it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.bootstrap import Container
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.services import alerts, audit_verify
+
+router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
+
+
+def alert_settings(c: Container) -> alerts.AlertSettings:
+    return alerts.AlertSettings(
+        reversals_threshold=c.settings.alert_reversals_threshold,
+        reversals_window=timedelta(hours=c.settings.alert_reversals_window_hours),
+    )
+
+
+@router.get("/audit")
+def list_audit(
+    actor: ActorDep,
+    c: ContainerDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Audit rows newest first (who, which till or user, when, before/after); page with
+    `before_id`; a store manager sees the rows of their stores."""
+    return alerts.list_audit(c.uow(), actor=actor, action=action, before_id=before_id, limit=limit)
+
+
+@router.get("/audit/verify")
+def verify_audit(actor: ActorDep, c: ContainerDep) -> dict[str, Any]:
+    """Check the merchant's audit hash chain (HQ only); names the first broken row."""
+    return audit_verify.verify_for(c.uow(), actor=actor)
+
+
+@router.get("/alerts")
+def list_alerts(
+    actor: ActorDep,
+    c: ContainerDep,
+    since: Annotated[datetime | None, Query()] = None,
+) -> dict[str, Any]:
+    """Alerts since `since` (default: the last 7 days): a code tried at two stores, many
+    reversals by one till, redemptions outside opening hours."""
+    now = c.clock()
+    if since is not None and since.tzinfo is None:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="since")
+    return alerts.alerts_for(
+        c.uow(), actor=actor, since=since or now - timedelta(days=7), settings=alert_settings(c)
+    )
