@@ -35,7 +35,7 @@ from voucherbridge.api.schemas.admin import (
     UserRead,
     UserUpdate,
 )
-from voucherbridge.api.schemas.common import ErrorEnvelope
+from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.services import (
     auth,
     issuing,
@@ -54,8 +54,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/admin/v1", tags=["admin"], responses=ERRORS)
 
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
-ItemCodePath = Annotated[str, Path(min_length=1, max_length=64)]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+ItemCodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
+CodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
 
 
 # --- session -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
 
 
 class BindingCreate(Strict):
-    store_id: Annotated[int, Field(strict=True, ge=1)]
+    store_id: Annotated[int, Field(strict=True, ge=1, le=2**62)]  # beyond: DB integer overflow
     platform: Literal["weimall", "douyin", "meituan"]
     platform_store_id: Annotated[str, Field(min_length=1, max_length=64)]
     secret: Annotated[str, Field(min_length=1, max_length=256)]

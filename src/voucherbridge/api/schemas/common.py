@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_FEN = 100_000_000_000
+# For path and query strings: PostgreSQL cannot compare or store NUL (a 500 there).
+NO_NUL = r"^[^\x00]*$"
 
 Fen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN, description="Amount in fen (分)")]
 PositiveFen = Annotated[int, Field(strict=True, gt=0, le=MAX_FEN, description="Amount in fen")]
@@ -15,7 +17,28 @@ ShortText = Annotated[str, Field(min_length=1, max_length=100)]
 ScannedCode = Annotated[str, Field(min_length=1, max_length=256, description="As scanned or typed")]
 
 
-class Strict(BaseModel):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+class NoNul(BaseModel):
+    """NUL in any text is refused: PostgreSQL cannot store it (a 500 there, kept on SQLite)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("text must not contain NUL characters")
+        return value
+
+
+class Strict(NoNul):
     """Unknown fields are refused so that typos in an integration surface at once."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -27,6 +27,7 @@ from tenacity import (
 )
 
 from voucherbridge.adapters.platforms.weimall.signing import build_envelope
+from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services.platform_ports import Credentials
 
@@ -184,7 +185,7 @@ class WeimallClient:
             "redeemed_at": redeemed_at,
         }
         self._checked(credentials.platform_store_id, credentials.secret, REDEEMED, payload, code)
-        log.info("weimall.redeemed", code=code, redemption_id=redemption_id)
+        log.info("weimall.redeemed", code=mask_code(code), redemption_id=redemption_id)
 
     def reversed(
         self,
@@ -203,7 +204,7 @@ class WeimallClient:
             "reason": reason,
         }
         self._checked(credentials.platform_store_id, credentials.secret, REVERSED, payload, code)
-        log.info("weimall.reversed", code=code, redemption_id=redemption_id)
+        log.info("weimall.reversed", code=mask_code(code), redemption_id=redemption_id)
 
     def settlements(self, credentials: Credentials, day: date) -> list[JsonDict]:
         """The mall's statement rows of one China day."""
