@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock, make_codes
+from voucherbridge.adapters.db.tables import bindings
 from voucherbridge.domain.vouchers import CodeStatus
 
 Order = Callable[..., dict[str, Any]]
@@ -144,7 +145,10 @@ def test_min_spend_and_limit_per_order(client, auth, new_order, container):
     )
 
 
-def test_platform_code_without_binding(client, auth, new_order):
+def test_platform_code_without_binding(client, auth, new_order, container):
+    # The demo binds both stores to the Meituan simulator; this store has not bound yet.
+    with container.engine.begin() as conn:
+        conn.execute(bindings.delete().where(bindings.c.platform == "meituan"))
     response = _redeem(client, auth, "1234567890", new_order()["id"])  # a Meituan 团购券
     assert response.status_code == 409
     assert _error(response)["message"] == "门店未绑定美团,请先在基础资料中绑定"

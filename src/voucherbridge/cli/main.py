@@ -11,6 +11,7 @@ import uvicorn
 
 from voucherbridge.adapters.db import migrate as db_migrate
 from voucherbridge.bootstrap import Container, build
+from voucherbridge.cli.audit import alerts, audit_app
 from voucherbridge.config import Settings
 from voucherbridge.i18n.catalogue import catalogue_markdown
 from voucherbridge.services import auth
@@ -21,6 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(audit_app, name="audit")
+app.command("alerts")(alerts)
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on")]
@@ -89,11 +93,24 @@ def seed_demo_command(
 
 
 @app.command()
-def demo(host: HostOpt = None, port: PortOpt = None) -> None:
+def demo(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    simulators: Annotated[
+        bool, typer.Option(help="Also run the platform simulators and an outbox worker")
+    ] = True,
+) -> None:
     """Migrate, seed the demo merchant, print where to go and what to type, then serve."""
+    from voucherbridge.cli import demo_stack
+
     container = build()
     data = _seed(container, host, port)
     typer.echo(_banner(data))
+    if simulators:
+        typer.echo("平台模拟器 platform simulators:")
+        for line in demo_stack.start_simulators(container.settings, str(data["base_url"])):
+            typer.echo(line)
+        demo_stack.start_worker()
     container.engine.dispose()
     serve(host=host, port=port, workers=1)
 
@@ -130,14 +147,13 @@ def outbox_retry(
 SIMULATORS = {
     "douyin": ("voucherbridge.adapters.platforms.douyin.simulator", 18081),
     "meituan": ("voucherbridge.adapters.platforms.meituan.simulator", 18082),
-    "wechat": ("voucherbridge.adapters.notifiers.wechat.simulator", 18083),
     "weimall": ("voucherbridge.adapters.platforms.weimall.simulator", 18084),
 }
 
 
 @app.command()
 def simulate(
-    platform: Annotated[str, typer.Argument(help="douyin | meituan | wechat | weimall")],
+    platform: Annotated[str, typer.Argument(help="douyin | meituan | weimall")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: PortOpt = None,
 ) -> None:
@@ -214,8 +230,9 @@ def _banner(data: dict[str, object]) -> str:
         "VoucherBridge 演示数据已就绪 / demo data is ready",
         f"  服务地址 URL:        {base}   (API 文档 docs: {base}/docs)",
         f"  收银终端密钥 (皇岗店): {key}",
-        f"  管理账号 admin login: 用户 {console['user']} / 密码 {console['password']}"
-        f"   (POST {base}/api/admin/v1/login)",
+        f"  商户后台 console:     {base}/console   "
+        f"用户 {console['user']} / 密码 {console['password']}",
+        f"  收银页面 cashier:     {base}/cashier   (用收银终端密钥登录 / sign in with the key)",
         "  未使用券码 unused codes:",
     ]
     labels = {"cash": "代金券", "item": "实物券", "deduction": "抵扣券", "combo": "套餐券"}
