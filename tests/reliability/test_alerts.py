@@ -87,6 +87,15 @@ def test_a_code_used_at_one_store_and_tried_at_another(
     assert alerts[0]["detail"]["code"] != code, "the alert shows the code masked"
     # the manager of one of the two stores sees it too
     assert len(_alerts(client, _login(client, demo["store_manager"]))) == 1
+    # and so does the console's alerts page
+    console = demo["console"]
+    signed_in = {"username": console["user"], "password": console["password"]}
+    client.post("/console/login", data=signed_in)
+    page = client.get("/console/alerts")
+    assert page.status_code == 200
+    assert "同一张券在两家门店尝试" in page.text
+    assert alerts[0]["detail"]["code"] in page.text
+    assert "Same code at two stores" in client.get("/console/alerts?lang=en").text
 
 
 def test_many_reversals_by_one_till(

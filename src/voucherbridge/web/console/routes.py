@@ -22,7 +22,7 @@ from voucherbridge.services import (
     terminals,
 )
 from voucherbridge.web import csrf
-from voucherbridge.web.console import pages_chain, pages_platforms, pages_vouchers
+from voucherbridge.web.console import pages_alerts, pages_chain, pages_platforms, pages_vouchers
 from voucherbridge.web.console.session import (
     COOKIE,
     COOKIE_PATH,
@@ -106,3 +106,4 @@ def overview(request: Request, s: SessionDep) -> Response:
 router.include_router(pages_chain.router)
 router.include_router(pages_vouchers.router)
 router.include_router(pages_platforms.router)
+router.include_router(pages_alerts.router)
