@@ -79,7 +79,11 @@ def test_double_enter_redeems_once_then_reverse_checkout_and_receipt(
     expect(page.locator("#due")).to_have_text("¥184.00")
     assert len(applied(fetch_order(live, demo, order_id))) == 1
 
-    page.fill("#amount", "200")
+    page.fill("#amount", "2OO")  # letter O for zero: refused, never guessed at
+    page.get_by_role("button", name=re.compile("结账")).click()
+    expect(page.locator("#banner")).to_have_text("金额格式有误,请输入如 184.00")
+    assert fetch_order(live, demo, order_id)["status"] == "open"
+    page.fill("#amount", "２００.0")  # a full-width IME is fine
     page.get_by_role("button", name=re.compile("结账")).click()
     expect(page.locator("#change")).to_contain_text("找零 ¥16.00")
     assert fetch_order(live, demo, order_id)["status"] == "closed"

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from voucherbridge.domain.errors import DomainError
+from voucherbridge.domain.money import fen_to_yuan_str
 from voucherbridge.i18n.catalogue import pick_language, render
 
 HERE = Path(__file__).parent
@@ -60,6 +61,7 @@ def environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=translate, ngettext=lambda s, p, n: translate(s if n == 1 else p), newstyle=True
     )
+    env.filters["yuan"] = fen_to_yuan_str  # integer fen to "184.00": no float on a page either
     return env
 
 

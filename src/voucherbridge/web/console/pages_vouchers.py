@@ -13,7 +13,7 @@ from voucherbridge.api.schemas.admin import (
     TemplateUpdate,
 )
 from voucherbridge.domain.errors import DomainError
-from voucherbridge.services import issuing, items, listings, stores, templates
+from voucherbridge.services import issuing, items, listings, stores, templates, terminals, users
 from voucherbridge.web.console.forms import (
     check,
     field_of,
@@ -196,4 +196,16 @@ def _archive_context(s: Session, archive: dict[str, Any]) -> dict[str, Any]:
         titles["listing"] = str(listing["title"])
     except DomainError:
         pass  # a manager may not see a chain-wide template: the ids stay on the page
-    return {"store_names": store_names, "titles": titles}
+    return {"store_names": store_names, "titles": titles, "actors": _actor_names(s)}
+
+
+def _actor_names(s: Session) -> dict[str, str]:
+    """`terminal:3` and `user:1` as the till's and the person's names, where this user may
+    see them (a manager sees the tills of their stores; only HQ lists users)."""
+    uow = s.container.uow
+    tills = terminals.list_terminals(uow(), actor=s.actor)
+    names = {f"terminal:{t['id']}": str(t["name"]) for t in tills}
+    if s.actor.store_ids is None:
+        for u in users.list_users(uow(), actor=s.actor):
+            names[f"user:{u['id']}"] = str(u["display_name"] or u["username"])
+    return names

@@ -30,11 +30,25 @@
   function say(template, params) {
     return template.replace(/\{(\w+)\}/g, (_, k) => (k in params ? params[k] : ""));
   }
-  function money(fen) {
+  // Integer fen to "184.00" by integer arithmetic: never a float near money, even in a box.
+  function yuan(fen) {
     const sign = fen < 0 ? "-" : "";
     const abs = Math.abs(fen);
-    const yuan = Math.floor(abs / 100) + "." + String(abs % 100).padStart(2, "0");
-    return sign + say(TEXT.fen, { yuan: yuan });
+    return sign + Math.floor(abs / 100) + "." + String(abs % 100).padStart(2, "0");
+  }
+  // "184", "184.5", "184.50" (full-width digits too) to integer fen by string arithmetic;
+  // null for anything else, so a typo is refused rather than rounded.
+  function parseYuan(text) {
+    const plain = text
+      .replace(/[\uFF10-\uFF19\uFF0E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0))
+      .trim();
+    if (plain === "") return 0;
+    const match = /^(\d{1,9})(?:\.(\d{0,2}))?$/.exec(plain);
+    if (!match) return null;
+    return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+  }
+  function money(fen) {
+    return (fen < 0 ? "-" : "") + say(TEXT.fen, { yuan: yuan(Math.abs(fen)) });
   }
   function label(prefix, value) {
     return TEXT[prefix + "." + value] || value;
@@ -150,7 +164,7 @@
     $("checkout").hidden = !open;
     $("receipt-tools").hidden = open;
     if (open && document.activeElement !== $("amount")) {
-      $("amount").value = (order.due_fen / 100).toFixed(2);
+      $("amount").value = yuan(order.due_fen);
     }
   }
 
@@ -332,7 +346,8 @@
     run(async () => {
       clearError();
       const type = $("tender").value;
-      const amount = Math.round(parseFloat($("amount").value || "0") * 100);
+      const amount = parseYuan($("amount").value);
+      if (amount === null) throw new Error(TEXT.bad_amount);
       const tenders = [];
       if (amount > 0) {
         const tender = { type: type, amount_fen: amount };
