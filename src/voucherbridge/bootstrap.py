@@ -9,12 +9,13 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from voucherbridge.adapters.crypto import SecretBox
+from voucherbridge.adapters.crypto import SecretBox, subkey
 from voucherbridge.adapters.db.engine import make_engine
 from voucherbridge.adapters.db.uow import SqlUnitOfWorkFactory
 from voucherbridge.adapters.platforms.registry import Platforms
 from voucherbridge.config import Settings
 from voucherbridge.services.platform_redemption import PlatformGateway
+from voucherbridge.services.sign_in import SignInPolicy
 
 
 def utc_now() -> datetime:
@@ -34,6 +35,15 @@ class Container:
     @cached_property
     def platform_clients(self) -> Platforms:
         return Platforms(self.settings)
+
+    @cached_property
+    def sign_in_policy(self) -> SignInPolicy:
+        """The password-guessing lock-out for the console and the cashier page."""
+        return SignInPolicy(
+            max_failures=self.settings.sign_in_max_failures,
+            window_s=self.settings.sign_in_window_s,
+            account_key=subkey(self.settings.secret_key, b"sign-in accounts v1"),
+        )
 
     @cached_property
     def platforms(self) -> PlatformGateway:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Code guessing: unknown codes per sliding minute before the till (or store) gets 429.
     guess_limit_per_minute: int = 20
     guess_limit_per_store_per_minute: int = 60
+    # Password guessing: failed sign-ins of one account in the window before it is locked.
+    sign_in_max_failures: int = 10
+    sign_in_window_s: int = 900
     # Alerts: this many reversals by one till inside the window is worth a look.
     alert_reversals_threshold: int = 5
     alert_reversals_window_hours: int = 24

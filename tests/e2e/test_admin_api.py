@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests.factories import FakeClock, make_merchant
 from voucherbridge.adapters.db import tables as t
 from voucherbridge.bootstrap import Container
-from voucherbridge.services import auth
-from voucherbridge.services.auth import hash_password
+from voucherbridge.services import sign_in
+from voucherbridge.services.sign_in import hash_password
 
 API = "/api/admin/v1"
 EN = {"Accept-Language": "en"}
@@ -45,7 +45,7 @@ def _audit_actions(container: Container) -> list[str]:
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Still argon2, with the smallest cost: logins are what these tests do most."""
     monkeypatch.setattr(
-        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        sign_in, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
 
 

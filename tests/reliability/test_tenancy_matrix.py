@@ -80,6 +80,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/api/admin/v1/login"): Row(
         _p("/api/admin/v1/login"), lambda w: {"username": B_HQ, "password": B_PASSWORD}
     ),
+    ("POST", "/api/admin/v1/logout"): Row(_p("/api/admin/v1/logout")),
     ("GET", "/api/admin/v1/me"): Row(_p("/api/admin/v1/me")),
     ("GET", "/api/admin/v1/stores"): Row(_p("/api/admin/v1/stores")),
     ("POST", "/api/admin/v1/stores"): Row(
@@ -183,7 +184,10 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/hooks/douyin/webhook"): Row(_p("/hooks/douyin/webhook")),
 }
 TERMINAL_ROUTES = [k for k in ROUTES if k[1].startswith("/api/v1/")]
-ADMIN_ROUTES = [k for k in ROUTES if k[1].startswith("/api/admin/") and not k[1].endswith("/login")]
+# Signing in and out act on the caller's own session, never on another tenant's objects.
+ADMIN_ROUTES = [
+    k for k in ROUTES if k[1].startswith("/api/admin/") and not k[1].endswith(("/login", "/logout"))
+]
 # Words only merchant A's data contains: a list B can read must show none of them.
 A_MARKERS = ("右姑娘", "皇岗", "福田", "BEER01", "huanggang", "60代100")
 

@@ -21,7 +21,7 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None
     scheme, _, value = authorization.partition(" ")
@@ -45,7 +45,7 @@ def get_terminal(
             container.settings.secret_key, cookie, request.headers.get(CSRF_HEADER)
         ):
             return auth.resolve_terminal(container.uow(), cookie)
-    return auth.resolve_terminal(container.uow(), _bearer(authorization))
+    return auth.resolve_terminal(container.uow(), bearer_token(authorization))
 
 
 def get_actor(
@@ -53,7 +53,7 @@ def get_actor(
     authorization: Annotated[str | None, Header()] = None,
 ) -> auth.Actor:
     """The console user whose token is in `Authorization: Bearer <token>`."""
-    return auth.resolve_admin(container.uow(), _bearer(authorization), container.clock())
+    return auth.resolve_admin(container.uow(), bearer_token(authorization), container.clock())
 
 
 TerminalDep = Annotated[Terminal, Depends(get_terminal)]

@@ -38,7 +38,7 @@ def error_response(
     headers = None
     if code in _RETRYABLE:
         headers = {"Retry-After": "2"}
-    elif code is ErrorCode.RATE_LIMITED:
+    elif code in (ErrorCode.RATE_LIMITED, ErrorCode.SIGN_IN_LOCKED):
         # HTTP clients and proxies honour the header; the wait is also in the details.
         headers = {"Retry-After": str(params.get("retry_after_s") or 60)}
     return JSONResponse(body, status_code=status or CATALOGUE[code].status, headers=headers)

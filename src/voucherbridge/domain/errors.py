@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     OUTBOX_NOT_DEAD = "outbox_not_dead"
     RATE_LIMITED = "rate_limited"
+    SIGN_IN_LOCKED = "sign_in_locked"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"

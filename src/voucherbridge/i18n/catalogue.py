@@ -119,6 +119,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.RATE_LIMITED: ErrorSpec(
         429, "尝试次数过多,请1分钟后再试", "Too many attempts; please try again in a minute"
     ),
+    C.SIGN_IN_LOCKED: ErrorSpec(
+        429,
+        "登录失败次数过多,请{minutes}分钟后再试",
+        "Too many failed sign-ins; please try again in {minutes} minutes",
+    ),
     C.PAYLOAD_TOO_LARGE: ErrorSpec(413, "请求内容过大", "Request body too large"),
     C.SERVICE_UNAVAILABLE: ErrorSpec(
         503, "服务暂时不可用,请稍后重试", "Service temporarily unavailable; please retry"

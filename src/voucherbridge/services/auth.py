@@ -7,18 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
-
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal, User
+from voucherbridge.services.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
 from voucherbridge.services.unit_of_work import UnitOfWork
 
 TERMINAL_KEY_PREFIX = "vbt_"
 ADMIN_TOKEN_PREFIX = "vba_"
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown user the same as a real one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def hash_secret(secret: str) -> str:
@@ -28,10 +23,6 @@ def hash_secret(secret: str) -> str:
 
 def new_terminal_key() -> str:
     return TERMINAL_KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
@@ -82,17 +73,17 @@ def actor_of(user: User) -> Actor:
 
 
 def login(
-    uow: UnitOfWork, *, username: str, password: str, now: datetime, ttl_hours: int
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    ttl_hours: int,
+    policy: SignInPolicy = DEFAULT_POLICY,
 ) -> tuple[str, datetime, Actor]:
     """Check the password and hand out a bearer token valid for `ttl_hours`."""
     with uow:
-        user = uow.users.by_username(username)
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except VerificationError:
-            user = None
-        if user is None or not user.active:
-            raise DomainError(ErrorCode.UNAUTHORIZED)
+        user = verified_user(uow, username, password, now, policy)
         token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=ttl_hours)
         uow.users.add_token(user.id, hash_secret(token), now, expires_at)
@@ -124,8 +115,7 @@ def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
 def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:
     """End the console session behind `token`; an unknown or expired token is already over.
 
-    The token store can only revoke a user's tokens together, so logging out ends that user's
-    other console sessions too (the safe side for a shared counter PC).
+    The user's sessions on other PCs stay signed in.
     """
     if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
         return
@@ -133,7 +123,7 @@ def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:
         user = uow.users.by_token(hash_secret(token), now)
         if user is None:
             return
-        uow.users.revoke_tokens(user.id, now)
+        uow.users.revoke_token(hash_secret(token), now)
         uow.audit.add(
             user.merchant_id,
             actor_type="user",

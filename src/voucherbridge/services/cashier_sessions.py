@@ -11,13 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
-
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal, User
 from voucherbridge.services.auth import hash_secret, new_terminal_key, resolve_terminal
 from voucherbridge.services.items import item_view
+from voucherbridge.services.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
 from voucherbridge.services.terminals import KEY_PREFIX_LENGTH
 from voucherbridge.services.unit_of_work import UnitOfWork
 
@@ -26,9 +24,6 @@ COUNTER_ROLES = ("cashier", "store_manager")
 # The seed's bill (table S001, ten guests): what 新开单 opens when no dish was picked.
 DEMO_BILL: tuple[tuple[str, int], ...] = (("BEER01", 2), ("WLJ01", 1), ("SOUP01", 1))
 DEMO_TABLE, DEMO_GUESTS, DEMO_SERVICE_FEE_FEN = "S001", 10, 100
-_hasher = PasswordHasher()
-# Verifying against this keeps an unknown user's login as slow as a real one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def check_terminal_key(uow: UnitOfWork, key: str) -> Terminal:
@@ -36,14 +31,10 @@ def check_terminal_key(uow: UnitOfWork, key: str) -> Terminal:
     return resolve_terminal(uow, key.strip() if isinstance(key, str) else None)
 
 
-def _counter_user(uow: UnitOfWork, username: str, password: str) -> User:
-    user = uow.users.by_username(username.strip())
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except VerificationError:
-        user = None
-    if user is None or not user.active:
-        raise DomainError(ErrorCode.UNAUTHORIZED)
+def _counter_user(
+    uow: UnitOfWork, username: str, password: str, now: datetime, policy: SignInPolicy
+) -> User:
+    user = verified_user(uow, username.strip(), password, now, policy)
     # A counter belongs to one store: HQ accounts and multi-store managers use a till key.
     if user.role not in COUNTER_ROLES or len(user.store_ids) != 1:
         raise DomainError(ErrorCode.FORBIDDEN)
@@ -51,13 +42,18 @@ def _counter_user(uow: UnitOfWork, username: str, password: str) -> User:
 
 
 def open_cashier_session(
-    uow: UnitOfWork, *, username: str, password: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    policy: SignInPolicy = DEFAULT_POLICY,
 ) -> tuple[str, Terminal]:
     """Check the cashier's password; return a fresh key for their web terminal (old one revoked)."""
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:
-        user = _counter_user(uow, username, password)
+        user = _counter_user(uow, username, password, now, policy)
         (store_id,) = user.store_ids
         name = WEB_TERMINAL_NAME.format(username=user.username)[:100]
         for old in uow.terminals.list(user.merchant_id, only_stores=frozenset({store_id})):

@@ -13,15 +13,10 @@ from typing import Any
 
 from voucherbridge.domain.codes import CodeType, Platform
 from voucherbridge.domain.records import Listing
-from voucherbridge.services.auth import (
-    Actor,
-    actor_of,
-    hash_password,
-    hash_secret,
-    new_terminal_key,
-)
+from voucherbridge.services.auth import Actor, actor_of, hash_secret, new_terminal_key
 from voucherbridge.services.issuing import issue_codes
 from voucherbridge.services.listings import create_listing
+from voucherbridge.services.sign_in import hash_password
 from voucherbridge.services.templates import create_template
 from voucherbridge.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 

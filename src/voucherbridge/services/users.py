@@ -13,7 +13,8 @@ from typing import Any
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import User
 from voucherbridge.services.audit import record_admin_change, reject_unknown_fields
-from voucherbridge.services.auth import Actor, hash_password
+from voucherbridge.services.auth import Actor
+from voucherbridge.services.sign_in import hash_password
 from voucherbridge.services.unit_of_work import UnitOfWork
 
 ROLES = ("hq_admin", "store_manager", "cashier")

@@ -384,3 +384,14 @@ code_attempts = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_code_attempts_store_at", "store_id", "at"),
 )
+
+# Failed sign-ins per account, counted to lock out password guessing across processes. The
+# account is a hash of the name typed, never the name: people type passwords into that box.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    _id(),
+    Column("account_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_sign_in_failures_account_at", "account_hash", "at"),
+)

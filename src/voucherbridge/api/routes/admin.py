@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import JSONResponse
 
-from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.api.deps import ActorDep, ContainerDep, bearer_token
 from voucherbridge.api.schemas.admin import (
     CodeArchive,
     IssuedBatch,
@@ -70,6 +70,7 @@ def login(body: LoginRequest, c: ContainerDep) -> Any:
         password=body.password,
         now=c.clock(),
         ttl_hours=c.settings.admin_token_ttl_hours,
+        policy=c.sign_in_policy,
     )
     return {
         "token": token,
@@ -81,6 +82,15 @@ def login(body: LoginRequest, c: ContainerDep) -> Any:
             "store_ids": None if actor.store_ids is None else sorted(actor.store_ids),
         },
     }
+
+
+@router.post("/logout", status_code=204, response_class=Response)
+def logout(
+    actor: ActorDep, c: ContainerDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    """End this token's session at once; the user's sessions elsewhere stay signed in."""
+    auth.logout(c.uow(write=True), bearer_token(authorization), c.clock())
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeRead)

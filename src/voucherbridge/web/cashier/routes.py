@@ -68,10 +68,14 @@ def login(
             cookie_value = key.strip()
         else:
             cookie_value, _ = cashier_sessions.open_cashier_session(
-                c.uow(write=True), username=username, password=password, now=c.clock()
+                c.uow(write=True),
+                username=username,
+                password=password,
+                now=c.clock(),
+                policy=c.sign_in_policy,
             )
     except DomainError as error:
-        status = 403 if error.code is ErrorCode.FORBIDDEN else 400
+        status = {ErrorCode.FORBIDDEN: 403, ErrorCode.SIGN_IN_LOCKED: 429}.get(error.code, 400)
         return render_page(
             request, "cashier/login.html", {"error": error, "username": username}, status
         )

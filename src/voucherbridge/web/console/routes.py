@@ -56,10 +56,12 @@ def login(request: Request, username: Text = "", password: Text = "", next: Text
             password=password,
             now=c.clock(),
             ttl_hours=c.settings.admin_token_ttl_hours,
+            policy=c.sign_in_policy,
         )
     except DomainError as exc:
         ctx = {"next": safe_next(next), "username": username.strip(), "error": exc}
-        return render_page(request, "console/login.html", ctx, 401)
+        status = 429 if exc.code is ErrorCode.SIGN_IN_LOCKED else 401
+        return render_page(request, "console/login.html", ctx, status)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,

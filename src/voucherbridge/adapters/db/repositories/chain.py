@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from voucherbridge.adapters.db import mapping
 from voucherbridge.adapters.db import statements as st
@@ -231,6 +231,35 @@ class UserRepo(Repository):
             )
         ).first()
         return mapping.user(row) if row else None
+
+    def revoke_token(self, token_hash: str, now: datetime) -> None:
+        """End one console session (signing out on one PC leaves the others signed in)."""
+        self.conn.execute(
+            update(t.admin_tokens)
+            .where(t.admin_tokens.c.token_hash == token_hash, t.admin_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def sign_in_failures(self, account_hash: str, since: datetime) -> list[datetime]:
+        """When the account's failed sign-ins since `since` happened, oldest first."""
+        f = t.sign_in_failures.c
+        query = select(f.at).where(f.account_hash == account_hash, f.at >= since).order_by(f.at)
+        return [row.at for row in self.conn.execute(query)]
+
+    def add_sign_in_failure(
+        self, account_hash: str, now: datetime, forget_before: datetime
+    ) -> None:
+        """Count one failure; the account's failures older than `forget_before` go."""
+        f = t.sign_in_failures.c
+        self.conn.execute(
+            delete(t.sign_in_failures).where(f.account_hash == account_hash, f.at < forget_before)
+        )
+        self._insert(t.sign_in_failures, {"account_hash": account_hash, "at": now})
+
+    def clear_sign_in_failures(self, account_hash: str) -> None:
+        self.conn.execute(
+            delete(t.sign_in_failures).where(t.sign_in_failures.c.account_hash == account_hash)
+        )
 
     def revoke_tokens(self, user_id: int, now: datetime) -> None:
         """End every open console session of the user (password changed, user deactivated)."""
