@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     platform_timeout_s: float = 5.0
     platform_retry_wait_s: float = 0.5
     platform_max_attempts: int = 3
+    # Outbox rows a worker claims at once; their lease is derived from the platform budget.
+    outbox_batch: int = 10
     # Inbound callbacks older or newer than this are refused as replays.
     callback_tolerance_s: int = 300
     # Code guessing: unknown codes per sliding minute before the till (or store) gets 429.
@@ -69,6 +71,18 @@ class Settings(BaseSettings):
                 "VOUCHERBRIDGE_SECRET_KEY must be set to a real secret outside development"
             )
         return self
+
+    @property
+    def outbox_lease_s(self) -> float:
+        """How long a worker holds the rows it claimed: a whole batch against a platform that
+        times out on every try, retry waits included (tenacity's exponential wait stops at 16x
+        the base plus up to 1x jitter), plus a minute. Shorter, and a second worker could take
+        rows the first is still delivering; a killed worker's rows wait this long at most."""
+        attempts = max(1, self.platform_max_attempts)
+        per_row = attempts * self.platform_timeout_s + (attempts - 1) * 17 * (
+            self.platform_retry_wait_s
+        )
+        return max(1, self.outbox_batch) * per_row + 60
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.factories import FakeClock
@@ -28,7 +29,7 @@ class Platform:
         self.received.append(row.payload["redemption_id"])
 
 
-def _redeem_one(container: Container, demo: dict[str, Any]) -> str:
+def _redeem_one(container: Container, demo: dict[str, Any], n: int = 0) -> str:
     terminal = resolve_terminal(container.uow(), demo["terminal_key"])
     order = orders.create_order(
         container.uow(write=True),
@@ -42,7 +43,7 @@ def _redeem_one(container: Container, demo: dict[str, Any]) -> str:
     outcome = redemption.redeem_code(
         container.uow(write=True),
         terminal=terminal,
-        raw_code=demo["codes"]["cash"][0],
+        raw_code=demo["codes"]["cash"][n],
         order_id=order["id"],
         idempotency_key=None,
         now=container.clock(),
@@ -95,3 +96,47 @@ def test_a_crashed_workers_rows_come_back_after_the_lease(
     clock.advance(minutes=3)
     assert deliver_due(container.uow, {"platform:weimall": platform}, clock).delivered == 1
     assert len(platform.received) == 1
+
+
+class SlowPlatform:
+    """A platform that times out on every try but the last: each delivery takes the client's
+    whole retry budget. Late in the batch a second worker looks for work."""
+
+    def __init__(self, clock: FakeClock, per_row_s: float, second_worker: Any) -> None:
+        self.clock, self.per_row_s, self.second_worker = clock, per_row_s, second_worker
+        self.received: list[str] = []
+        self.second_found: int | None = None
+
+    def __call__(self, row: OutboxRow) -> None:
+        self.clock.advance(seconds=self.per_row_s)
+        self.received.append(row.payload["redemption_id"])
+        if len(self.received) == 4:  # past two minutes, the lease this used to have
+            self.second_found = self.second_worker().delivered
+
+
+def test_a_slow_batch_keeps_its_lease_so_no_second_worker_delivers_its_rows(
+    container: Container, demo: dict[str, Any]
+) -> None:
+    clock = FakeClock()
+    container.clock = clock
+    settings = container.settings.model_copy(update={"outbox_batch": 5})
+    for n in range(5):
+        _redeem_one(container, demo, n)
+    attempts = settings.platform_max_attempts
+    worst_row_s = attempts * settings.platform_timeout_s + (attempts - 1) * 17 * (
+        settings.platform_retry_wait_s
+    )
+    lease = timedelta(seconds=settings.outbox_lease_s)
+    assert lease.total_seconds() >= 5 * worst_row_s  # the whole batch, at its slowest
+
+    def work(platform: Any) -> Any:
+        return deliver_due(
+            container.uow, {"platform:weimall": platform}, clock, batch=5, lease=lease
+        )
+
+    second = SlowPlatform(clock, 0, lambda: None)
+    first = SlowPlatform(clock, worst_row_s, lambda: work(second))
+    assert work(first).delivered == 5
+    assert first.second_found == 0  # the second worker found nothing to take...
+    assert second.received == []  # ...so nothing was delivered twice
+    assert len(set(first.received)) == 5

@@ -192,7 +192,7 @@ def test_worker_killed_mid_delivery_then_restarted_delivers_every_use_exactly_on
         with engine.begin() as conn:
             inflight = scalar(conn, "select count(*) from outbox where status = 'inflight'")
             assert inflight > 0  # the kill left claimed, undelivered rows behind
-            # the lease is two minutes: rather than wait, move the killed worker's leases
+            # the lease is minutes long: rather than wait, move the killed worker's leases
             # into the past, which is what the clock does in production
             conn.execute(
                 text("update outbox set locked_until = :past where status = 'inflight'").bindparams(

@@ -21,7 +21,7 @@ from voucherbridge.services.unit_of_work import UnitOfWorkFactory
 from voucherbridge.services.views import iso
 
 log = structlog.get_logger("voucherbridge.outbox")
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=2)  # for callers without settings (tests, one-off runs)
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -52,13 +52,17 @@ def deliver_due(
     deliverers: Mapping[str, Deliverer],
     clock: Callable[[], datetime],
     *,
-    batch: int = 20,
+    batch: int = 10,
+    lease: timedelta = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
-    """Claim due rows, deliver each outside any transaction, then record the outcome."""
+    """Claim due rows, deliver each outside any transaction, then record the outcome.
+
+    `lease` must outlast delivering the whole batch (see Settings.outbox_lease_s): until it
+    runs out no other worker takes these rows."""
     now = clock()
     with make_uow(write=True) as uow:
-        rows = uow.outbox.claim(now, batch, now + LEASE)
+        rows = uow.outbox.claim(now, batch, now + lease)
         uow.commit()
     report = DeliveryReport()
     for row in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Mapping
+from datetime import timedelta
 
 import structlog
 
@@ -35,7 +36,13 @@ def run_worker(
     total = DeliveryReport()
     log.info("worker.started", destinations=sorted(table))
     while not stop.is_set():
-        report = deliver_due(container.uow, table, container.clock)
+        report = deliver_due(
+            container.uow,
+            table,
+            container.clock,
+            batch=container.settings.outbox_batch,
+            lease=timedelta(seconds=container.settings.outbox_lease_s),
+        )
         total.delivered += report.delivered
         total.retried += report.retried
         total.dead += report.dead
