@@ -3,8 +3,8 @@
 Merchant A is the demo chain (two stores); merchant B has its own store, till and HQ user.
 Every route of the app must have a row in ROUTES, so a new route without a tenancy decision
 fails `test_every_api_route_has_a_matrix_entry`. For each route the row says how B would call
-it with A's objects and which catalogue code says "not found" there. Console pages (/console,
-/cashier) are HTML over a session cookie on the same services; they are not in this matrix.
+it with A's objects and which catalogue code says "not found" there. The console and cashier
+pages have their own matrix in test_page_tenancy.py.
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from tests.factories import bind_all_stores, make_merchant
+from tests.factories import bind_all_stores
+from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to, login
 from voucherbridge.adapters.platforms.weimall.signing import build_envelope
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.auth import Actor
-from voucherbridge.services.users import create_user
 
-LINE = {"item_code": "BEER01", "name": "朝日超爽黑生啤", "quantity": 2, "unit_price_fen": 1800}
-B_LINE = {"item_code": "B01", "name": "烤串", "quantity": 1, "unit_price_fen": 500}
-B_HQ, B_PASSWORD = "b-hq", "b-password-1"
 WM_SECRET = "wm-tenancy-secret"
 NOT_API = ("/console", "/cashier", "/static", "/docs", "/redoc", "/openapi.json")
 
@@ -170,12 +166,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/api/admin/v1/bindings"): Row(_p("/api/admin/v1/bindings")),
     ("POST", "/api/admin/v1/bindings"): Row(
         _p("/api/admin/v1/bindings"),
-        lambda w: {
-            "store_id": w["store1"],
-            "platform": "weimall",
-            "platform_store_id": "x",
-            "secret": "s",
-        },
+        lambda w: binding_to(w["store1"]),
         "not_found",
     ),
     # --- Signed callbacks: anonymous, see the hook tests below ---------------------------
@@ -188,8 +179,6 @@ TERMINAL_ROUTES = [k for k in ROUTES if k[1].startswith("/api/v1/")]
 ADMIN_ROUTES = [
     k for k in ROUTES if k[1].startswith("/api/admin/") and not k[1].endswith(("/login", "/logout"))
 ]
-# Words only merchant A's data contains: a list B can read must show none of them.
-A_MARKERS = ("右姑娘", "皇岗", "福田", "BEER01", "huanggang", "60代100")
 
 
 def _api_routes(app: Any) -> set[tuple[str, str]]:
@@ -206,65 +195,6 @@ def _api_routes(app: Any) -> set[tuple[str, str]]:
 
 def test_every_api_route_has_a_matrix_entry(app):
     assert _api_routes(app) == set(ROUTES)
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _login(client: Any, username: str, password: str) -> dict[str, str]:
-    response = client.post("/api/admin/v1/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return _bearer(response.json()["token"])
-
-
-@pytest.fixture
-def world(client: Any, demo: dict[str, Any], container: Container) -> dict[str, Any]:
-    """A's objects (an order with a redemption, a template, a listing...) and B's credentials."""
-    a_hq = _login(client, demo["console"]["user"], demo["console"]["password"])
-    a_till = _bearer(demo["terminal_key"])
-    order = client.post("/api/v1/orders", json={"lines": [LINE]}, headers=a_till).json()["id"]
-    redeemed = client.post(
-        "/api/v1/redemptions",
-        json={"code": demo["codes"]["cash"][0], "order_id": order},
-        headers=a_till,
-    )
-    assert redeemed.status_code == 201, redeemed.text
-    stores = {s["name"]: s["id"] for s in client.get("/api/admin/v1/stores", headers=a_hq).json()}
-    terminals = client.get("/api/admin/v1/terminals", headers=a_hq).json()
-    users = client.get("/api/admin/v1/users", headers=a_hq).json()
-    other = make_merchant(container, name="别家烧烤")
-    b_actor = Actor(0, other.merchant_id, "setup", "hq_admin", None)
-    create_user(
-        container.uow(write=True),
-        actor=b_actor,
-        username=B_HQ,
-        password=B_PASSWORD,
-        role="hq_admin",
-        now=container.clock(),
-    )
-    b_till = _bearer(other.terminal_key)
-    b_order = client.post("/api/v1/orders", json={"lines": [B_LINE]}, headers=b_till).json()["id"]
-    return {
-        "order": order,
-        "redemption": redeemed.json()["id"],
-        "code": demo["codes"]["cash"][1],
-        "store1": stores["皇岗店"],
-        "store2": stores["福田店"],
-        "terminal1": next(t["id"] for t in terminals if t["store_id"] == stores["皇岗店"]),
-        "terminal2": next(t["id"] for t in terminals if t["store_id"] == stores["福田店"]),
-        "user": next(u["id"] for u in users if u["username"] == demo["console"]["user"]),
-        "template": client.get("/api/admin/v1/templates", headers=a_hq).json()[0]["id"],
-        "listing": client.get("/api/admin/v1/listings", headers=a_hq).json()[0]["id"],
-        "outbox": 1,
-        "a_hq": a_hq,
-        "a_till": a_till,
-        "a_till2": _bearer(demo["terminal_keys"]["福田店"]),
-        "manager": _login(client, demo["store_manager"]["user"], demo["store_manager"]["password"]),
-        "b_till": b_till,
-        "b_hq": _login(client, B_HQ, B_PASSWORD),
-        "b_order": b_order,
-    }
 
 
 def _call(client: Any, key: tuple[str, str], w: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -315,12 +245,7 @@ def test_a_store_manager_cannot_touch_another_store(client, world):
         (
             "POST",
             "/api/admin/v1/bindings",
-            {
-                "store_id": world["store2"],
-                "platform": "weimall",
-                "platform_store_id": "x",
-                "secret": "s",
-            },
+            binding_to(world["store2"]),
         ),
     ]
     for method, path, body in refused:
@@ -392,7 +317,7 @@ def test_weimall_replay_outside_the_tolerance_is_refused(client, bound, settings
 def test_douyin_badly_signed_calls_get_one_answer_whether_the_product_exists_or_not(
     client, demo, settings
 ):
-    admin = _login(client, demo["console"]["user"], demo["console"]["password"])
+    admin = login(client, demo["console"]["user"], demo["console"]["password"])
     listings = client.get("/api/admin/v1/listings", headers=admin).json()
     real = next(x["public_id"] for x in listings if x["platform"] == "douyin")
     now_ms = int(time.time() * 1000)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.money import fen_to_yuan_str, yuan_to_fen
+from voucherbridge.i18n.catalogue import CATALOGUE
 from voucherbridge.web.console.session import one
 
 Form = dict[str, list[str]]
@@ -23,6 +24,21 @@ MONEY_FIELDS = ("face_value_fen", "price_fen", "package_price_fen", "min_spend_f
 
 def invalid(field: str) -> DomainError:
     return DomainError(ErrorCode.VALIDATION_ERROR, field=field)
+
+
+def errors_of(error: DomainError | None) -> dict[str, DomainError]:
+    """A form's error keyed by the field it sits next to ("form" for the whole form)."""
+    return {field_of(error) or "form": error} if error else {}
+
+
+def form_status(error: DomainError | None, invalid_status: int = 400) -> int:
+    """The status of a form page sent back: 403 or 404 when it aimed at something the user may
+    not touch or that is not there (as the API answers), `invalid_status` for bad input."""
+    if error is None:
+        return 200
+    if error.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
+        return CATALOGUE[error.code].status
+    return invalid_status
 
 
 def field_of(error: DomainError) -> str:

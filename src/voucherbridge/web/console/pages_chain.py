@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services import bindings, items, stores, terminals
-from voucherbridge.web.console.forms import field_of, yuan
+from voucherbridge.web.console.forms import errors_of, form_status, yuan
 from voucherbridge.web.console.session import (
     ConsoleRoute,
     FormDep,
@@ -25,10 +25,6 @@ router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
 # and a reload neither shows it again nor posts the form twice.
 KEY_COOKIE = "vb_new_key"
 KEY_PATH = "/console/terminals"
-
-
-def _errors(exc: DomainError) -> dict[str, DomainError]:
-    return {field_of(exc) or "form": exc}
 
 
 # --- stores ------------------------------------------------------------------------------
@@ -65,7 +61,7 @@ def store_create(request: Request, s: SessionDep, form: FormDep) -> Response:
         )
     except DomainError as exc:
         posted = typed(form)
-        return _stores_page(request, s, _errors(exc), posted, 400)
+        return _stores_page(request, s, errors_of(exc), posted, form_status(exc))
     return RedirectResponse(f"/console/stores/{created['id']}", status_code=303)
 
 
@@ -114,7 +110,7 @@ def item_create(request: Request, s: SessionDep, form: FormDep) -> Response:
             now=c.clock(),
         )
     except DomainError as exc:
-        return _items_page(request, s, _errors(exc), posted, 400)
+        return _items_page(request, s, errors_of(exc), posted, form_status(exc))
     return RedirectResponse("/console/items", status_code=303)
 
 
@@ -171,7 +167,7 @@ def terminal_issue(request: Request, s: SessionDep, form: FormDep) -> Response:
             now=c.clock(),
         )
     except DomainError as exc:
-        return _terminals_page(request, s, None, _errors(exc), 400)
+        return _terminals_page(request, s, None, errors_of(exc), form_status(exc))
     response = RedirectResponse("/console/terminals", status_code=303)
     response.set_cookie(
         KEY_COOKIE,

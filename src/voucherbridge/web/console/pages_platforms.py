@@ -11,7 +11,7 @@ from voucherbridge.adapters.platforms.registry import binding_tester
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services import bindings, outbox, stores
 from voucherbridge.services.bindings import BINDABLE, STATUS_LABELS
-from voucherbridge.web.console.forms import field_of
+from voucherbridge.web.console.forms import errors_of, form_status
 from voucherbridge.web.console.session import (
     ConsoleRoute,
     FormDep,
@@ -46,9 +46,9 @@ def _bindings_page(
         "stores": store_rows,
         "platforms": BINDABLE,
         "posted": posted or {},
-        "errors": {field_of(error) or "form": error} if error else {},
+        "errors": errors_of(error),
     }
-    return s.page(request, "console/bindings.html", ctx, 422 if error else 200)
+    return s.page(request, "console/bindings.html", ctx, form_status(error, 422))
 
 
 def _cell(binding: dict[str, Any] | None, platform: str) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from voucherbridge.domain.errors import DomainError
 from voucherbridge.services import issuing, items, listings, stores, templates, terminals, users
 from voucherbridge.web.console.forms import (
     check,
-    field_of,
+    errors_of,
+    form_status,
     posted_values,
     template_spec,
     template_values,
@@ -58,9 +59,9 @@ def _template_form(
         "template_id": template_id,
         "items": items.list_items(uow(), actor=s.actor),
         "stores": stores.list_stores(uow(), actor=s.actor),
-        "errors": {field_of(error) or "form": error} if error else {},
+        "errors": errors_of(error),
     }
-    return s.page(request, "console/template_form.html", ctx, 400 if error else 200)
+    return s.page(request, "console/template_form.html", ctx, form_status(error))
 
 
 @router.get("/console/templates/new")
@@ -127,10 +128,10 @@ def _listings_page(
         "template_names": names,
         "platforms": PLATFORMS,
         "posted": posted or {"platform": "weimall", "code_type": "merchant"},
-        "errors": {field_of(error) or "form": error} if error else {},
+        "errors": errors_of(error),
         "created": request.query_params.get("created"),
     }
-    return s.page(request, "console/listings.html", ctx, 400 if error else 200)
+    return s.page(request, "console/listings.html", ctx, form_status(error))
 
 
 @router.get("/console/listings")
