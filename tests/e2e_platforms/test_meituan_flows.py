@@ -193,6 +193,14 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
     assert shown["due_fen"] == order["due_fen"]  # nothing written on our side
     assert _live_consumes(meituan) == []
 
+    meituan.post("/_sim/meituan/sessions/expire", json={}).raise_for_status()
+    expired = _redeem(client, auth, code, order["id"])
+    assert (expired.status_code, expired.json()["error"]["code"]) == (409, "binding_expired")
+    assert expired.json()["error"]["message"] == "美团授权已失效,请店长在基础资料中重新绑定"
+    assert _live_consumes(meituan) == []  # and still nothing written
+    meituan.post("/_sim/reset").raise_for_status()  # authorized again (and a fresh mall)
+    [code] = _buy(meituan, "880003")
+
     assert _redeem(client, auth, code, order["id"]).status_code == 201
     other = new_order()
     used = _redeem(client, auth, code, other["id"])

@@ -133,8 +133,8 @@ def test_answers_map_to_the_catalogue(client: MeituanClient, hooks: httpx.Client
     assert refused(client.prepare, CREDS, short).code is ErrorCode.VOUCHER_EXPIRED
 
     hooks.post("/_sim/meituan/sessions/expire", json={})
-    down = refused(client.prepare, CREDS, code)
-    assert down.code is ErrorCode.PLATFORM_UNAVAILABLE  # the merchant must authorize again
+    expired = refused(client.prepare, CREDS, code)
+    assert expired.code is ErrorCode.BINDING_EXPIRED  # the merchant must authorize again
 
 
 def test_lost_consume_answer_is_retried_with_the_same_requestid_and_applied_once(

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     CODE_TYPE_IMMUTABLE = "code_type_immutable"
     BINDING_MISSING = "binding_missing"
     BINDING_REJECTED = "binding_rejected"
+    BINDING_EXPIRED = "binding_expired"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
     PLATFORM_PRODUCT_NOT_LINKED = "platform_product_not_linked"
     INVALID_SIGNATURE = "invalid_signature"

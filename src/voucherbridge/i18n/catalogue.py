@@ -72,6 +72,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "门店未绑定{platform},请先在基础资料中绑定",
         "This store is not bound to {platform}; bind it first",
     ),
+    C.BINDING_EXPIRED: ErrorSpec(
+        409,
+        "{platform}授权已失效,请店长在基础资料中重新绑定",
+        "The {platform} authorization has expired; a manager must bind the store again",
+    ),
     C.BINDING_REJECTED: ErrorSpec(
         422,
         "{platform}绑定失败:门店 id 或密钥错误",

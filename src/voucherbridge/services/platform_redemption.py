@@ -373,10 +373,15 @@ def _ask_platforms(
         if isinstance(answer, PreparedCodes):
             return platform, credentials, answer
     errors = [a for a in answers if isinstance(a, DomainError)]
-    known = [e for e in errors if e.code is not ErrorCode.VOUCHER_NOT_FOUND]
-    # A platform that knows the code (used, expired...) says more than one that does not.
-    informative = [e for e in known if e.code is not ErrorCode.PLATFORM_UNAVAILABLE]
-    raise (informative or known or errors)[0]
+    # A platform that knows the code (used, expired...) says more than one that could not ask
+    # (its authorization lapsed, then one that is down), and that more than one that does not
+    # know it.
+    rank = {
+        ErrorCode.BINDING_EXPIRED: 1,
+        ErrorCode.PLATFORM_UNAVAILABLE: 2,
+        ErrorCode.VOUCHER_NOT_FOUND: 3,
+    }
+    raise min(errors, key=lambda e: rank.get(e.code, 0))
 
 
 def _plan(

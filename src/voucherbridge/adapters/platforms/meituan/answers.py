@@ -62,10 +62,10 @@ def voucher_error(body: JsonDict, receipt_code: str, *, at_prepare: bool = False
     if code == WRONG_SHOP:
         return DomainError(ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=receipt_code, store="")
     if code == UNAUTHORIZED:
-        # The stored session was refused (expired, revoked, shop no longer covered): nothing the
-        # cashier can fix; the merchant must authorize again in the console.
+        # The stored session was refused (expired, revoked, shop no longer covered): retrying
+        # will not help, so the cashier is told who can fix it rather than "try again later".
         log.warning("meituan.session_refused", msg=body.get("msg"))
-        return unavailable()
+        return DomainError(ErrorCode.BINDING_EXPIRED, platform=PLATFORM_NOUN)
     log.warning("meituan.refused", code=code, msg=body.get("msg"))
     # A parameter Dianping refuses at prepare means it cannot read this scan as a receipt.
     return (
