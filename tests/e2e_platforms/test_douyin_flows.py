@@ -326,3 +326,59 @@ def test_reverse_a_platform_code_inside_the_hour_and_not_after_61_minutes(
     refused = client.post(f"/api/v1/redemptions/{late['id']}/reverse", headers=auth)
     assert refused.status_code == 409
     assert refused.json()["error"]["message"] == "核销已超过60分钟,不能反结账退券"
+
+
+def test_a_reopen_that_douyin_half_refuses_is_an_alert_until_the_next_reopen_finishes(
+    client: Any,
+    admin: dict[str, str],
+    auth: dict[str, str],
+    new_order: Callable[..., dict[str, Any]],
+    douyin: httpx.Client,
+):
+    _platform_listing(client, admin, "sku-400")
+    codes = [
+        c["code"]
+        for c in douyin.post(
+            "/_sim/douyin/orders",
+            json={"poi_id": POI, "sku_id": "sku-400", "count": 2, "code_type": "platform"},
+        ).json()["codes"]
+    ]
+    order = new_order()
+    for code in codes:
+        redeemed = client.post(
+            "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
+        )
+        assert redeemed.status_code == 201, redeemed.text
+    due = client.get(f"/api/v1/orders/{order['id']}", headers=auth).json()["due_fen"]
+    paid = client.post(
+        f"/api/v1/orders/{order['id']}/checkout",
+        json={"tenders": [{"type": "cash", "amount_fen": due}]},
+        headers=auth,
+    )
+    assert paid.status_code == 200, paid.text
+
+    # Douyin takes the first cancel, then is down for the second (and every retry of it)
+    cancel = "/goodlife/v1/fulfilment/certificate/cancel/"
+    douyin.post("/_sim/faults", json={"path": cancel, "kind": "http_503", "count": 50, "skip": 1})
+    refused = client.post(f"/api/v1/orders/{order['id']}/reopen", json={}, headers=auth)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (503, "platform_unavailable")
+    shown = client.get(f"/api/v1/orders/{order['id']}", headers=auth).json()
+    assert shown["status"] == "closed"  # our books did not move...
+    cancelled = [
+        v["cancelled_at"] is not None for v in douyin.get("/_sim/state").json()["verifications"]
+    ]
+    assert cancelled == [True, False]  # ...while Douyin has one code back: the merchant is told
+    [alert] = client.get(f"{API}/alerts", headers=admin).json()["alerts"]
+    assert alert["kind"] == "platform_out_of_step"
+    assert alert["detail"]["order_id"] == order["id"]
+    assert len(alert["detail"]["cancelled"]) == 1
+
+    douyin.delete("/_sim/faults")
+    reopened = client.post(f"/api/v1/orders/{order['id']}/reopen", json={}, headers=auth)
+    assert reopened.status_code == 200, reopened.text  # the first cancel again is a no-op
+    assert reopened.json()["status"] == "open"
+    cancelled = [
+        v["cancelled_at"] is not None for v in douyin.get("/_sim/state").json()["verifications"]
+    ]
+    assert cancelled == [True, True]
+    assert client.get(f"{API}/alerts", headers=admin).json()["alerts"] == []

@@ -2,7 +2,9 @@
 
 - the same code tried at two stores (a shared screenshot, a reseller, a leaked batch);
 - many reversals by one till in a short time (redeem, pocket the cash, reverse);
-- redemptions outside the store's opening hours (a till used after closing).
+- redemptions outside the store's opening hours (a till used after closing);
+- a 反结账 that cancelled some of an order's platform codes and then failed (the platform and
+  our books disagree until the order is reopened).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from zoneinfo import ZoneInfo
 REDEEMED = "redemption.redeem"
 REVERSED = "redemption.reverse"
 REJECTED = "voucher.attempt_rejected"
+REOPEN = "order.reopen"
+REOPEN_PARTIAL = "order.reopen_partial"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,7 @@ class AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    kind: str  # code_at_two_stores | many_reversals | outside_opening_hours
+    kind: str  # code_at_two_stores | many_reversals | outside_opening_hours | platform_out_of_step
     at: datetime  # the latest event behind the alert
     store_ids: tuple[int, ...]
     audit_ids: tuple[int, ...]
@@ -157,6 +161,37 @@ def outside_opening_hours(
                     "opening_hours": hours.get(event.store_id) or "",
                     "actor_id": event.actor_id,
                     "code": (event.after or {}).get("code", ""),
+                },
+            )
+        )
+    return alerts
+
+
+def platform_out_of_step(events: Iterable[AuditEvent]) -> list[Alert]:
+    """Partial 反结账 not yet followed by a 反结账 of the same order that went through."""
+    events = sorted(events, key=lambda e: (e.at, e.id))
+    reopened_at: dict[Any, datetime] = {}
+    for event in events:
+        if event.action == REOPEN:
+            reopened_at[(event.after or {}).get("order_id")] = event.at
+    alerts = []
+    for event in events:
+        detail = event.after or {}
+        if event.action != REOPEN_PARTIAL:
+            continue
+        later = reopened_at.get(detail.get("order_id"))
+        if later is not None and later >= event.at:
+            continue
+        alerts.append(
+            Alert(
+                "platform_out_of_step",
+                event.at,
+                (event.store_id,) if event.store_id is not None else (),
+                (event.id,),
+                {
+                    "order_id": detail.get("order_id"),
+                    "cancelled": list(detail.get("cancelled") or []),
+                    "reason": detail.get("reason", ""),
                 },
             )
         )

@@ -13,7 +13,7 @@ from voucherbridge.services.auth import Actor
 from voucherbridge.services.unit_of_work import UnitOfWork
 from voucherbridge.services.views import iso
 
-ACTIONS = (rules.REDEEMED, rules.REVERSED, rules.REJECTED)
+ACTIONS = (rules.REDEEMED, rules.REVERSED, rules.REJECTED, rules.REOPEN, rules.REOPEN_PARTIAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ def find_alerts(
             events, threshold=settings.reversals_threshold, window=settings.reversals_window
         ),
         *rules.outside_opening_hours(events, hours, zone),
+        *rules.platform_out_of_step(events),
     ]
     if store_ids is not None:
         found = [a for a in found if store_ids.intersection(a.store_ids)]

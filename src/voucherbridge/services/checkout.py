@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.domain.alerts import REOPEN
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.receipts import MemberInfo, Receipt, ReceiptLine, ReceiptTender
 from voucherbridge.domain.records import Order, Redemption, Tender, Terminal
@@ -97,10 +98,14 @@ def reopen_order(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),
-            action="order.reopen",
+            action=REOPEN,
             subject=f"order:{order_id}",
             before={"status": "closed"},
-            after={"status": "open", "reversed": [r.public_id for r in vouchers]},
+            after={
+                "order_id": order_id,
+                "status": "open",
+                "reversed": [r.public_id for r in vouchers],
+            },
             now=now,
         )
         reopened = uow.orders.get(terminal.merchant_id, order_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from voucherbridge.domain.alerts import REOPEN_PARTIAL
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Redemption, Terminal
@@ -221,14 +222,43 @@ def reopen_any(
     for index, (credentials, verified, client) in enumerate(cancels):
         try:
             client.cancel(credentials, verified)
-        except DomainError:
+        except DomainError as exc:
             if index:
-                log.error(
-                    "order.reopen.partly_cancelled_on_platform",
-                    order_id=order_id,
-                    cancelled=[mask_code(c[1].code) for c in cancels[:index]],
-                )
+                done = [mask_code(c[1].code) for c in cancels[:index]]
+                _record_partial_reopen(make_uow, terminal, order_id, done, exc, now)
             raise
     return checkout.reopen_order(
         make_uow(write=True), terminal=terminal, order_id=order_id, reason=reason, now=now
     )
+
+
+def _record_partial_reopen(
+    make_uow: UnitOfWorkFactory,
+    terminal: Terminal,
+    order_id: int,
+    cancelled: list[str],
+    error: DomainError,
+    now: datetime,
+) -> None:
+    """Some of the order's platform codes were cancelled before one failed: the platform has
+    them back while the closed order here still counts them. Cancels are idempotent, so the
+    next 反结账 finishes the job; until then the merchant sees an alert."""
+    log.error(
+        "order.reopen.partly_cancelled_on_platform",
+        order_id=order_id,
+        cancelled=cancelled,
+        reason=error.code.value,
+    )
+    with make_uow(write=True) as uow:
+        uow.audit.add(
+            terminal.merchant_id,
+            actor_type="terminal",
+            actor_id=str(terminal.id),
+            action=REOPEN_PARTIAL,
+            subject=f"order:{order_id}",
+            before=None,
+            after={"order_id": order_id, "cancelled": cancelled, "reason": error.code.value},
+            now=now,
+            store_id=terminal.store_id,
+        )
+        uow.commit()

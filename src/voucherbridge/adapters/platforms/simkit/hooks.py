@@ -65,7 +65,8 @@ def common_router(default_biz_code: int) -> APIRouter:
 
     @router.post("/faults")
     async def add_fault(request: Request) -> Any:
-        """Make the next ``count`` calls to ``path`` fail with ``kind`` (count null = always)."""
+        """Make the next ``count`` calls to ``path`` fail with ``kind`` (count null = always),
+        after letting ``skip`` matching calls through."""
         sim: SimBase = get_sim(request)
         body = await read_json(request) or {}
         kind = body.get("kind")
@@ -73,11 +74,12 @@ def common_router(default_biz_code: int) -> APIRouter:
             return bad(f"kind must be one of {', '.join(FAULT_KINDS)}")
         try:
             count = int_field(body, "count", 1)
+            skip = int_field(body, "skip", 0) or 0
             biz_code = int_field(body, "biz_code", default_biz_code) or default_biz_code
         except ValueError as exc:
             return bad(str(exc))
         timeout_s = float(body.get("timeout_s", sim.fault_timeout_s))
-        fault = Fault(str(body.get("path", "*")), kind, count, biz_code, timeout_s)
+        fault = Fault(str(body.get("path", "*")), kind, count, biz_code, timeout_s, max(0, skip))
         with sim.lock:
             sim.faults.append(fault)
             return {"faults": [asdict(f) for f in sim.faults]}

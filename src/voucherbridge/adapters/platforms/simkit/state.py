@@ -50,6 +50,7 @@ class Fault:
     count: int | None
     biz_code: int
     timeout_s: float
+    skip: int = 0  # let this many matching calls through first ("the second cancel fails")
 
 
 @dataclass
@@ -109,6 +110,9 @@ class SimBase:
         with self.lock:
             for fault in self.faults:
                 if path_matches(fault.path, path) and (fault.count is None or fault.count > 0):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.count is not None:
                         fault.count -= 1
                     return fault
