@@ -52,6 +52,15 @@ def _platform_listing(client: Any, admin: dict[str, str], sku_id: str) -> dict[s
     return dict(response.json())
 
 
+def _platform_codes(douyin: httpx.Client, sku_id: str, count: int) -> list[str]:
+    """A consumer buys `count` platform vouchers (抖音券) of `sku_id` at 皇岗店's POI."""
+    bought = douyin.post(
+        "/_sim/douyin/orders",
+        json={"poi_id": POI, "sku_id": sku_id, "count": count, "code_type": "platform"},
+    )
+    return [c["code"] for c in bought.json()["codes"]]
+
+
 def _spi(
     live: str, name: str, payload: dict[str, Any], *, now_ms: int, secret: str = DOUYIN_SECRET
 ):
@@ -298,13 +307,7 @@ def test_reverse_a_platform_code_inside_the_hour_and_not_after_61_minutes(
 ):
     _platform_listing(client, admin, "sku-300")
     sim_clock_follows(douyin, clock)
-    codes = [
-        c["code"]
-        for c in douyin.post(
-            "/_sim/douyin/orders",
-            json={"poi_id": POI, "sku_id": "sku-300", "count": 2, "code_type": "platform"},
-        ).json()["codes"]
-    ]
+    codes = _platform_codes(douyin, "sku-300", 2)
     order = new_order()
     first = client.post(
         "/api/v1/redemptions", json={"code": codes[0], "order_id": order["id"]}, headers=auth
@@ -336,13 +339,7 @@ def test_a_reopen_that_douyin_half_refuses_is_an_alert_until_the_next_reopen_fin
     douyin: httpx.Client,
 ):
     _platform_listing(client, admin, "sku-400")
-    codes = [
-        c["code"]
-        for c in douyin.post(
-            "/_sim/douyin/orders",
-            json={"poi_id": POI, "sku_id": "sku-400", "count": 2, "code_type": "platform"},
-        ).json()["codes"]
-    ]
+    codes = _platform_codes(douyin, "sku-400", 2)
     order = new_order()
     for code in codes:
         redeemed = client.post(
