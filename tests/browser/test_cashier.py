@@ -4,6 +4,7 @@ many times Enter is pressed, reverse, check out, print; keyboard only; English; 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,35 @@ def test_a_cashier_signs_in_with_their_account_and_gets_their_own_till(
     expect(page).to_have_url(f"{live}/cashier")
     expect(page.locator("#terminal-name")).to_have_text("网页收银台 · xiaoli")
     assert "vb_cashier" not in page.evaluate("document.cookie")  # HttpOnly: no script sees it
+
+
+def test_a_slow_scanners_extra_enter_just_after_the_value_shows_confirms_nothing(
+    page: Page, live: str, demo: dict[str, Any]
+) -> None:
+    sign_in(page, live, demo["terminal_key"])
+    order_id = open_order(page)
+    # A slow network: the value appears 300 ms after the scan, past the scanner-burst window,
+    # and an extra Enter lands 30 ms later. Nobody has read the value yet: it confirms nothing.
+    page.evaluate(
+        """() => {
+          const box = document.getElementById("prepare");
+          new MutationObserver((_, watcher) => {
+            if (box.hidden) return;
+            watcher.disconnect();
+            setTimeout(() => document.getElementById("scan").dispatchEvent(
+              new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true })
+            ), 30);
+          }).observe(box, { attributes: true });
+        }"""
+    )
+    slow = "**/api/v1/vouchers/prepare"  # the answer comes after the scanner's burst window
+    page.route(slow, lambda route: (time.sleep(0.3), route.continue_()))
+    page.keyboard.type(demo["codes"]["cash"][0])
+    page.keyboard.press("Enter")
+    expect(page.locator("#prepare")).to_be_visible()
+    page.unroute(slow)
+    page.wait_for_timeout(500)  # time enough for a redemption, had one been asked
+    assert applied(fetch_order(live, demo, order_id)) == []
+    expect(page.locator("#vouchers li")).to_have_count(0)
+    page.keyboard.press("Enter")  # the cashier, having read it
+    expect(page.locator("#vouchers li")).to_have_count(1)

@@ -17,13 +17,16 @@
   // A scanner sends its Enters within a few ms of each other; nobody reads the prepared value
   // that fast, so an Enter this close to the previous one never confirms anything.
   const SCANNER_BURST_MS = 150;
+  // And an Enter that confirms comes from a person who has seen the value: a scanner's extra
+  // Enter that lands just after a fast prepare answer (however slow the scanner) is not one.
+  const READ_MS = 250;
   let lastEnterAt = -Infinity;
   let typedSinceEnter = false;
 
   const state = {
     busy: false,
     order: null,
-    prepared: null, // {code, body, idemKey}
+    prepared: null, // {code, body, idemKey, shownAt}
     draft: [],
   };
 
@@ -266,7 +269,7 @@
   }
 
   function showPrepared(code, body) {
-    state.prepared = { code: code, body: body, idemKey: newKey() };
+    state.prepared = { code: code, body: body, idemKey: newKey(), shownAt: performance.now() };
     $("prepare-title").textContent = body.platform_title || body.name;
     const meta = [label("platform", body.platform), label("kind", body.kind), code];
     if (body.available_count && body.available_count > 1) {
@@ -317,6 +320,7 @@
   function onScanEnter() {
     const code = normalise($("scan").value);
     if (state.prepared && (!code || code === state.prepared.code)) {
+      if (performance.now() - state.prepared.shownAt < READ_MS) return;
       confirm();
     } else if (code) {
       prepare(code);
