@@ -11,11 +11,17 @@ from playwright.sync_api import Page, expect
 ADMIN = "/api/admin/v1"
 
 
+def counter_ready(page: Page) -> None:
+    """The counter's script has wired its keys (the URL and the focus come before that)."""
+    expect(page.locator("html[data-ready]")).to_have_count(1)
+
+
 def sign_in(page: Page, live: str, key: str) -> None:
     page.goto(f"{live}/cashier/login")
     page.fill("#key", key)
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{live}/cashier")
+    counter_ready(page)
     expect(page.locator("#scan")).to_be_focused()
 
 
@@ -26,6 +32,7 @@ def read_the_value(page: Page) -> None:
 
 
 def open_order(page: Page) -> int:
+    counter_ready(page)
     page.keyboard.press("F2")
     expect(page.locator("#order")).to_be_visible()
     return int(page.evaluate("sessionStorage.getItem('vb_cashier_order')"))

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser._helpers_cashier import read_the_value
+from tests.browser._helpers_cashier import counter_ready, read_the_value
 from tests.browser._helpers_console import console_login
 from voucherbridge.adapters.platforms.registry import deliverers_for
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
@@ -156,6 +156,7 @@ def test_from_a_new_store_in_the_console_to_a_receipt_at_its_counter(
     till.fill("#key", key)
     till.get_by_role("button", name="登录").click()
     expect(till).to_have_url(f"{live}/cashier")
+    counter_ready(till)
     expect(till.locator("#terminal-name")).to_contain_text("车公庙前台")
     till.locator("button.item", has_text="凉瓜黄豆汤底").click()
     till.locator("button.item", has_text="朝日超爽黑生啤").click()
