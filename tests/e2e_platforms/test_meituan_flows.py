@@ -198,7 +198,29 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
     assert (expired.status_code, expired.json()["error"]["code"]) == (409, "binding_expired")
     assert expired.json()["error"]["message"] == "美团授权已失效,请店长在基础资料中重新绑定"
     assert _live_consumes(meituan) == []  # and still nothing written
-    meituan.post("/_sim/reset").raise_for_status()  # authorized again (and a fresh mall)
+    [binding] = [
+        b
+        for b in client.get(f"{API}/bindings", headers=admin).json()
+        if b["platform"] == "meituan" and b["store_id"] == order["store_id"]
+    ]
+    assert (binding["status"], binding["status_label"]) == ("expired", "授权已失效")
+    asked = len(meituan.get("/_sim/requests").json())
+    again = _redeem(client, auth, code, order["id"])  # answered at once, Meituan not asked
+    assert again.json()["error"]["code"] == "binding_expired"
+    assert len(meituan.get("/_sim/requests").json()) == asked
+
+    meituan.post("/_sim/reset").raise_for_status()  # a fresh authorization (and mall)
+    rebound = client.post(
+        f"{API}/bindings",
+        headers=admin,
+        json={
+            "store_id": order["store_id"],
+            "platform": "meituan",
+            "platform_store_id": binding["platform_store_id"],
+            "secret": "mt-demo-session",
+        },
+    )
+    assert rebound.json()["status"] == "bound", rebound.text
     [code] = _buy(meituan, "880003")
 
     assert _redeem(client, auth, code, order["id"]).status_code == 201

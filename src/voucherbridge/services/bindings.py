@@ -15,7 +15,12 @@ from voucherbridge.services.unit_of_work import UnitOfWorkFactory
 from voucherbridge.services.views import iso
 
 BINDABLE = (Platform.WEIMALL.value, Platform.DOUYIN.value, Platform.MEITUAN.value)
-STATUS_LABELS = {"bound": "已绑定", "failed": "绑定失败", "unbound": "未绑定"}
+STATUS_LABELS = {
+    "bound": "已绑定",
+    "failed": "绑定失败",
+    "unbound": "未绑定",
+    "expired": "授权已失效",
+}
 UTC_ZONE = ZoneInfo("UTC")
 
 

@@ -71,7 +71,7 @@ def prepare_platform_code(
     now: datetime,
 ) -> dict[str, Any]:
     """What the code is worth on this order, as the platform and our rules say. Reads only."""
-    platform, credentials, prepared = _ask_platforms(make_uow, gateway, terminal, scanned)
+    platform, credentials, prepared = _ask_platforms(make_uow, gateway, terminal, scanned, now)
     with make_uow() as uow:
         order = local.open_order(uow, terminal, order_id)
         zone = ZoneInfo(terminal.timezone)
@@ -115,7 +115,7 @@ def redeem_platform_code(
         replay = _replay(uow, terminal, scanned, order, idempotency_key, request_hash, zone)
         if replay is not None:
             return replay
-    platform, credentials, prepared = _ask_platforms(make_uow, gateway, terminal, scanned)
+    platform, credentials, prepared = _ask_platforms(make_uow, gateway, terminal, scanned, now)
     if count > len(prepared.certificates):
         raise DomainError(
             ErrorCode.VALIDATION_ERROR, field="count", available=len(prepared.certificates)
@@ -330,6 +330,8 @@ def credentials_for(
     uow: UnitOfWork, gateway: PlatformGateway, terminal: Terminal, platform: str
 ) -> Credentials:
     binding = uow.bindings.get(terminal.merchant_id, terminal.store_id, platform)
+    if binding is not None and binding.status == "expired":
+        raise DomainError(ErrorCode.BINDING_EXPIRED, platform=platform)
     if binding is None or binding.status != "bound":
         raise DomainError(ErrorCode.BINDING_MISSING, platform=platform)
     return Credentials(
@@ -342,24 +344,26 @@ def _ask_platforms(
     gateway: PlatformGateway,
     terminal: Terminal,
     scanned: ScannedCode,
+    now: datetime,
 ) -> tuple[str, Credentials, PreparedCodes]:
     """Prepare with every bound platform the code's shape allows, in parallel; the one that
     knows the code wins. The cashier never picks a platform."""
     candidates = [p.value for p in scanned.candidates]
     asked: list[tuple[str, Credentials]] = []
+    lapsed: list[DomainError] = []
     with make_uow() as uow:
         for platform in candidates:
             if platform not in gateway.clients:
                 continue
             try:
                 asked.append((platform, credentials_for(uow, gateway, terminal, platform)))
-            except DomainError:
-                continue
+            except DomainError as exc:
+                if exc.code is ErrorCode.BINDING_EXPIRED:
+                    lapsed.append(exc)
     if not asked:
-        raise DomainError(ErrorCode.BINDING_MISSING, platform=candidates[0])
-    if len(asked) == 1:
-        platform, credentials = asked[0]
-        return platform, credentials, gateway.clients[platform].prepare(credentials, scanned.value)
+        raise (
+            lapsed[0] if lapsed else DomainError(ErrorCode.BINDING_MISSING, platform=candidates[0])
+        )
 
     def ask(entry: tuple[str, Credentials]) -> PreparedCodes | DomainError:
         try:
@@ -367,12 +371,17 @@ def _ask_platforms(
         except DomainError as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=len(asked)) as pool:
-        answers = list(pool.map(ask, asked))
+    if len(asked) == 1:
+        answers = [ask(asked[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(asked)) as pool:
+            answers = list(pool.map(ask, asked))
     for (platform, credentials), answer in zip(asked, answers, strict=True):
         if isinstance(answer, PreparedCodes):
             return platform, credentials, answer
-    errors = [a for a in answers if isinstance(a, DomainError)]
+        if answer.code is ErrorCode.BINDING_EXPIRED:
+            _mark_expired(make_uow, terminal, platform, now)
+    errors = [a for a in answers if isinstance(a, DomainError)] + lapsed
     # A platform that knows the code (used, expired...) says more than one that could not ask
     # (its authorization lapsed, then one that is down), and that more than one that does not
     # know it.
@@ -382,6 +391,17 @@ def _ask_platforms(
         ErrorCode.VOUCHER_NOT_FOUND: 3,
     }
     raise min(errors, key=lambda e: rank.get(e.code, 0))
+
+
+def _mark_expired(
+    make_uow: UnitOfWorkFactory, terminal: Terminal, platform: str, now: datetime
+) -> None:
+    """The platform refused the store's authorization: the console shows 授权已失效 and the
+    next scans are answered at once, until a manager binds again."""
+    with make_uow(write=True) as uow:
+        uow.bindings.mark_expired(terminal.merchant_id, terminal.store_id, platform, now)
+        uow.commit()
+    log.warning("binding.expired", store_id=terminal.store_id, platform=platform)
 
 
 def _plan(

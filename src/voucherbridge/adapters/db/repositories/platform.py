@@ -100,6 +100,20 @@ class BindingRepo(Repository):
                 update(t.bindings).where(t.bindings.c.id == existing.id).values(**values)
             )
 
+    def mark_expired(self, merchant_id: int, store_id: int, platform: str, now: datetime) -> None:
+        """The platform refused the stored authorization (a bound binding only)."""
+        b = t.bindings.c
+        self.conn.execute(
+            update(t.bindings)
+            .where(
+                b.merchant_id == merchant_id,
+                b.store_id == store_id,
+                b.platform == platform,
+                b.status == "bound",
+            )
+            .values(status="expired", last_error="binding_expired")
+        )
+
     def is_bound(self, store_id: int, platform: str) -> bool:
         return bool(
             self.conn.execute(
