@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from voucherbridge.adapters.platforms.transport import worst_call_s
+
 DEV_SECRET = "dev-insecure-secret-change-me"
 
 
@@ -75,12 +77,10 @@ class Settings(BaseSettings):
     @property
     def outbox_lease_s(self) -> float:
         """How long a worker holds the rows it claimed: a whole batch against a platform that
-        times out on every try, retry waits included (tenacity's exponential wait stops at 16x
-        the base plus up to 1x jitter), plus a minute. Shorter, and a second worker could take
-        rows the first is still delivering; a killed worker's rows wait this long at most."""
-        attempts = max(1, self.platform_max_attempts)
-        per_row = attempts * self.platform_timeout_s + (attempts - 1) * 17 * (
-            self.platform_retry_wait_s
+        times out on every try, plus a minute. Shorter, and a second worker could take rows the
+        first is still delivering; a killed worker's rows wait this long at most."""
+        per_row = worst_call_s(
+            self.platform_max_attempts, self.platform_timeout_s, self.platform_retry_wait_s
         )
         return max(1, self.outbox_batch) * per_row + 60
 

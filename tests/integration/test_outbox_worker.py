@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.factories import FakeClock
+from voucherbridge.adapters.platforms.transport import worst_call_s
 from voucherbridge.bootstrap import Container
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxRow
@@ -122,9 +123,8 @@ def test_a_slow_batch_keeps_its_lease_so_no_second_worker_delivers_its_rows(
     settings = container.settings.model_copy(update={"outbox_batch": 5})
     for n in range(5):
         _redeem_one(container, demo, n)
-    attempts = settings.platform_max_attempts
-    worst_row_s = attempts * settings.platform_timeout_s + (attempts - 1) * 17 * (
-        settings.platform_retry_wait_s
+    worst_row_s = worst_call_s(
+        settings.platform_max_attempts, settings.platform_timeout_s, settings.platform_retry_wait_s
     )
     lease = timedelta(seconds=settings.outbox_lease_s)
     assert lease.total_seconds() >= 5 * worst_row_s  # the whole batch, at its slowest

@@ -18,16 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import structlog
-from tenacity import (
-    RetryCallState,
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
+from voucherbridge.adapters.platforms.transport import Transient, json_object, sent, with_retries
 from voucherbridge.domain.codes import DOUYIN_LINK_RE
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services.platform_ports import (
@@ -67,10 +59,6 @@ VERIFY_NOT_FOUND = 2119005
 CANCEL_TOO_LATE = frozenset({3000001, 2034000910})
 CANCEL_WINDOW_MINUTES = 60
 TOKEN_REFRESH_SHARE = 0.8
-
-
-class _Transient(Exception):
-    """Worth another try: the platform did not get, or did not finish answering, the call."""
 
 
 @dataclass(frozen=True)
@@ -182,47 +170,18 @@ class DouyinClient:
 
     # ---- transport ---------------------------------------------------------------------------
     def _retrying(self, call: Callable[[], T], what: str) -> T:
-        def note(state: RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            log.info("douyin.retry", call=what, attempt=state.attempt_number, error=str(error))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(self.max_attempts),
-            # Exponential backoff plus jitter, so stores retrying together do not stampede;
-            # composed from long-standing waits (wait_exponential_jitter's args moved in 9.x).
-            wait=wait_exponential(multiplier=self.retry_wait_s, max=self.retry_wait_s * 16)
-            + wait_random(0, self.retry_wait_s),
-            before_sleep=note,
-            reraise=False,
+        return with_retries(
+            call,
+            platform="douyin",
+            what=what,
+            attempts=self.max_attempts,
+            wait_s=self.retry_wait_s,
+            unavailable=_unavailable,
         )
-        try:
-            return retrying(call)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            log.warning(
-                "douyin.unavailable", call=what, attempts=self.max_attempts, error=str(last)
-            )
-            raise _unavailable() from exc
 
     def _send(self, method: str, url: str, **kwargs: Any) -> JsonDict:
-        try:
-            response = self.http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise _Transient(type(exc).__name__) from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Transient(f"HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            if response.is_success:
-                raise _Transient("answer is not JSON") from exc  # cut off on the way
-            log.warning("douyin.http_error", url=url, status=response.status_code)
-            raise _unavailable() from exc
-        if not isinstance(body, dict):
-            raise _Transient("answer is not a JSON object")
-        return body
+        response = sent(lambda: self.http.request(method, url, **kwargs))
+        return json_object(response, platform="douyin", unavailable=_unavailable)
 
     # ---- tokens ------------------------------------------------------------------------------
     def _token(self, secret: str) -> str:
@@ -284,12 +243,12 @@ class DouyinClient:
                 nonlocal failed_sends
                 try:
                     answer = self._send(method, path, headers=headers, **kwargs)
-                except _Transient:
+                except Transient:
                     failed_sends += 1
                     raise
                 if error_code(answer) == SERVER_BUSY:
                     # "服务器错误,请稍后重试": Douyin says it did not do it; try again.
-                    raise _Transient("busy")
+                    raise Transient("busy")
                 return answer
 
             body = self._retrying(once, path)
@@ -371,12 +330,7 @@ class DouyinClient:
         url = f"{self.short_link_base}/{_short_id(link)}"
 
         def resolve() -> str:
-            try:
-                response = self.http.get(url, follow_redirects=False)
-            except httpx.TransportError as exc:
-                raise _Transient(type(exc).__name__) from exc
-            if response.status_code >= 500 or response.status_code == 429:
-                raise _Transient(f"HTTP {response.status_code}")
+            response = sent(lambda: self.http.get(url, follow_redirects=False))
             location = str(response.headers.get("location", ""))
             found: str = parse_qs(urlsplit(location).query).get("object_id", [""])[0]
             if not response.is_redirect or not found:

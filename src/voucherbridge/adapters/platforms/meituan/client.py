@@ -21,15 +21,6 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from voucherbridge.adapters.platforms.meituan.answers import (
     CONSUME,
@@ -56,6 +47,7 @@ from voucherbridge.adapters.platforms.meituan.answers import (
     voucher_error,
 )
 from voucherbridge.adapters.platforms.meituan.signing import signed_params
+from voucherbridge.adapters.platforms.transport import Transient, json_object, sent, with_retries
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.services.platform_ports import (
     Credentials,
@@ -65,10 +57,6 @@ from voucherbridge.services.platform_ports import (
 )
 
 T = TypeVar("T")
-
-
-class _Transient(Exception):
-    """Worth another try: the platform did not get, or did not finish answering, the call."""
 
 
 @dataclass(frozen=True)
@@ -108,46 +96,20 @@ class MeituanClient:
 
     # ---- transport ---------------------------------------------------------------------------
     def _retrying(self, call: Callable[[], T], what: str) -> T:
-        def note(state: RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            log.info("meituan.retry", call=what, attempt=state.attempt_number, error=str(error))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=self.retry_wait_s, max=self.retry_wait_s * 16)
-            + wait_random(0, self.retry_wait_s),
-            before_sleep=note,
-            reraise=False,
+        return with_retries(
+            call,
+            platform="meituan",
+            what=what,
+            attempts=self.max_attempts,
+            wait_s=self.retry_wait_s,
+            unavailable=unavailable,
         )
-        try:
-            return retrying(call)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            log.warning(
-                "meituan.unavailable", call=what, attempts=self.max_attempts, error=str(last)
-            )
-            raise unavailable() from exc
 
     def _post(self, path: str, form: dict[str, str]) -> JsonDict:
-        try:
-            response = self.http.post(path, data=form)
-        except httpx.TransportError as exc:
-            raise _Transient(type(exc).__name__) from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Transient(f"HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            if response.is_success:
-                raise _Transient("answer is not JSON") from exc  # cut off on the way
-            log.warning("meituan.http_error", path=path, status=response.status_code)
-            raise unavailable() from exc
-        if not isinstance(body, dict):
-            raise _Transient("answer is not a JSON object")
+        response = sent(lambda: self.http.post(path, data=form))
+        body = json_object(response, platform="meituan", unavailable=unavailable)
         if code_of(body) in RETRYABLE:
-            raise _Transient(f"code {code_of(body)}")  # 服务器错误 / 访问过于频繁: not applied
+            raise Transient(f"code {code_of(body)}")  # 服务器错误 / 访问过于频繁: not applied
         return body
 
     def _call(self, path: str, session: str | None, params: dict[str, str]) -> JsonDict:

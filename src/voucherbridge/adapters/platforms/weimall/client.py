@@ -16,16 +16,8 @@ from typing import Any
 
 import httpx
 import structlog
-from tenacity import (
-    RetryCallState,
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
+from voucherbridge.adapters.platforms.transport import Transient, json_object, sent, with_retries
 from voucherbridge.adapters.platforms.weimall.signing import build_envelope
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -51,10 +43,6 @@ RETRYABLE_FROM = 50000
 REVERSAL_WINDOW_MINUTES = 60
 
 
-class _Transient(Exception):
-    """Worth another try: the mall did not get, or did not finish answering, the call."""
-
-
 def _unavailable() -> DomainError:
     return DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=PLATFORM_NOUN)
 
@@ -63,7 +51,7 @@ def _code(body: JsonDict) -> int:
     value = body.get("code")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise _Transient("answer has no code")
+    raise Transient("answer has no code")
 
 
 class WeimallClient:
@@ -98,42 +86,20 @@ class WeimallClient:
             nonlocal sends
             sends += 1
             envelope["send_count"] = sends
-            try:
-                response = self.http.post(path, json=envelope)
-            except httpx.TransportError as exc:
-                raise _Transient(type(exc).__name__) from exc
-            if response.status_code >= 500 or response.status_code == 429:
-                raise _Transient(f"HTTP {response.status_code}")
-            try:
-                body = response.json()
-            except ValueError as exc:
-                raise _Transient("answer is not JSON") from exc
-            if not isinstance(body, dict):
-                raise _Transient("answer is not a JSON object")
+            response = sent(lambda: self.http.post(path, json=envelope))
+            body = json_object(response, platform="weimall", unavailable=_unavailable)
             if _code(body) >= RETRYABLE_FROM:
-                raise _Transient(f"code {body['code']}")
+                raise Transient(f"code {body['code']}")
             return body
 
-        def note(state: RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None else None
-            log.info("weimall.retry", call=path, attempt=state.attempt_number, error=str(error))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(self.max_attempts),
-            # Backoff plus jitter, so stores retrying after the same outage do not stampede.
-            wait=wait_exponential(multiplier=self.retry_wait_s, max=self.retry_wait_s * 16)
-            + wait_random(0, self.retry_wait_s),
-            before_sleep=note,
-            reraise=False,
+        return with_retries(
+            once,
+            platform="weimall",
+            what=path,
+            attempts=self.max_attempts,
+            wait_s=self.retry_wait_s,
+            unavailable=_unavailable,
         )
-        try:
-            return retrying(once)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            log.warning("weimall.unavailable", call=path, attempts=sends, error=str(last))
-            raise _unavailable() from exc
 
     def _checked(
         self, store_id: str, secret: str, path: str, payload: JsonDict, code: str = ""
