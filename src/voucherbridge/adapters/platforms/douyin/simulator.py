@@ -12,8 +12,6 @@ Run it with ``voucherbridge simulate douyin --port 18081`` (see `main`).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,8 +19,7 @@ from fastapi import FastAPI
 from voucherbridge.adapters.platforms.douyin import sim_certs, sim_hooks, sim_openapi
 from voucherbridge.adapters.platforms.douyin import sim_wire as w
 from voucherbridge.adapters.platforms.douyin.sim_state import DouyinSimConfig, SimState
-from voucherbridge.adapters.platforms.simkit.hooks import common_router
-from voucherbridge.adapters.platforms.simkit.middleware import SimMiddleware
+from voucherbridge.adapters.platforms.simkit.app import simulator_app
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.adapters.platforms.simkit.state import Fault, JsonDict
 
@@ -33,28 +30,18 @@ def create_app(config: DouyinSimConfig | None = None) -> FastAPI:
     """The simulator as an ASGI app; its state is ``app.state.sim``."""
     sim = SimState(config or DouyinSimConfig())
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        sim.shutdown()
-
-    app = FastAPI(
-        title="Douyin Open Platform simulator (VoucherBridge)",
-        description="Loopback imitation of open.douyin.com life-service APIs, with /_sim/ hooks.",
-        lifespan=lifespan,
-    )
-    app.state.sim = sim
-    app.include_router(sim_openapi.router)
-    app.include_router(sim_certs.router)
-    app.include_router(sim_hooks.router)
-    app.include_router(common_router(w.SERVER_BUSY))
-
     def biz_error(fault: Fault) -> tuple[int, JsonDict]:
         message = w.MESSAGES.get(fault.biz_code, "error")
         return 200, w.envelope(sim, {}, fault.biz_code, message)
 
-    app.add_middleware(SimMiddleware, sim=sim, biz_error=biz_error)
-    return app
+    return simulator_app(
+        sim,
+        title="Douyin Open Platform simulator (VoucherBridge)",
+        description="Loopback imitation of open.douyin.com life-service APIs, with /_sim/ hooks.",
+        routers=[sim_openapi.router, sim_certs.router, sim_hooks.router],
+        busy_code=w.SERVER_BUSY,
+        biz_error=biz_error,
+    )
 
 
 def config_from_env(env: dict[str, str] | None = None) -> DouyinSimConfig:

@@ -17,8 +17,6 @@ Run it with ``voucherbridge simulate meituan --port 18082`` (see `main`).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
@@ -30,8 +28,7 @@ from voucherbridge.adapters.platforms.meituan.sim_state import (
     SimState,
     envelope,
 )
-from voucherbridge.adapters.platforms.simkit.hooks import common_router
-from voucherbridge.adapters.platforms.simkit.middleware import SimMiddleware
+from voucherbridge.adapters.platforms.simkit.app import simulator_app
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.adapters.platforms.simkit.state import Fault, JsonDict
 
@@ -42,27 +39,17 @@ def create_app(config: MeituanSimConfig | None = None) -> FastAPI:
     """The simulator as an ASGI app; its state is ``app.state.sim``."""
     sim = SimState(config or MeituanSimConfig())
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        sim.shutdown()
-
-    app = FastAPI(
-        title="Meituan / Dianping group-buy simulator (VoucherBridge)",
-        description="Loopback imitation of openapi.dianping.com receipt APIs, with /_sim/ hooks.",
-        lifespan=lifespan,
-    )
-    app.state.sim = sim
-    app.include_router(sim_oauth.router)
-    app.include_router(sim_receipts.router)
-    app.include_router(sim_hooks.router)
-    app.include_router(common_router(SERVER_ERROR))
-
     def biz_error(fault: Fault) -> tuple[int, JsonDict]:
         return 200, envelope(fault.biz_code)
 
-    app.add_middleware(SimMiddleware, sim=sim, biz_error=biz_error)
-    return app
+    return simulator_app(
+        sim,
+        title="Meituan / Dianping group-buy simulator (VoucherBridge)",
+        description="Loopback imitation of openapi.dianping.com receipt APIs, with /_sim/ hooks.",
+        routers=[sim_oauth.router, sim_receipts.router, sim_hooks.router],
+        busy_code=SERVER_ERROR,
+        biz_error=biz_error,
+    )
 
 
 def config_from_env(env: dict[str, str] | None = None) -> MeituanSimConfig:

@@ -106,6 +106,9 @@ class SimBase:
             self.requests.append(entry)
             del self.requests[:-MAX_RECORDED]
 
+    def shutdown(self) -> None:
+        """Stop the simulator's background work when its server stops (none by default)."""
+
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:

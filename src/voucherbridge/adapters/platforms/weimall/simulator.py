@@ -16,14 +16,11 @@ Run it with ``voucherbridge simulate weimall --port 18084`` (see `main`).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 
-from voucherbridge.adapters.platforms.simkit.hooks import common_router
-from voucherbridge.adapters.platforms.simkit.middleware import SimMiddleware
+from voucherbridge.adapters.platforms.simkit.app import simulator_app
 from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.adapters.platforms.simkit.state import Fault, JsonDict
 from voucherbridge.adapters.platforms.weimall import sim_hooks, sim_open
@@ -42,26 +39,17 @@ def create_app(config: WeimallSimConfig | None = None) -> FastAPI:
     """The simulator as an ASGI app; its state is ``app.state.sim``."""
     sim = SimState(config or WeimallSimConfig())
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        sim.shutdown()
-
-    app = FastAPI(
-        title="Micro-mall simulator (VoucherBridge)",
-        description="Loopback imitation of the micro-mall open API and pushes, with /_sim/ hooks.",
-        lifespan=lifespan,
-    )
-    app.state.sim = sim
-    app.include_router(sim_open.router)
-    app.include_router(sim_hooks.router)
-    app.include_router(common_router(BUSY))
-
     def biz_error(fault: Fault) -> tuple[int, JsonDict]:
         return 200, reply(fault.biz_code, msg=MESSAGES.get(fault.biz_code, "error"))
 
-    app.add_middleware(SimMiddleware, sim=sim, biz_error=biz_error)
-    return app
+    return simulator_app(
+        sim,
+        title="Micro-mall simulator (VoucherBridge)",
+        description="Loopback imitation of the micro-mall open API and pushes, with /_sim/ hooks.",
+        routers=[sim_open.router, sim_hooks.router],
+        busy_code=BUSY,
+        biz_error=biz_error,
+    )
 
 
 def config_from_env(env: dict[str, str] | None = None) -> WeimallSimConfig:
