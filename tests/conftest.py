@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.pgserver import running_server
-from voucherbridge.adapters.db.migrate import upgrade
-from voucherbridge.adapters.db.tables import metadata
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
+from voucherbridge.db.migrate import upgrade
+from voucherbridge.db.tables import metadata
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -94,7 +94,7 @@ def container(settings: Settings) -> Iterator[Container]:
 @pytest.fixture
 def demo(container: Container) -> dict[str, Any]:
     """The seed-demo data (SPEC): keys, console login, items and unused codes of each kind."""
-    from voucherbridge.services.demo import seed_demo
+    from voucherbridge.demo.seed import seed_demo
 
     return seed_demo(
         container.uow,

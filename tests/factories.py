@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voucherbridge.bootstrap import Container
+from voucherbridge.catalogue.issuing import issue_codes
+from voucherbridge.catalogue.listings import create_listing
+from voucherbridge.catalogue.templates import create_template
+from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
+from voucherbridge.db.ports import UnitOfWork
 from voucherbridge.domain.records import Listing
-from voucherbridge.services.auth import actor_of, hash_secret, new_terminal_key
-from voucherbridge.services.issuing import issue_codes
-from voucherbridge.services.listings import create_listing
-from voucherbridge.services.templates import create_template
-from voucherbridge.services.unit_of_work import UnitOfWork
 
 
 class FakeClock:

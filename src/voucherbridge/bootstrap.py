@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
 
-from voucherbridge.adapters.crypto import SecretBox, subkey
-from voucherbridge.adapters.db.engine import make_engine
-from voucherbridge.adapters.db.uow import SqlUnitOfWorkFactory
-from voucherbridge.adapters.platforms.registry import Platforms
+from voucherbridge.chain.sign_in import SignInPolicy
 from voucherbridge.config import Settings
-from voucherbridge.services.platform_redemption import PlatformGateway
-from voucherbridge.services.sign_in import SignInPolicy
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from voucherbridge.core.clock import utc_now
+from voucherbridge.core.crypto import SecretBox, subkey
+from voucherbridge.db.engine import make_engine
+from voucherbridge.db.uow import SqlUnitOfWorkFactory
+from voucherbridge.outbox.service import Deliverer, DeliveryReport
+from voucherbridge.outbox.worker import run_worker
+from voucherbridge.platforms.ports import PlatformGateway
+from voucherbridge.platforms.registry import Platforms, deliverers_for
 
 
 @dataclass
@@ -43,6 +43,25 @@ class Container:
             max_failures=self.settings.sign_in_max_failures,
             window_s=self.settings.sign_in_window_s,
             account_key=subkey(self.settings.secret_key, b"sign-in accounts v1"),
+        )
+
+    def deliverers(self) -> dict[str, Deliverer]:
+        """The outbox destinations of this deployment (one per platform told of code use)."""
+        return deliverers_for(self.uow, self.platform_clients, self.secrets.open)
+
+    def run_worker(
+        self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, once: bool = False
+    ) -> DeliveryReport:
+        """The outbox worker loop with this deployment's destinations, batch and lease."""
+        return run_worker(
+            self.uow,
+            self.deliverers(),
+            self.clock,
+            batch=self.settings.outbox_batch,
+            lease=timedelta(seconds=self.settings.outbox_lease_s),
+            poll_seconds=poll_seconds,
+            stop=stop,
+            once=once,
         )
 
     @cached_property

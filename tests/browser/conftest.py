@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
-from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
-from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
 from voucherbridge.config import Settings
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.weimall.simulator import create_app as weimall_app
+from voucherbridge_sims.weimall.state import WeimallSimConfig
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google on this closed network.

@@ -20,7 +20,7 @@ from tests.browser._helpers_cashier import (
     read_the_value,
     sign_in,
 )
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
+from voucherbridge_sims.simkit.server import ServerThread
 
 
 def test_double_enter_redeems_once_then_reverse_checkout_and_receipt(

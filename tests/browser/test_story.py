@@ -15,10 +15,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser._helpers_cashier import counter_ready, read_the_value
 from tests.browser._helpers_console import console_login
-from voucherbridge.adapters.platforms.registry import deliverers_for
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.outbox import deliver_due
+from voucherbridge.outbox.service import deliver_due
+from voucherbridge_sims.simkit.server import ServerThread
 
 NEW_STORE = "右姑娘火锅(车公庙店)"
 MALL_STORE = "wm-store-3"
@@ -182,7 +181,7 @@ def test_from_a_new_store_in_the_console_to_a_receipt_at_its_counter(
     expect(redeemed).to_contain_text(NEW_STORE)
     expect(redeemed).to_contain_text("车公庙前台")
 
-    report = deliver_due(container.uow, deliverers_for(container), container.clock)
+    report = deliver_due(container.uow, container.deliverers(), container.clock)
     assert report.delivered >= 1
     assert len(_mall_uses(weimall_server, code)) == 1  # the mall heard of it once
 
@@ -192,7 +191,7 @@ def test_from_a_new_store_in_the_console_to_a_receipt_at_its_counter(
     row.get_by_role("button", name=re.compile("撤销")).click()
     expect(till.locator("#done")).to_contain_text("券可再次使用")
     expect(till.locator("#due")).to_have_text("¥217.00")
-    deliver_due(container.uow, deliverers_for(container), container.clock)
+    deliver_due(container.uow, container.deliverers(), container.clock)
     [use] = _mall_uses(weimall_server, code)
     assert use["reversed_at"]  # the mall was told, once
     _archive(page, live, code)
@@ -223,7 +222,7 @@ def test_from_a_new_store_in_the_console_to_a_receipt_at_its_counter(
     download_info.value.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
 
-    deliver_due(container.uow, deliverers_for(container), container.clock)
+    deliver_due(container.uow, container.deliverers(), container.clock)
     uses = _mall_uses(weimall_server, code)
     assert [u["reversed_at"] is None for u in uses] == [False, True]  # two uses, one reversed
     _archive(page, live, code)

@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from tests.factories import FakeClock, make_merchant
-from voucherbridge.adapters.db import tables as t
 from voucherbridge.bootstrap import Container
-from voucherbridge.services import sign_in
-from voucherbridge.services.sign_in import hash_password
+from voucherbridge.chain import sign_in
+from voucherbridge.chain.sign_in import hash_password
+from voucherbridge.db import tables as t
 
 API = "/api/admin/v1"
 EN = {"Accept-Language": "en"}

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.factories import FakeClock
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.outbox import DeliveryFailed, deliver_due
+from voucherbridge.outbox.service import DeliveryFailed, deliver_due
 
 
 def _admin(client: Any, demo: dict[str, Any], user: str = "admin", password: str = "") -> dict:

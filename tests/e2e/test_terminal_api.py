@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.factories import FakeClock
-from voucherbridge.adapters.db import tables as t
 from voucherbridge.bootstrap import Container
+from voucherbridge.db import tables as t
 
 Order = Callable[..., dict[str, Any]]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock, make_codes
-from voucherbridge.adapters.db.tables import bindings
+from voucherbridge.db.tables import bindings
 from voucherbridge.domain.vouchers import CodeStatus
 
 Order = Callable[..., dict[str, Any]]

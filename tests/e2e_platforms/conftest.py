@@ -12,15 +12,15 @@ import pytest
 
 from tests.e2e.conftest import SEED_ORDER, auth, clock, new_order  # noqa: F401 - fixtures
 from tests.factories import FakeClock
-from voucherbridge.adapters.platforms.douyin.simulator import DouyinSimConfig
-from voucherbridge.adapters.platforms.douyin.simulator import create_app as douyin_app
-from voucherbridge.adapters.platforms.meituan.simulator import MeituanSimConfig
-from voucherbridge.adapters.platforms.meituan.simulator import create_app as meituan_app
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
-from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
-from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
+from voucherbridge_sims.douyin.simulator import DouyinSimConfig
+from voucherbridge_sims.douyin.simulator import create_app as douyin_app
+from voucherbridge_sims.meituan.simulator import MeituanSimConfig
+from voucherbridge_sims.meituan.simulator import create_app as meituan_app
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.weimall.simulator import create_app as weimall_app
+from voucherbridge_sims.weimall.state import WeimallSimConfig
 
 __all__ = ["SEED_ORDER"]
 
@@ -121,11 +121,10 @@ def admin(client: Any, demo: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def deliver(container: Container) -> Callable[[], Any]:
     """Run the outbox worker once with the real platform deliverers."""
-    from voucherbridge.adapters.platforms.registry import deliverers_for
-    from voucherbridge.services.outbox import deliver_due
+    from voucherbridge.outbox.service import deliver_due
 
     def run() -> Any:
-        return deliver_due(container.uow, deliverers_for(container), container.clock)
+        return deliver_due(container.uow, container.deliverers(), container.clock)
 
     return run
 

@@ -11,7 +11,7 @@ import httpx
 
 from tests.e2e_platforms.conftest import DOUYIN_KEY, DOUYIN_SECRET, sim_clock_follows
 from tests.factories import FakeClock
-from voucherbridge.adapters.platforms.douyin.signing import signed_spi_query
+from voucherbridge.platforms.douyin.signing import signed_spi_query
 
 API = "/api/admin/v1"
 POI = "7001000000001"  # the demo binding of 皇岗店 (see services/demo.py)
@@ -365,8 +365,9 @@ def test_a_reopen_that_douyin_half_refuses_is_an_alert_until_the_next_reopen_fin
         v["cancelled_at"] is not None for v in douyin.get("/_sim/state").json()["verifications"]
     ]
     assert cancelled == [True, False]  # ...while Douyin has one code back: the merchant is told
-    [alert] = client.get(f"{API}/alerts", headers=admin).json()["alerts"]
-    assert alert["kind"] == "platform_out_of_step"
+    # (other alerts, e.g. redemptions outside opening hours, depend on when the suite runs)
+    alerts = client.get(f"{API}/alerts", headers=admin).json()["alerts"]
+    [alert] = [a for a in alerts if a["kind"] == "platform_out_of_step"]
     assert alert["detail"]["order_id"] == order["id"]
     assert len(alert["detail"]["cancelled"]) == 1
 
@@ -378,4 +379,5 @@ def test_a_reopen_that_douyin_half_refuses_is_an_alert_until_the_next_reopen_fin
         v["cancelled_at"] is not None for v in douyin.get("/_sim/state").json()["verifications"]
     ]
     assert cancelled == [True, True]
-    assert client.get(f"{API}/alerts", headers=admin).json()["alerts"] == []
+    alerts = client.get(f"{API}/alerts", headers=admin).json()["alerts"]
+    assert [a for a in alerts if a["kind"] == "platform_out_of_step"] == []

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from tests.e2e_platforms.conftest import DOUYIN_KEY
-from voucherbridge.adapters.platforms.registry import deliverers_for
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.outbox import deliver_due
+from voucherbridge.outbox.service import deliver_due
 
 POI = "7001000000001"
 VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
@@ -58,7 +57,7 @@ def test_two_workers_deliver_500_uses_once_each(
         )
         assert redeemed.status_code == 201, redeemed.text
 
-    deliverers = deliverers_for(container)
+    deliverers = container.deliverers()
     totals: Counter[str] = Counter()
     lock = threading.Lock()
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from voucherbridge.adapters.crypto import SecretBox
-from voucherbridge.adapters.db import tables as t
 from voucherbridge.bootstrap import Container
+from voucherbridge.core.actor import Actor
+from voucherbridge.core.crypto import SecretBox
+from voucherbridge.db import tables as t
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services.auth import Actor
-from voucherbridge.services.bindings import bind_store, list_bindings
+from voucherbridge.platforms.bindings import bind_store, list_bindings
 
 HQ = Actor(1, 1, "admin", "hq_admin", None)
 

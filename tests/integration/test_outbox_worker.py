@@ -6,13 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 from tests.factories import FakeClock
-from voucherbridge.adapters.platforms.transport import worst_call_s
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain.auth import resolve_terminal
+from voucherbridge.core.actor import Actor
+from voucherbridge.counter import merchant_codes as redemption
+from voucherbridge.counter import orders
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxRow
-from voucherbridge.services import orders, redemption
-from voucherbridge.services.auth import Actor, resolve_terminal
-from voucherbridge.services.outbox import DeliveryFailed, deliver_due, list_outbox, retry_dead
+from voucherbridge.outbox.service import DeliveryFailed, deliver_due, list_outbox, retry_dead
+from voucherbridge.platforms.transport import worst_call_s
 
 HQ = Actor(1, 1, "admin", "hq_admin", None)
 

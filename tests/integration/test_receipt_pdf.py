@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from tests.receipt_samples import seed_receipt
-from voucherbridge.adapters.printing import render_pdf
+from voucherbridge.counter.printing import render_pdf
 
 MM = 72 / 25.4
 

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from voucherbridge.adapters.db import tables as t
 from voucherbridge.bootstrap import Container, build
+from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.config import Settings
+from voucherbridge.counter import merchant_codes as redemption
+from voucherbridge.counter import orders
+from voucherbridge.db import tables as t
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
-from voucherbridge.services import orders, redemption
-from voucherbridge.services.auth import resolve_terminal
 
 LINES = [OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900, "条")]
 

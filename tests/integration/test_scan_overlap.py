@@ -11,15 +11,15 @@ import pytest
 
 from tests.factories import bind_all_stores
 from voucherbridge.bootstrap import Container
+from voucherbridge.counter import scan as counter
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services import counter
-from voucherbridge.services.platform_ports import (
+from voucherbridge.platforms.ports import (
     Credentials,
     PlatformCertificate,
+    PlatformGateway,
     PreparedCodes,
     VerifiedCode,
 )
-from voucherbridge.services.platform_redemption import PlatformGateway
 
 CODE = "620123456789"
 
@@ -59,9 +59,9 @@ class Platform:
 
 
 def _setup(container: Container, demo: dict[str, Any]) -> Any:
-    from voucherbridge.services.auth import actor_of
-    from voucherbridge.services.listings import create_listing
-    from voucherbridge.services.templates import create_template
+    from voucherbridge.catalogue.listings import create_listing
+    from voucherbridge.catalogue.templates import create_template
+    from voucherbridge.chain.auth import actor_of
 
     now = container.clock()
     with container.uow(write=True) as uow:
@@ -99,14 +99,14 @@ def _setup(container: Container, demo: dict[str, Any]) -> Any:
 
 
 def _terminal(container: Container, demo: dict[str, Any]) -> Any:
-    from voucherbridge.services.auth import resolve_terminal
+    from voucherbridge.chain.auth import resolve_terminal
 
     return resolve_terminal(container.uow(), demo["terminal_key"])
 
 
 def _order(container: Container, terminal: Any) -> int:
+    from voucherbridge.counter.orders import create_order
     from voucherbridge.domain.orders import OrderLine
-    from voucherbridge.services.orders import create_order
 
     line = OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900, "条")
     order = create_order(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from voucherbridge.adapters.db.migrate import SchemaNotMigrated
 from voucherbridge.api.app import create_app
 from voucherbridge.config import Settings
+from voucherbridge.db.migrate import SchemaNotMigrated
 
 
 def test_app_refuses_an_unmigrated_database(tmp_path: Path) -> None:

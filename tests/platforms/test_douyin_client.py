@@ -12,20 +12,16 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from voucherbridge.adapters.platforms.douyin.client import DouyinClient
-from voucherbridge.adapters.platforms.douyin.simulator import (
-    DouyinSimConfig,
-    ServerThread,
-    create_app,
-)
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import render
-from voucherbridge.services.platform_ports import (
+from voucherbridge.platforms.douyin.client import DouyinClient
+from voucherbridge.platforms.ports import (
     Credentials,
     PlatformCertificate,
     PreparedCodes,
     VerifiedCode,
 )
+from voucherbridge_sims.douyin.simulator import DouyinSimConfig, ServerThread, create_app
 
 KEY, SECRET = "ck-client-test", "cs-client-test"
 POI, OTHER_POI = "7001", "7002"

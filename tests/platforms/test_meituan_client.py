@@ -11,15 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from voucherbridge.adapters.platforms.meituan.client import MeituanClient
-from voucherbridge.adapters.platforms.meituan.simulator import (
-    MeituanSimConfig,
-    ServerThread,
-    create_app,
-)
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import render
-from voucherbridge.services.platform_ports import Credentials
+from voucherbridge.platforms.meituan.client import MeituanClient
+from voucherbridge.platforms.ports import Credentials
+from voucherbridge_sims.meituan.simulator import MeituanSimConfig, ServerThread, create_app
 
 KEY, SECRET, SESSION = "mt-test-key", "mt-test-secret", "mt-demo-session"
 SHOP, OTHER_SHOP = "mt-shop-1", "mt-shop-2"

@@ -10,14 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from voucherbridge.adapters.platforms.weimall.client import WeimallClient
-from voucherbridge.adapters.platforms.weimall.simulator import (
-    ServerThread,
-    WeimallSimConfig,
-    create_app,
-)
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services.platform_ports import Credentials
+from voucherbridge.platforms.ports import Credentials
+from voucherbridge.platforms.weimall.client import WeimallClient
+from voucherbridge_sims.weimall.simulator import ServerThread, WeimallSimConfig, create_app
 
 STORE, SECRET = "wm-client-store", "wm-client-secret"
 CREDS = Credentials("weimall", STORE, SECRET)

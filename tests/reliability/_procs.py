@@ -21,7 +21,7 @@ from sqlalchemy import text
 from tests.pgserver import _as_postgres, _wait_ready, find_pg_bin, free_port
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
-from voucherbridge.services.demo import seed_demo
+from voucherbridge.demo.seed import seed_demo
 
 SOUP = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
 ADMIN = "/api/admin/v1"

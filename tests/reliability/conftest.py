@@ -9,8 +9,8 @@ import pytest
 from tests.factories import make_merchant
 from tests.reliability._tenancy import B_HQ, B_LINE, B_PASSWORD, LINE, bearer, login
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.auth import Actor
-from voucherbridge.services.users import create_user
+from voucherbridge.chain.users import create_user
+from voucherbridge.core.actor import Actor
 
 
 @pytest.fixture

@@ -20,12 +20,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from voucherbridge.adapters.db import tables as t
-from voucherbridge.adapters.db.migrate import alembic_config, upgrade
-from voucherbridge.adapters.db.types import UTCDateTime
+from voucherbridge.audit import verify as audit_verify
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.cli.main import app as cli
 from voucherbridge.config import Settings
+from voucherbridge.db import tables as t
+from voucherbridge.db.migrate import alembic_config, upgrade
+from voucherbridge.db.types import UTCDateTime
 from voucherbridge.domain.audit_chain import (
     GENESIS,
     Break,
@@ -34,7 +35,7 @@ from voucherbridge.domain.audit_chain import (
     first_broken_link,
     hash_row,
 )
-from voucherbridge.services import audit_verify, platform_orders
+from voucherbridge.platforms import purchases as platform_orders
 
 API = "/api/admin/v1"
 LINES = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]

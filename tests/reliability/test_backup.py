@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from voucherbridge.adapters.db import tables as t
-from voucherbridge.adapters.db.backup import BackupNotSupported, backup_sqlite
-from voucherbridge.adapters.db.migrate import upgrade
 from voucherbridge.api.app import create_app
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
-from voucherbridge.services.demo import seed_demo
+from voucherbridge.db import tables as t
+from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
+from voucherbridge.db.migrate import upgrade
+from voucherbridge.demo.seed import seed_demo
 
 
 def test_backup_restores_every_redemption(tmp_path: Path):

@@ -26,9 +26,9 @@ from tests.reliability._procs import (
     service_env,
     stop_process,
 )
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
-from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
-from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.weimall.simulator import create_app as weimall_app
+from voucherbridge_sims.weimall.state import WeimallSimConfig
 
 TILLS, CODES, KILL_AFTER = 4, 160, 40
 REDEEMED = "/open/v1/vouchers/redeemed"

@@ -22,7 +22,7 @@ from tests.reliability._procs import (
     open_order,
     seed,
 )
-from voucherbridge.adapters.db.migrate import upgrade
+from voucherbridge.db.migrate import upgrade
 
 DOWN_S = 3.0
 pytestmark = pytest.mark.skipif(find_pg_bin() is None, reason="needs PostgreSQL binaries")

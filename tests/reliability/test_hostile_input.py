@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from voucherbridge.adapters.db.tables import metadata
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.auth import hash_secret, new_terminal_key
+from voucherbridge.chain.auth import hash_secret, new_terminal_key
+from voucherbridge.db.tables import metadata
 
 LINE = {"item_code": "BEER01", "name": "朝日超爽黑生啤", "quantity": 2, "unit_price_fen": 1800}
 NOT_FOUND_OR_INVALID = {"voucher_not_found", "validation_error"}

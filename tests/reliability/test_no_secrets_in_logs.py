@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from tests.reliability._procs import apis, seed
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
-from voucherbridge.adapters.platforms.weimall.sim_state import WeimallSimConfig
-from voucherbridge.adapters.platforms.weimall.simulator import create_app as weimall_app
-from voucherbridge.services.demo import DEMO_BINDINGS
+from voucherbridge.demo.seed import DEMO_BINDINGS
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.weimall.simulator import create_app as weimall_app
+from voucherbridge_sims.weimall.state import WeimallSimConfig
 
 ADMIN = "/api/admin/v1"
 WRONG_PASSWORD = "Wr0ng-Passw0rd-7731"

@@ -32,12 +32,12 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 from sqlalchemy import create_engine
 
-from voucherbridge.adapters.db.migrate import upgrade
 from voucherbridge.api.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
+from voucherbridge.db.migrate import upgrade
+from voucherbridge.demo.seed import seed_demo
 from voucherbridge.domain.errors import ErrorCode
-from voucherbridge.services.demo import seed_demo
 
 MAX_EXAMPLES = 25
 CODES = {code.value for code in ErrorCode}

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import FakeClock
-from voucherbridge.adapters.db import tables as t
+from voucherbridge.audit.verify import verify_all
 from voucherbridge.bootstrap import Container
-from voucherbridge.services.audit_verify import verify_all
+from voucherbridge.db import tables as t
 
 LOGIN = "/api/admin/v1/login"
 MAX_FAILURES = 10

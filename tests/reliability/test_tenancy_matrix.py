@@ -20,8 +20,8 @@ from fastapi.routing import iter_route_contexts
 
 from tests.factories import bind_all_stores
 from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to, login
-from voucherbridge.adapters.platforms.weimall.signing import build_envelope
 from voucherbridge.bootstrap import Container
+from voucherbridge.platforms.weimall.signing import build_envelope
 
 WM_SECRET = "wm-tenancy-secret"
 NOT_API = ("/console", "/cashier", "/static", "/docs", "/redoc", "/openapi.json")

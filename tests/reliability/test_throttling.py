@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import FakeClock
-from voucherbridge.adapters.db import tables as t
 from voucherbridge.api.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
+from voucherbridge.db import tables as t
 
 LINES = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
 

@@ -17,14 +17,14 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from voucherbridge.adapters.platforms.douyin.signing import (
+from voucherbridge.platforms.douyin.signing import (
     signed_spi_query,
     spi_sign,
     verify_spi,
     verify_webhook,
     webhook_signature,
 )
-from voucherbridge.adapters.platforms.douyin.simulator import (
+from voucherbridge_sims.douyin.simulator import (
     DouyinSimConfig,
     ServerThread,
     config_from_env,

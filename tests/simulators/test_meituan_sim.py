@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from voucherbridge.adapters.platforms.meituan.signing import sign, signed_params, verify
-from voucherbridge.adapters.platforms.meituan.simulator import (
+from voucherbridge.platforms.meituan.signing import sign, signed_params, verify
+from voucherbridge_sims.meituan.simulator import (
     MeituanSimConfig,
     ServerThread,
     config_from_env,

@@ -19,13 +19,13 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from voucherbridge.adapters.platforms.weimall.signing import (
+from voucherbridge.platforms.weimall.signing import (
     SignatureError,
     build_envelope,
     open_envelope,
     sign,
 )
-from voucherbridge.adapters.platforms.weimall.simulator import (
+from voucherbridge_sims.weimall.simulator import (
     ServerThread,
     WeimallSimConfig,
     config_from_env,

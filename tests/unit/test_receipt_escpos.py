@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.receipt_samples import cash_receipt_with_change, seed_receipt
-from voucherbridge.adapters.printing import render_escpos, render_text
+from voucherbridge.counter.printing import render_escpos, render_text
 
 # Length of each command the renderer may emit, keyed by its first two bytes.
 _FIXED_COMMANDS = {

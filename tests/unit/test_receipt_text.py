@@ -10,7 +10,7 @@ import pytest
 from wcwidth import wcswidth
 
 from tests.receipt_samples import cash_receipt_with_change, seed_receipt
-from voucherbridge.adapters.printing import RECEIPT_WIDTHS, render_text
+from voucherbridge.counter.printing import RECEIPT_WIDTHS, render_text
 from voucherbridge.domain.receipts import ReceiptLine
 
 GOLDEN_80 = Path(__file__).parent.parent / "golden" / "seed_receipt_80.txt"

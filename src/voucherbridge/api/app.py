@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from voucherbridge import __version__, web
-from voucherbridge.adapters.db.migrate import ensure_migrated
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
 from voucherbridge.api.routes import (
@@ -20,6 +19,7 @@ from voucherbridge.api.routes import (
 )
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
+from voucherbridge.db.migrate import ensure_migrated
 from voucherbridge.logs import configure_logging
 
 

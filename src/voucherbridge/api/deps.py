@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain import auth
+from voucherbridge.core.actor import Actor
 from voucherbridge.domain.records import Terminal
-from voucherbridge.services import auth
 from voucherbridge.web import csrf
 from voucherbridge.web.cashier import CASHIER_COOKIE, CSRF_HEADER
 
@@ -51,10 +52,10 @@ def get_terminal(
 def get_actor(
     container: ContainerDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> auth.Actor:
+) -> Actor:
     """The console user whose token is in `Authorization: Bearer <token>`."""
     return auth.resolve_admin(container.uow(), bearer_token(authorization), container.clock())
 
 
 TerminalDep = Annotated[Terminal, Depends(get_terminal)]
-ActorDep = Annotated[auth.Actor, Depends(get_actor)]
+ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from voucherbridge.adapters.db import migrate as db_migrate
+from voucherbridge.audit import alerts as alert_service
+from voucherbridge.audit import verify as audit_verify
 from voucherbridge.bootstrap import build
-from voucherbridge.services import alerts as alert_service
-from voucherbridge.services import audit_verify
+from voucherbridge.db import migrate as db_migrate
 
 audit_app = typer.Typer(help="审计日志 / the hash-chained audit log.", no_args_is_help=True)
 

@@ -1,39 +1,83 @@
 """What `voucherbridge demo` runs beside the API so a merchant can try every flow on one machine
-with no platform account: the platform simulators (on the ports our settings point at, pushing
-to our API) and one outbox worker."""
+with no platform account: the platform simulators (child processes on the ports our settings
+point at, pushing to our API) and one outbox worker.
+
+The simulators are a package of their own (`voucherbridge_sims`) that the product never
+imports; the demo only starts them as programs, as it would start any other peer.
+"""
 
 from __future__ import annotations
 
-import importlib
+import atexit
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from urllib.parse import urlsplit
 
-from voucherbridge.adapters.platforms.simkit.server import ServerThread
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
 
-SIMULATOR_MODULES = {
-    "douyin": "voucherbridge.adapters.platforms.douyin.simulator",
-    "meituan": "voucherbridge.adapters.platforms.meituan.simulator",
-    "weimall": "voucherbridge.adapters.platforms.weimall.simulator",
-}
+SIMULATED = ("douyin", "meituan", "weimall")
+START_TIMEOUT_S = 20.0
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((host, port)) == 0
+
+
+def simulator_command(name: str, host: str, port: int) -> list[str]:
+    """The command line that runs one simulator (also what `voucherbridge simulate` execs)."""
+    return [sys.executable, "-m", "voucherbridge_sims", name, "--host", host, "--port", str(port)]
+
+
+def _start(name: str, host: str, port: int, api_base_url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SIM_TARGET_BASE_URL": os.environ.get("SIM_TARGET_BASE_URL", api_base_url)}
+    child = subprocess.Popen(
+        simulator_command(name, host, port),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    atexit.register(_stop, child)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _listening(host, port):
+        if child.poll() is not None or time.monotonic() > deadline:
+            _stop(child)
+            raise OSError(f"simulator {name} did not start on port {port}")
+        time.sleep(0.05)
+    return child
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def start_simulators(settings: Settings, api_base_url: str) -> list[str]:
     """Start each simulator whose configured address is on this machine and free; one line each."""
-    os.environ.setdefault("SIM_TARGET_BASE_URL", api_base_url)
     lines = []
-    for name, module_name in SIMULATOR_MODULES.items():
+    for name in SIMULATED:
         url = urlsplit(getattr(settings, f"{name}_base_url"))
-        if url.hostname not in ("127.0.0.1", "localhost") or url.port is None:
+        host = url.hostname
+        if host not in ("127.0.0.1", "localhost") or url.port is None:
             lines.append(f"  {name:<8} {url.geturl()} (外部平台 / real platform)")
             continue
-        module = importlib.import_module(module_name)
-        try:
-            ServerThread(module.create_app(module.config_from_env()), port=url.port).start()
-        except OSError:
+        if _listening(host, url.port):
             lines.append(f"  {name:<8} {url.geturl()} 端口已占用 / port busy: using what runs")
+            continue
+        try:
+            _start(name, host, url.port, api_base_url)
+        except OSError:
+            lines.append(f"  {name:<8} {url.geturl()} 模拟器未能启动 / simulator failed to start")
             continue
         lines.append(f"  {name:<8} {url.geturl()} 模拟器已启动 / simulator started")
     return lines
@@ -41,11 +85,9 @@ def start_simulators(settings: Settings, api_base_url: str) -> list[str]:
 
 def start_worker() -> threading.Thread:
     """One outbox worker in a daemon thread: platform sync happens while the demo runs."""
-    from voucherbridge.worker.run import run_worker
-
     container = build()
     thread = threading.Thread(
-        target=run_worker, args=(container,), kwargs={"stop": threading.Event()}, daemon=True
+        target=container.run_worker, kwargs={"stop": threading.Event()}, daemon=True
     )
     thread.start()
     return thread

@@ -9,13 +9,15 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from voucherbridge.adapters.db import migrate as db_migrate
 from voucherbridge.bootstrap import Container, build
+from voucherbridge.chain import merchants, users
 from voucherbridge.cli.audit import alerts, audit_app
 from voucherbridge.config import Settings
-from voucherbridge.i18n.catalogue import catalogue_markdown
-from voucherbridge.services import auth
-from voucherbridge.services.demo import seed_demo
+from voucherbridge.core.actor import Actor
+from voucherbridge.db import migrate as db_migrate
+from voucherbridge.demo.seed import seed_demo
+from voucherbridge.domain.errors import DomainError
+from voucherbridge.i18n.catalogue import catalogue_markdown, render
 
 app = typer.Typer(
     help="VoucherBridge: 线上券码到店核销 / redeem platform vouchers at the till.",
@@ -121,11 +123,9 @@ def worker(
     poll: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
 ) -> None:
     """Deliver the outbox (platform sync, notifications) with retries; several may run on PG."""
-    from voucherbridge.worker.run import run_worker
-
     container = build()
     db_migrate.ensure_migrated(container.engine)
-    report = run_worker(container, poll_seconds=poll, once=once)
+    report = container.run_worker(poll_seconds=poll, once=once)
     typer.echo(f"delivered={report.delivered} retried={report.retried} dead={report.dead}")
 
 
@@ -135,20 +135,12 @@ def outbox_retry(
     merchant_id: Annotated[int, typer.Option(help="Merchant id")] = 1,
 ) -> None:
     """Put a dead outbox row back in the queue (as the console's retry button does)."""
-    from voucherbridge.services.auth import Actor
-    from voucherbridge.services.outbox import retry_dead
+    from voucherbridge.outbox.service import retry_dead
 
     container = build()
-    cli_actor = Actor(0, merchant_id, "cli", "hq_admin", None)
+    cli_actor = Actor.operator(merchant_id)
     row = retry_dead(container.uow, actor=cli_actor, outbox_id=outbox_id, now=container.clock())
     typer.echo(f"outbox {row['id']}: {row['status']}")
-
-
-SIMULATORS = {
-    "douyin": ("voucherbridge.adapters.platforms.douyin.simulator", 18081),
-    "meituan": ("voucherbridge.adapters.platforms.meituan.simulator", 18082),
-    "weimall": ("voucherbridge.adapters.platforms.weimall.simulator", 18084),
-}
 
 
 @app.command()
@@ -158,12 +150,24 @@ def simulate(
     port: PortOpt = None,
 ) -> None:
     """Run a local simulator of a platform (try everything with no platform account)."""
-    import importlib
+    from voucherbridge.cli.demo_stack import SIMULATED, simulator_command
 
-    if platform not in SIMULATORS:
-        raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATORS)}")
-    module, default_port = SIMULATORS[platform]
-    importlib.import_module(module).main(host, port or default_port)
+    if platform not in SIMULATED:
+        raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATED)}")
+    default_port = {"douyin": 18081, "meituan": 18082, "weimall": 18084}[platform]
+    command = simulator_command(platform, host, port or default_port)
+    os.execv(command[0], command)
+
+
+def _domain_failure(exc: DomainError) -> typer.Exit:
+    entry = render(exc.code, exc.params)
+    typer.echo(f"{exc.code}: {entry}", err=True)
+    return typer.Exit(code=1)
+
+
+PasswordOpt = Annotated[
+    str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password")
+]
 
 
 @app.command("create-user")
@@ -172,26 +176,52 @@ def create_user(
     role: Annotated[str, typer.Option(help="hq_admin | store_manager | cashier")] = "hq_admin",
     merchant_id: Annotated[int, typer.Option(help="Merchant id")] = 1,
     store_id: Annotated[list[int] | None, typer.Option(help="Store ids (managers)")] = None,
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ] = "",
+    display_name: Annotated[str, typer.Option(help="Name shown in the console")] = "",
+    password: PasswordOpt = "",
 ) -> None:
-    """Create a console user (the password is hashed with argon2)."""
+    """Create a console user of a merchant (same rules and audit row as the admin API)."""
     container = build()
-    with container.uow(write=True) as uow:
-        if uow.merchants.get(merchant_id) is None:
-            raise typer.BadParameter(f"no merchant {merchant_id}")
-        uow.users.add(
-            merchant_id,
+    try:
+        user = users.create_user(
+            container.uow(write=True),
+            actor=Actor.operator(merchant_id),
             username=username,
-            display_name=username,
-            password_hash=auth.hash_password(password),
+            password=password,
             role=role,
             store_ids=store_id or [],
+            display_name=display_name,
             now=container.clock(),
         )
-        uow.commit()
-    typer.echo(f"created user {username} ({role})")
+    except DomainError as exc:
+        raise _domain_failure(exc) from exc
+    typer.echo(f"created user {user['username']} ({user['role']}) id={user['id']}")
+
+
+@app.command("create-merchant")
+def create_merchant(
+    name: str,
+    username: Annotated[str, typer.Option(help="The first HQ admin's sign-in name")],
+    timezone: Annotated[str, typer.Option(help="IANA zone of the stores")] = "Asia/Shanghai",
+    display_name: Annotated[str, typer.Option(help="The admin's name in the console")] = "",
+    password: PasswordOpt = "",
+) -> None:
+    """Create a merchant (商户) and its first HQ admin, who then signs in to the console."""
+    container = build()
+    try:
+        made = merchants.create_merchant(
+            container.uow(write=True),
+            name=name,
+            timezone=timezone,
+            username=username,
+            password=password,
+            display_name=display_name,
+            now=container.clock(),
+        )
+    except DomainError as exc:
+        raise _domain_failure(exc) from exc
+    typer.echo(
+        f"created merchant {made['name']} id={made['id']}, HQ admin {made['user']['username']}"
+    )
 
 
 @app.command()
@@ -201,7 +231,7 @@ def backup(
     """Copy the embedded SQLite database while the service runs (PostgreSQL: pg_dump)."""
     from pathlib import Path
 
-    from voucherbridge.adapters.db.backup import BackupNotSupported, backup_sqlite
+    from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
 
     settings = Settings()
     try:

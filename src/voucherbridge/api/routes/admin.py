@@ -36,17 +36,9 @@ from voucherbridge.api.schemas.admin import (
     UserUpdate,
 )
 from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
-from voucherbridge.services import (
-    auth,
-    issuing,
-    items,
-    listings,
-    stores,
-    templates,
-    terminals,
-    users,
-)
-from voucherbridge.services.views import iso
+from voucherbridge.catalogue import issuing, items, listings, templates
+from voucherbridge.chain import auth, stores, terminals, users
+from voucherbridge.counter.views import iso
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope} for status in (401, 403, 404, 409, 422)

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.audit import alerts
+from voucherbridge.audit import verify as audit_verify
 from voucherbridge.bootstrap import Container
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services import alerts, audit_verify
 
 router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
 

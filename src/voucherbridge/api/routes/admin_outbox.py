@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
-from voucherbridge.services import outbox
+from voucherbridge.outbox import service as outbox
 
 router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from voucherbridge.adapters.platforms.registry import binding_tester
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.schemas.common import Strict
-from voucherbridge.services import bindings
+from voucherbridge.platforms import bindings
+from voucherbridge.platforms.registry import binding_tester
 
 router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
 
@@ -38,7 +38,7 @@ def bind(body: BindingCreate, actor: ActorDep, c: ContainerDep) -> dict[str, Any
         platform=body.platform,
         platform_store_id=body.platform_store_id,
         secret=body.secret,
-        tester=binding_tester(c),
+        tester=binding_tester(c.platform_clients),
         sealer=c.secrets,
         now=c.clock(),
     )

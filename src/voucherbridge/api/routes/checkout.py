@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 
-from voucherbridge.adapters import printing
 from voucherbridge.api.deps import ContainerDep, TerminalDep
 from voucherbridge.api.routes.terminal import ERRORS, OrderIdPath
 from voucherbridge.api.schemas.terminal import CheckoutRequest, OrderRead, ReopenRequest
+from voucherbridge.counter import checkout, printing
+from voucherbridge.counter import scan as counter
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.tenders import TenderIn
-from voucherbridge.services import checkout, counter
 
 router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 

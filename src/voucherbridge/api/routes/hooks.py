@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from voucherbridge.adapters.platforms.douyin.inbound import DouyinInbound, InboundCall
 from voucherbridge.api.deps import ContainerDep
+from voucherbridge.platforms.douyin.inbound import DouyinInbound, InboundCall
 
 router = APIRouter(prefix="/hooks", tags=["platform callbacks"], include_in_schema=True)
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/hooks", tags=["platform callbacks"], include_in_sche
 @router.post("/weimall")
 async def weimall(request: Request, c: ContainerDep) -> Any:
     """The micro-mall's pushes: VOUCHER_PURCHASED, VOUCHER_REFUNDED, PING (signed envelope)."""
-    from voucherbridge.adapters.platforms.weimall import inbound as weimall_inbound
+    from voucherbridge.platforms.weimall import inbound as weimall_inbound
 
     raw = await request.body()
     return await run_in_threadpool(

@@ -19,10 +19,11 @@ from voucherbridge.api.schemas.terminal import (
     ReverseRequest,
 )
 from voucherbridge.bootstrap import Container
+from voucherbridge.counter import orders
+from voucherbridge.counter import scan as counter
+from voucherbridge.counter.throttle import GuessLimits
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
-from voucherbridge.services import counter, orders
-from voucherbridge.services.throttle import GuessLimits
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope} for status in (401, 404, 409, 422, 429, 503)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain import auth, cashier_sessions
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
-from voucherbridge.services import auth, cashier_sessions
 from voucherbridge.web import csrf
 from voucherbridge.web.cashier import CASHIER_COOKIE, CSRF_HEADER
 from voucherbridge.web.templating import render_page

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 
-from voucherbridge.services import alerts
+from voucherbridge.audit import alerts
 from voucherbridge.web.console.session import ConsoleRoute, SessionDep
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)

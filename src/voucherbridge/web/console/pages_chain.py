@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from voucherbridge.catalogue import items
+from voucherbridge.chain import stores, terminals
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services import bindings, items, stores, terminals
+from voucherbridge.platforms import bindings
 from voucherbridge.web.console.forms import errors_of, form_status, yuan
 from voucherbridge.web.console.session import (
     ConsoleRoute,

@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from voucherbridge.adapters.platforms.registry import binding_tester
+from voucherbridge.chain import stores
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services import bindings, outbox, stores
-from voucherbridge.services.bindings import BINDABLE, STATUS_LABELS
+from voucherbridge.outbox import service as outbox
+from voucherbridge.platforms import bindings
+from voucherbridge.platforms.bindings import BINDABLE, STATUS_LABELS
+from voucherbridge.platforms.registry import binding_tester
 from voucherbridge.web.console.forms import errors_of, form_status
 from voucherbridge.web.console.session import (
     ConsoleRoute,
@@ -84,7 +86,7 @@ def bind(request: Request, s: SessionDep, form: FormDep) -> Response:
             platform=one(form, "platform"),
             platform_store_id=one(form, "platform_store_id"),
             secret=one(form, "secret"),
-            tester=binding_tester(c),
+            tester=binding_tester(c.platform_clients),
             sealer=c.secrets,
             now=c.clock(),
         )

@@ -12,8 +12,9 @@ from voucherbridge.api.schemas.admin import (
     TemplateCreate,
     TemplateUpdate,
 )
+from voucherbridge.catalogue import issuing, items, listings, templates
+from voucherbridge.chain import stores, terminals, users
 from voucherbridge.domain.errors import DomainError
-from voucherbridge.services import issuing, items, listings, stores, templates, terminals, users
 from voucherbridge.web.console.forms import (
     check,
     errors_of,

@@ -10,17 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from voucherbridge.catalogue import items, listings, templates
+from voucherbridge.chain import auth, stores, terminals
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.services import (
-    auth,
-    bindings,
-    items,
-    listings,
-    outbox,
-    stores,
-    templates,
-    terminals,
-)
+from voucherbridge.outbox import service as outbox
+from voucherbridge.platforms import bindings
 from voucherbridge.web import csrf
 from voucherbridge.web.console import pages_alerts, pages_chain, pages_platforms, pages_vouchers
 from voucherbridge.web.console.session import (

@@ -17,9 +17,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain import auth
+from voucherbridge.core.actor import Actor
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import CATALOGUE
-from voucherbridge.services import auth
 from voucherbridge.web import csrf
 from voucherbridge.web.templating import render_page
 
@@ -94,7 +95,7 @@ class CsrfRefused(Exception):
 @dataclass(frozen=True, slots=True)
 class Session:
     container: Container
-    actor: auth.Actor
+    actor: Actor
     token: str
     csrf: str
 

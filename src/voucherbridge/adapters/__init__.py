@@ -1,1 +1,0 @@
-"""Adapters: database, platforms, notifiers, printing."""

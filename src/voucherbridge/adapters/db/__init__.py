@@ -1,1 +1,0 @@
-"""SQLAlchemy 2 tables, repositories and the unit of work."""

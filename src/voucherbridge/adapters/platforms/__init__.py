@@ -1,1 +1,0 @@
-"""Platform adapters: a client, a callback verifier and a local simulator per platform."""

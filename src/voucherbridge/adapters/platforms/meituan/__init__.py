@@ -1,1 +1,0 @@
-"""Meituan / Dianping group-buy (团购券): client, signing and loopback simulator (PROTOCOLS §2)."""

@@ -1,0 +1,78 @@
+"""`voucherbridge audit verify`: walk every hash chain and name the first broken link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from voucherbridge.core.actor import Actor
+from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.domain.audit_chain import Break, first_broken_link
+
+REASONS_ZH = {
+    "edited": "被修改",
+    "deleted": "有记录被删除",
+    "reordered": "顺序被调换",
+    "broken": "链头与末行不符",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    chain_id: int  # the merchant id; 0 for rows of no merchant
+    rows: int
+    head_hash: str | None
+    broken: Break | None
+
+    def view(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "chain": self.chain_id,
+            "rows": self.rows,
+            "head_hash": self.head_hash,
+            "ok": self.broken is None,
+        }
+        if self.broken is not None:
+            body["broken"] = {
+                "row_id": self.broken.row_id,
+                "seq": self.broken.seq,
+                "reason": self.broken.reason,
+                "detail": self.broken.detail,
+            }
+        return body
+
+    def message(self) -> str:
+        """One line for a person: 审计链完整 N 条, or where and how it broke."""
+        if self.broken is None:
+            return f"审计链完整 {self.rows} 条 (chain {self.chain_id}, head {self.head_hash})"
+        where = (
+            f"第 {self.broken.row_id} 行"
+            if self.broken.row_id is not None
+            else f"第 {self.broken.seq} 位起的末尾"
+        )
+        reason = REASONS_ZH[self.broken.reason]
+        return (
+            f"审计链断裂 (chain {self.chain_id}): {where}{reason} "
+            f"[{self.broken.reason}: row {self.broken.row_id}, {self.broken.detail}]"
+        )
+
+
+def verify_chain(uow: UnitOfWork, chain_id: int) -> ChainReport:
+    """Check one chain (a merchant's) from its first row to its head."""
+    with uow:
+        rows, head = uow.audit.chain(chain_id)
+    broken = first_broken_link(rows, head)
+    return ChainReport(chain_id, len(rows), head.last_hash if head else None, broken)
+
+
+def verify_all(make_uow: UnitOfWorkFactory) -> list[ChainReport]:
+    """Every chain in the database (the CLI: whoever runs it holds the database anyway)."""
+    with make_uow() as uow:
+        chains = uow.audit.chain_ids()
+    return [verify_chain(make_uow(), chain) for chain in chains]
+
+
+def verify_for(uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    """The admin API: HQ checks its own merchant's chain."""
+    actor.require_hq()
+    report = verify_chain(uow, actor.merchant_id)
+    return {**report.view(), "message": report.message()}

@@ -1,0 +1,1 @@
+"""What is sold: items, voucher templates, listings, issuing codes."""

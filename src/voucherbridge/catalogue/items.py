@@ -1,0 +1,126 @@
+"""The item catalogue (菜品 / 商品): one per merchant, kept by HQ, read by everyone.
+
+The item code is the key the till rings up and templates refer to, so it never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from voucherbridge.core.actor import Actor
+from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Item
+
+MAX_FEN = 100_000_000_000
+EDITABLE = ("name", "unit", "unit_price_fen", "active")
+
+
+def item_view(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "item_code": item.item_code,
+        "name": item.name,
+        "unit": item.unit,
+        "unit_price_fen": item.unit_price_fen,
+        "active": item.active,
+    }
+
+
+def create_item(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item_code: str,
+    name: str,
+    unit: str = "份",
+    unit_price_fen: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """Add an item to the catalogue (HQ only); an item code that exists is a conflict."""
+    actor.require_hq()
+    code = _item_code(item_code)
+    clean_name = _text(name, "name", 100)
+    clean_unit = _text(unit, "unit", 16)
+    price = _fen(unit_price_fen)
+    with uow:
+        if uow.items.get(actor.merchant_id, code) is not None:
+            raise DomainError(ErrorCode.CONFLICT, what="item", item_code=code)
+        uow.items.add(
+            actor.merchant_id,
+            item_code=code,
+            name=clean_name,
+            unit=clean_unit,
+            unit_price_fen=price,
+            now=now,
+        )
+        item = uow.items.get(actor.merchant_id, code)
+        assert item is not None
+        view = item_view(item)
+        record_admin_change(uow, actor, "item.create", code, None, view, now)
+        uow.commit()
+        return view
+
+
+def update_item(
+    uow: UnitOfWork, *, actor: Actor, item_code: str, changes: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Change an item's name, unit, price or active flag (HQ only)."""
+    actor.require_hq()
+    reject_unknown_fields(changes, EDITABLE)
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = _text(changes["name"], "name", 100)
+    if "unit" in changes:
+        values["unit"] = _text(changes["unit"], "unit", 16)
+    if "unit_price_fen" in changes:
+        values["unit_price_fen"] = _fen(changes["unit_price_fen"])
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+        values["active"] = changes["active"]
+    with uow:
+        item = uow.items.get(actor.merchant_id, item_code)
+        if item is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="item")
+        before = item_view(item)
+        if values:
+            uow.items.update(actor.merchant_id, item.item_code, values)
+        updated = uow.items.get(actor.merchant_id, item.item_code)
+        assert updated is not None
+        view = item_view(updated)
+        if view != before:
+            record_admin_change(uow, actor, "item.update", item.item_code, before, view, now)
+        uow.commit()
+        return view
+
+
+def list_items(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """The merchant's whole catalogue; every console user may read it."""
+    with uow:
+        return [item_view(i) for i in uow.items.list(actor.merchant_id)]
+
+
+def _item_code(value: Any) -> str:
+    if not isinstance(value, str):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="item_code")
+    code = value.strip()
+    if not code or len(code) > 64 or any(ch.isspace() or not ch.isprintable() for ch in code):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="item_code")
+    return code
+
+
+def _text(value: Any, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field=field)
+    return value.strip()
+
+
+def _fen(value: Any) -> int:
+    """Money is a whole number of fen: floats and booleans are refused, not rounded."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FEN:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="unit_price_fen")
+    return value

@@ -1,0 +1,1 @@
+"""The chain itself: merchants, stores, terminals, users, sign-in."""

@@ -1,0 +1,106 @@
+"""Who is calling: terminal keys (one per till) and console users with bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
+from voucherbridge.core.actor import Actor
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Terminal, User
+
+TERMINAL_KEY_PREFIX = "vbt_"
+ADMIN_TOKEN_PREFIX = "vba_"
+
+
+def hash_secret(secret: str) -> str:
+    """Keys and tokens carry 256 random bits, so one SHA-256 is enough to store them."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_terminal_key() -> str:
+    return TERMINAL_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
+    """The terminal a key belongs to; revoked or unknown keys are refused at once."""
+    if not key or not key.startswith(TERMINAL_KEY_PREFIX) or len(key) > 128:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    with uow:
+        terminal = uow.terminals.by_key_hash(hash_secret(key))
+    if terminal is None or terminal.revoked_at is not None:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    return terminal
+
+
+def actor_of(user: User) -> Actor:
+    scope = None if user.role == "hq_admin" else frozenset(user.store_ids)
+    return Actor(user.id, user.merchant_id, user.username, user.role, scope)
+
+
+def login(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    ttl_hours: int,
+    policy: SignInPolicy = DEFAULT_POLICY,
+) -> tuple[str, datetime, Actor]:
+    """Check the password and hand out a bearer token valid for `ttl_hours`."""
+    with uow:
+        user = verified_user(uow, username, password, now, policy)
+        token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = now + timedelta(hours=ttl_hours)
+        uow.users.add_token(user.id, hash_secret(token), now, expires_at)
+        uow.audit.add(
+            user.merchant_id,
+            actor_type="user",
+            actor_id=str(user.id),
+            action="user.login",
+            subject=user.username,
+            before=None,
+            after=None,
+            now=now,
+        )
+        uow.commit()
+        return token, expires_at, actor_of(user)
+
+
+def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
+    """The console user behind a bearer token; expired or unknown tokens are refused."""
+    if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    with uow:
+        user = uow.users.by_token(hash_secret(token), now)
+    if user is None:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    return actor_of(user)
+
+
+def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:
+    """End the console session behind `token`; an unknown or expired token is already over.
+
+    The user's sessions on other PCs stay signed in.
+    """
+    if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
+        return
+    with uow:
+        user = uow.users.by_token(hash_secret(token), now)
+        if user is None:
+            return
+        uow.users.revoke_token(hash_secret(token), now)
+        uow.audit.add(
+            user.merchant_id,
+            actor_type="user",
+            actor_id=str(user.id),
+            action="user.logout",
+            subject=user.username,
+            before=None,
+            after=None,
+            now=now,
+        )
+        uow.commit()

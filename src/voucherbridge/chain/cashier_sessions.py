@@ -1,0 +1,116 @@
+"""Cashier page sign-in: a till's key, or a cashier user who gets a web terminal of their own.
+
+The page only ever talks to the Terminal API, so a cashier user signs in by being handed a
+terminal key: their store's "网页收银台 · {username}" terminal, with a fresh key on every login.
+The previous key of that web terminal is revoked at once, so a forgotten browser at another
+counter stops working when the cashier signs in elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from voucherbridge.catalogue.items import item_view
+from voucherbridge.chain.auth import hash_secret, new_terminal_key, resolve_terminal
+from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
+from voucherbridge.chain.terminals import KEY_PREFIX_LENGTH
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Terminal, User
+
+WEB_TERMINAL_NAME = "网页收银台 · {username}"
+COUNTER_ROLES = ("cashier", "store_manager")
+# The seed's bill (table S001, ten guests): what 新开单 opens when no dish was picked.
+DEMO_BILL: tuple[tuple[str, int], ...] = (("BEER01", 2), ("WLJ01", 1), ("SOUP01", 1))
+DEMO_TABLE, DEMO_GUESTS, DEMO_SERVICE_FEE_FEN = "S001", 10, 100
+
+
+def check_terminal_key(uow: UnitOfWork, key: str) -> Terminal:
+    """A till signing in with its own key: the key must be live right now."""
+    return resolve_terminal(uow, key.strip() if isinstance(key, str) else None)
+
+
+def _counter_user(
+    uow: UnitOfWork, username: str, password: str, now: datetime, policy: SignInPolicy
+) -> User:
+    user = verified_user(uow, username.strip(), password, now, policy)
+    # A counter belongs to one store: HQ accounts and multi-store managers use a till key.
+    if user.role not in COUNTER_ROLES or len(user.store_ids) != 1:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    return user
+
+
+def open_cashier_session(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    policy: SignInPolicy = DEFAULT_POLICY,
+) -> tuple[str, Terminal]:
+    """Check the cashier's password; return a fresh key for their web terminal (old one revoked)."""
+    if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
+        raise DomainError(ErrorCode.UNAUTHORIZED)
+    with uow:
+        user = _counter_user(uow, username, password, now, policy)
+        (store_id,) = user.store_ids
+        name = WEB_TERMINAL_NAME.format(username=user.username)[:100]
+        for old in uow.terminals.list(user.merchant_id, only_stores=frozenset({store_id})):
+            if old.name == name and old.revoked_at is None:
+                uow.terminals.revoke(user.merchant_id, old.id, now)
+        key = new_terminal_key()
+        terminal_id = uow.terminals.add(
+            user.merchant_id,
+            store_id=store_id,
+            name=name,
+            key_prefix=key[:KEY_PREFIX_LENGTH],
+            key_hash=hash_secret(key),
+            now=now,
+        )
+        uow.audit.add(
+            user.merchant_id,
+            actor_type="user",
+            actor_id=str(user.id),
+            action="cashier.login",
+            subject=f"terminal:{terminal_id}",
+            before=None,
+            after=None,
+            now=now,
+        )
+        terminal = uow.terminals.get(user.merchant_id, terminal_id)
+        assert terminal is not None
+        uow.commit()
+        return key, terminal
+
+
+def counter_context(uow: UnitOfWork, *, terminal: Terminal) -> dict[str, Any]:
+    """What the cashier page shows around the scan box: the till, its store, the dishes to bill."""
+    with uow:
+        store = uow.stores.get(terminal.merchant_id, terminal.store_id)
+        items = uow.items.list(terminal.merchant_id)
+    active = [i for i in items if i.active]
+    by_code = {i.item_code: i for i in active}
+    bill = [(by_code[code], qty) for code, qty in DEMO_BILL if code in by_code]
+    if not bill and active:
+        bill = [(active[0], 1)]
+    return {
+        "terminal_name": terminal.name,
+        "store_name": store.name if store else "",
+        "items": [item_view(i) for i in active],
+        "demo_order": {
+            "table": DEMO_TABLE,
+            "guests": DEMO_GUESTS,
+            "service_fee_fen": DEMO_SERVICE_FEE_FEN,
+            "lines": [
+                {
+                    "item_code": i.item_code,
+                    "name": i.name,
+                    "unit": i.unit,
+                    "quantity": qty,
+                    "unit_price_fen": i.unit_price_fen,
+                }
+                for i, qty in bill
+            ],
+        },
+    }

@@ -1,0 +1,97 @@
+"""Cashier terminals (收银终端): one API key per till, tied to one store.
+
+Only a hash of the key is stored; the plain key is shown once, when the terminal is issued.
+Revoking takes effect at once: every Terminal API call resolves the key again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from voucherbridge.chain.auth import hash_secret, new_terminal_key
+from voucherbridge.chain.stores import require_manager
+from voucherbridge.core.actor import Actor
+from voucherbridge.core.changes import record_admin_change
+from voucherbridge.counter.orders import merchant_zone
+from voucherbridge.counter.views import iso
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Terminal
+
+KEY_PREFIX_LENGTH = 8
+
+
+def terminal_view(terminal: Terminal, zone: ZoneInfo) -> dict[str, Any]:
+    """What the console shows of a terminal: never the key nor its hash."""
+    return {
+        "id": terminal.id,
+        "store_id": terminal.store_id,
+        "name": terminal.name,
+        "key_prefix": terminal.key_prefix,
+        "active": terminal.revoked_at is None,
+        "created_at": iso(terminal.created_at, zone),
+        "revoked_at": iso(terminal.revoked_at, zone),
+    }
+
+
+def issue_terminal(
+    uow: UnitOfWork, *, actor: Actor, store_id: int, name: str, now: datetime
+) -> dict[str, Any]:
+    """Register a till for a store and return its key; the key is never shown again."""
+    require_manager(actor)
+    clean_name = name.strip() if isinstance(name, str) else ""
+    if not clean_name or len(clean_name) > 100:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="name")
+    with uow:
+        store = uow.stores.get(actor.merchant_id, store_id)
+        if store is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="store")
+        actor.require_store(store.id)
+        key = new_terminal_key()
+        terminal_id = uow.terminals.add(
+            actor.merchant_id,
+            store_id=store.id,
+            name=clean_name,
+            key_prefix=key[:KEY_PREFIX_LENGTH],
+            key_hash=hash_secret(key),
+            now=now,
+        )
+        terminal = uow.terminals.get(actor.merchant_id, terminal_id)
+        assert terminal is not None
+        view = terminal_view(terminal, merchant_zone(uow, actor.merchant_id))
+        record_admin_change(uow, actor, "terminal.issue", terminal_id, None, view, now)
+        uow.commit()
+        return {**view, "key": key}
+
+
+def list_terminals(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """Terminals of the chain for HQ, of their own stores for a manager; keys never included."""
+    with uow:
+        zone = merchant_zone(uow, actor.merchant_id)
+        terminals = uow.terminals.list(actor.merchant_id, only_stores=actor.store_ids)
+        return [terminal_view(t, zone) for t in terminals]
+
+
+def revoke_terminal(
+    uow: UnitOfWork, *, actor: Actor, terminal_id: int, now: datetime
+) -> dict[str, Any]:
+    """Refuse the terminal's key from now on; revoking twice changes nothing."""
+    require_manager(actor)
+    with uow:
+        terminal = uow.terminals.get(actor.merchant_id, terminal_id)
+        if terminal is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
+        actor.require_store(terminal.store_id)
+        zone = merchant_zone(uow, actor.merchant_id)
+        before = terminal_view(terminal, zone)
+        if terminal.revoked_at is None:
+            uow.terminals.revoke(actor.merchant_id, terminal.id, now)
+        revoked = uow.terminals.get(actor.merchant_id, terminal.id)
+        assert revoked is not None
+        view = terminal_view(revoked, zone)
+        if view != before:
+            record_admin_change(uow, actor, "terminal.revoke", terminal.id, before, view, now)
+        uow.commit()
+        return view

@@ -1,0 +1,210 @@
+"""Console users: HQ admins (whole chain), store managers and cashiers (their own stores).
+
+Only HQ manages users. Passwords are kept as argon2 hashes; changing a password or
+deactivating a user ends the sessions they have open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from voucherbridge.chain.sign_in import hash_password
+from voucherbridge.core.actor import Actor
+from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import User
+
+ROLES = ("hq_admin", "store_manager", "cashier")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+EDITABLE = ("active", "store_ids", "password", "display_name")
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """A user without the password hash; `store_ids` None means the whole chain."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "store_ids": None if user.role == "hq_admin" else sorted(user.store_ids),
+        "active": user.active,
+    }
+
+
+def create_user(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: str,
+    store_ids: Sequence[int] = (),
+    display_name: str = "",
+    now: datetime,
+) -> dict[str, Any]:
+    """Create a console user (HQ only); usernames are unique across all merchants."""
+    actor.require_hq()
+    name = _username(username)
+    if role not in ROLES:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="role")
+    _check_password(password)
+    display = _display_name(display_name)
+    password_hash = hash_password(password)  # slow on purpose: never inside the transaction
+    with uow:
+        if uow.merchants.get(actor.merchant_id) is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="merchant")
+        scope = _store_scope(uow, actor, role, store_ids)
+        view = add_user(
+            uow,
+            actor=actor,
+            username=name,
+            display_name=display,
+            password_hash=password_hash,
+            role=role,
+            store_ids=scope,
+            now=now,
+        )
+        uow.commit()
+        return view
+
+
+def add_user(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    role: str,
+    store_ids: Sequence[int],
+    now: datetime,
+) -> dict[str, Any]:
+    """Insert a checked user and its audit row in the caller's transaction."""
+    if uow.users.by_username(username) is not None:
+        raise DomainError(ErrorCode.CONFLICT, what="user", field="username")
+    user_id = uow.users.add(
+        actor.merchant_id,
+        username=username,
+        display_name=display_name,
+        password_hash=password_hash,
+        role=role,
+        store_ids=store_ids,
+        now=now,
+    )
+    user = uow.users.get(actor.merchant_id, user_id)
+    assert user is not None
+    view = user_view(user)
+    record_admin_change(uow, actor, "user.create", user_id, None, view, now)
+    return view
+
+
+def checked_new_user(username: str, password: str, display_name: str) -> tuple[str, str]:
+    """The username and display name of a new user, once both and the password pass the rules."""
+    _check_password(password)
+    return _username(username), _display_name(display_name)
+
+
+def update_user(
+    uow: UnitOfWork, *, actor: Actor, user_id: int, changes: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Activate or deactivate a user, change their stores, display name or password (HQ only)."""
+    actor.require_hq()
+    reject_unknown_fields(changes, EDITABLE)
+    values: dict[str, Any] = {}
+    if "password" in changes:
+        _check_password(changes["password"])
+    if "display_name" in changes:
+        values["display_name"] = _display_name(changes["display_name"])
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+        values["active"] = changes["active"]
+    with uow:
+        user = uow.users.get(actor.merchant_id, user_id)
+        if user is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="user")
+        if user.id == actor.user_id and values.get("active") is False:
+            # An admin locking themselves out leaves the chain without anyone to undo it.
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+        if "store_ids" in changes:
+            values["store_ids"] = _store_scope(uow, actor, user.role, changes["store_ids"])
+        if "password" in changes:
+            values["password_hash"] = hash_password(changes["password"])
+        before = user_view(user)
+        if values:
+            uow.users.update(actor.merchant_id, user.id, values)
+        if "password_hash" in values or values.get("active") is False:
+            uow.users.revoke_tokens(user.id, now)
+        updated = uow.users.get(actor.merchant_id, user.id)
+        assert updated is not None
+        view = user_view(updated)
+        after = {**view, "password": "changed"} if "password_hash" in values else view
+        if after != before:
+            record_admin_change(uow, actor, "user.update", user.id, before, after, now)
+        uow.commit()
+        return view
+
+
+def list_users(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """Every console user of the merchant (HQ only)."""
+    actor.require_hq()
+    with uow:
+        return [user_view(u) for u in uow.users.list(actor.merchant_id)]
+
+
+def get_me(uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    """The calling user and their merchant."""
+    with uow:
+        user = uow.users.get(actor.merchant_id, actor.user_id)
+        merchant = uow.merchants.get(actor.merchant_id)
+        if user is None or merchant is None:
+            raise DomainError(ErrorCode.UNAUTHORIZED)
+        return {
+            **user_view(user),
+            "merchant": {"id": merchant.id, "name": merchant.name, "timezone": merchant.timezone},
+        }
+
+
+def _store_scope(uow: UnitOfWork, actor: Actor, role: str, store_ids: Any) -> list[int]:
+    """HQ admins have no store list; managers and cashiers need at least one store of ours."""
+    if isinstance(store_ids, str | bytes) or not isinstance(store_ids, Sequence):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_ids")
+    if any(not isinstance(s, int) or isinstance(s, bool) for s in store_ids):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_ids")
+    scope = sorted(set(store_ids))
+    if role == "hq_admin":
+        if scope:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_ids", reason="hq_admin")
+        return []
+    if not scope:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_ids", reason="empty")
+    own = {s.id for s in uow.stores.list(actor.merchant_id)}
+    if not set(scope) <= own:
+        raise DomainError(ErrorCode.NOT_FOUND, what="store")
+    return scope
+
+
+def _username(value: Any) -> str:
+    if not isinstance(value, str):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="username")
+    name = value.strip()
+    if not 2 <= len(name) <= 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="username")
+    return name
+
+
+def _check_password(value: Any) -> None:
+    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="password", min_length=MIN_PASSWORD)
+
+
+def _display_name(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value.strip()) > 100:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="display_name")
+    return value.strip()

@@ -1,0 +1,1 @@
+"""At the counter: scans, merchant and platform codes, reversal, orders, checkout."""

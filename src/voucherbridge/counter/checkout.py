@@ -1,0 +1,204 @@
+"""Checkout (结账), reopening a closed bill (反结账), and the receipt model (结账单)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from voucherbridge.counter.reversal import apply_reversal, window_minutes
+from voucherbridge.counter.views import order_view
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.alerts import REOPEN
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.receipts import MemberInfo, Receipt, ReceiptLine, ReceiptTender
+from voucherbridge.domain.records import Order, Redemption, Tender, Terminal
+from voucherbridge.domain.tenders import (
+    TENDER_LABELS,
+    VOUCHER_LABEL,
+    TenderIn,
+    mask_phone,
+    settle,
+)
+
+RECEIPT_TITLE = "结账单"
+RECEIPT_FOOTER = "谢谢惠顾,欢迎下次光临!"
+
+
+def checkout_order(
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    order_id: int,
+    tenders: Sequence[TenderIn],
+    cashier: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Close the order when the tenders cover what is due; vouchers count by themselves."""
+    with uow:
+        if not uow.orders.lock_open(terminal.merchant_id, order_id):
+            _own_order(uow, terminal, order_id)
+            raise DomainError(ErrorCode.ORDER_CLOSED, order_id=order_id)
+        order = _own_order(uow, terminal, order_id)
+        vouchers = uow.redemptions.active_for_order(order_id)
+        due = order.total_fen - sum(r.discount_fen for r in vouchers)
+        change = settle(due, tenders)
+        rows = [_tender_row(i + 1, t) for i, t in enumerate(tenders)]
+        if rows:
+            uow.orders.add_tenders(order_id, rows, now)
+        uow.orders.close(
+            terminal.merchant_id,
+            order_id,
+            now=now,
+            cashier=(cashier or terminal.name)[:64],
+            change_fen=change,
+        )
+        uow.audit.add(
+            terminal.merchant_id,
+            actor_type="terminal",
+            actor_id=str(terminal.id),
+            action="order.checkout",
+            subject=f"order:{order_id}",
+            before={"status": "open"},
+            after={
+                "status": "closed",
+                "paid_fen": sum(t.amount_fen for t in rows),
+                "vouchers_fen": order.total_fen - due,
+                "change_fen": change,
+            },
+            now=now,
+        )
+        closed = uow.orders.get(terminal.merchant_id, order_id)
+        assert closed is not None
+        uow.commit()
+        return order_view(closed, vouchers, ZoneInfo(terminal.timezone), rows)
+
+
+def reopen_order(
+    uow: UnitOfWork, *, terminal: Terminal, order_id: int, reason: str | None, now: datetime
+) -> dict[str, Any]:
+    """反结账: reopen a closed order and give its vouchers back, all or nothing."""
+    with uow:
+        order = _own_order(uow, terminal, order_id)
+        if order.status != "closed":
+            raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
+        vouchers = uow.redemptions.active_for_order(order_id)
+        late = [r for r in vouchers if now > r.reversible_until]
+        if late:
+            raise DomainError(
+                ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=window_minutes(late[0]), code=late[0].code
+            )
+        if not uow.orders.reopen(terminal.merchant_id, order_id):
+            raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
+        uow.orders.void_tenders(order_id)
+        for redemption in vouchers:
+            apply_reversal(uow, terminal, redemption, reason or "反结账", now)
+        uow.audit.add(
+            terminal.merchant_id,
+            actor_type="terminal",
+            actor_id=str(terminal.id),
+            action=REOPEN,
+            subject=f"order:{order_id}",
+            before={"status": "closed"},
+            after={
+                "order_id": order_id,
+                "status": "open",
+                "reversed": [r.public_id for r in vouchers],
+            },
+            now=now,
+        )
+        reopened = uow.orders.get(terminal.merchant_id, order_id)
+        assert reopened is not None
+        uow.commit()
+        return order_view(reopened, [], ZoneInfo(terminal.timezone))
+
+
+def print_receipt(uow: UnitOfWork, *, terminal: Terminal, order_id: int, count: bool) -> Receipt:
+    """The 结账单 of a closed order; each counted print raises 第N次打印 by one."""
+    with uow:
+        order = _own_order(uow, terminal, order_id)
+        if order.status != "closed":
+            raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
+        prints = (
+            uow.orders.count_print(terminal.merchant_id, order_id)
+            if count
+            else max(order.print_count, 1)
+        )
+        store = uow.stores.get(terminal.merchant_id, order.store_id)
+        assert store is not None
+        receipt = build_receipt(
+            order,
+            uow.redemptions.active_for_order(order_id),
+            uow.orders.tenders(order_id),
+            store_title=store.printed_title,
+            print_count=prints,
+            zone=ZoneInfo(terminal.timezone),
+        )
+        uow.commit()
+        return receipt
+
+
+def build_receipt(
+    order: Order,
+    vouchers: Sequence[Redemption],
+    tenders: Sequence[Tender],
+    *,
+    store_title: str,
+    print_count: int,
+    zone: ZoneInfo,
+) -> Receipt:
+    """Lay the order's numbers onto the receipt model; payments first, then 票券xN."""
+    paid = [ReceiptTender(TENDER_LABELS[t.type], t.amount_fen) for t in tenders]
+    if vouchers:
+        paid.append(
+            ReceiptTender(f"{VOUCHER_LABEL}x{len(vouchers)}", sum(r.discount_fen for r in vouchers))
+        )
+    member = next((t.member for t in tenders if t.type == "member_card" and t.member), None)
+    return Receipt(
+        store_title=store_title,
+        title=RECEIPT_TITLE,
+        table=order.table_no,
+        order_no=order.order_no,
+        guests=order.guests,
+        cashier=order.cashier,
+        print_count=print_count,
+        opened_at=order.opened_at.astimezone(zone),
+        closed_at=order.closed_at.astimezone(zone) if order.closed_at else None,
+        lines=tuple(
+            ReceiptLine(ln.name, ln.quantity, ln.unit, ln.amount_fen) for ln in order.lines
+        ),
+        service_fee_fen=order.service_fee_fen,
+        total_fen=order.total_fen,
+        due_fen=order.total_fen,
+        tenders=tuple(paid),
+        change_fen=order.change_fen,
+        member=_member(member),
+        footer=RECEIPT_FOOTER,
+    )
+
+
+def _member(raw: dict[str, Any] | None) -> MemberInfo | None:
+    if not raw:
+        return None
+    return MemberInfo(
+        card_no=str(raw.get("card_no", "")),
+        phone_masked=mask_phone(str(raw.get("phone", ""))),
+        balance_fen=int(raw.get("balance_fen", 0)),
+        points_earned=int(raw.get("points_earned", 0)),
+        points_total=int(raw.get("points_total", 0)),
+    )
+
+
+def _tender_row(seq: int, tender: TenderIn) -> Tender:
+    member = None
+    if tender.member is not None:
+        member = {**tender.member, "phone": mask_phone(str(tender.member.get("phone", "")))}
+    return Tender(seq, tender.type, tender.amount_fen, tender.reference, member)
+
+
+def _own_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
+    order = uow.orders.get(terminal.merchant_id, order_id)
+    if order is None or order.store_id != terminal.store_id:
+        raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
+    return order

@@ -1,0 +1,64 @@
+"""Opening and reading orders (消费单) from a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from voucherbridge.counter.views import order_view
+from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.orders import OrderLine, order_total_fen, validate_lines
+from voucherbridge.domain.records import Terminal
+
+
+def merchant_zone(uow: UnitOfWork, merchant_id: int) -> ZoneInfo:
+    merchant = uow.merchants.get(merchant_id)
+    return ZoneInfo(merchant.timezone if merchant else "Asia/Shanghai")
+
+
+def create_order(
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    table: str,
+    guests: int,
+    lines: Sequence[OrderLine],
+    service_fee_fen: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """Open an order for the terminal's store and return it with its totals."""
+    validate_lines(lines, service_fee_fen)
+    if not 0 <= guests <= 10_000:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="guests", reason="range")
+    with uow:
+        zone = ZoneInfo(terminal.timezone)
+        order_id = uow.orders.add(
+            terminal.merchant_id,
+            store_id=terminal.store_id,
+            terminal_id=terminal.id,
+            table_no=table,
+            guests=guests,
+            service_fee_fen=service_fee_fen,
+            total_fen=order_total_fen(lines, service_fee_fen),
+            lines=lines,
+            now=now,
+            order_no_prefix=now.astimezone(zone).strftime("%Y%m%d"),
+        )
+        order = uow.orders.get(terminal.merchant_id, order_id)
+        assert order is not None
+        uow.commit()
+        return order_view(order, [], zone)
+
+
+def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str, Any]:
+    """The order with its lines, vouchers and what is still due; other stores' orders 404."""
+    with uow:
+        order = uow.orders.get(terminal.merchant_id, order_id)
+        if order is None or order.store_id != terminal.store_id:
+            raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
+        vouchers = uow.redemptions.active_for_order(order_id)
+        tenders = uow.orders.tenders(order_id)
+        return order_view(order, vouchers, ZoneInfo(terminal.timezone), tenders)

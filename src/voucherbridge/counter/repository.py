@@ -1,0 +1,227 @@
+"""Orders, tenders, redemptions and idempotency keys: the scan hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from voucherbridge.db import mapping
+from voucherbridge.db import statements as st
+from voucherbridge.db import tables as t
+from voucherbridge.db.repository import Repository
+from voucherbridge.domain.orders import OrderLine
+from voucherbridge.domain.records import (
+    IdempotencyRecord,
+    Order,
+    Redemption,
+    Tender,
+)
+
+
+class OrderRepo(Repository):
+    def add(
+        self,
+        merchant_id: int,
+        *,
+        store_id: int,
+        terminal_id: int | None,
+        table_no: str,
+        guests: int,
+        service_fee_fen: int,
+        total_fen: int,
+        lines: Sequence[OrderLine],
+        now: datetime,
+        order_no_prefix: str,
+    ) -> int:
+        order_id = self._insert(
+            t.orders,
+            {
+                "merchant_id": merchant_id,
+                "store_id": store_id,
+                "terminal_id": terminal_id,
+                "order_no": "",
+                "table_no": table_no,
+                "guests": guests,
+                "service_fee_fen": service_fee_fen,
+                "total_fen": total_fen,
+                "status": "open",
+                "version": 1,
+                "opened_at": now,
+            },
+        )
+        # 单号 like the seed's 20200525000: the local date, then the order id.
+        self.conn.execute(
+            update(t.orders)
+            .where(t.orders.c.id == order_id)
+            .values(order_no=f"{order_no_prefix}{order_id:06d}")
+        )
+        self.conn.execute(
+            insert(t.order_lines),
+            [
+                {
+                    "order_id": order_id,
+                    "line_no": ln.line_no,
+                    "item_code": ln.item_code,
+                    "name": ln.name,
+                    "unit": ln.unit,
+                    "quantity": ln.quantity,
+                    "unit_price_fen": ln.unit_price_fen,
+                }
+                for ln in lines
+            ],
+        )
+        return order_id
+
+    def get(self, merchant_id: int, order_id: int) -> Order | None:
+        ids = {"merchant_id": merchant_id, "order_id": order_id}
+        row = self.conn.execute(st.ORDER, ids).first()
+        if row is None:
+            return None
+        lines = self.conn.execute(st.ORDER_LINES, {"order_id": order_id})
+        return mapping.order(row, tuple(mapping.order_line(r) for r in lines))
+
+    def close(
+        self, merchant_id: int, order_id: int, *, now: datetime, cashier: str, change_fen: int
+    ) -> bool:
+        """open → closed in one statement; 0 rows means it was not open."""
+        result = self.conn.execute(
+            update(t.orders)
+            .where(
+                t.orders.c.merchant_id == merchant_id,
+                t.orders.c.id == order_id,
+                t.orders.c.status == "open",
+            )
+            .values(
+                status="closed",
+                closed_at=now,
+                cashier=cashier,
+                change_fen=change_fen,
+                version=t.orders.c.version + 1,
+            )
+        )
+        return result.rowcount == 1
+
+    def reopen(self, merchant_id: int, order_id: int) -> bool:
+        """closed → open (反结账); 0 rows means it was not closed."""
+        result = self.conn.execute(
+            update(t.orders)
+            .where(
+                t.orders.c.merchant_id == merchant_id,
+                t.orders.c.id == order_id,
+                t.orders.c.status == "closed",
+            )
+            .values(status="open", closed_at=None, change_fen=0, version=t.orders.c.version + 1)
+        )
+        return result.rowcount == 1
+
+    def count_print(self, merchant_id: int, order_id: int) -> int:
+        """Add one to the print counter and return it (第N次打印)."""
+        self.conn.execute(
+            update(t.orders)
+            .where(t.orders.c.merchant_id == merchant_id, t.orders.c.id == order_id)
+            .values(print_count=t.orders.c.print_count + 1)
+        )
+        value = self.conn.execute(
+            select(t.orders.c.print_count).where(t.orders.c.id == order_id)
+        ).scalar_one()
+        return int(value)
+
+    def add_tenders(self, order_id: int, tenders: Sequence[Tender], now: datetime) -> None:
+        self.conn.execute(
+            insert(t.tenders),
+            [
+                {
+                    "order_id": order_id,
+                    "seq": tender.seq,
+                    "type": tender.type,
+                    "amount_fen": tender.amount_fen,
+                    "reference": tender.reference,
+                    "member": tender.member,
+                    "status": "active",
+                    "created_at": now,
+                }
+                for tender in tenders
+            ],
+        )
+
+    def tenders(self, order_id: int) -> list[Tender]:
+        rows = self.conn.execute(
+            select(t.tenders)
+            .where(t.tenders.c.order_id == order_id, t.tenders.c.status == "active")
+            .order_by(t.tenders.c.seq)
+        )
+        return [Tender(r.seq, r.type, r.amount_fen, r.reference, r.member) for r in rows]
+
+    def void_tenders(self, order_id: int) -> None:
+        self.conn.execute(
+            update(t.tenders)
+            .where(t.tenders.c.order_id == order_id, t.tenders.c.status == "active")
+            .values(status="voided")
+        )
+
+    def lock_open(self, merchant_id: int, order_id: int) -> bool:
+        """Bump the order's version: a row lock that serialises vouchers on one order."""
+        result = self.conn.execute(
+            st.LOCK_OPEN_ORDER, {"b_merchant_id": merchant_id, "b_order_id": order_id}
+        )
+        return result.rowcount == 1
+
+
+class RedemptionRepo(Repository):
+    def add(self, values: dict[str, Any]) -> int:
+        return self._insert(t.redemptions, values)
+
+    def get(self, merchant_id: int, public_id: str) -> Redemption | None:
+        row = self.conn.execute(
+            select(t.redemptions).where(
+                t.redemptions.c.merchant_id == merchant_id,
+                t.redemptions.c.public_id == public_id,
+            )
+        ).first()
+        return mapping.redemption(row) if row else None
+
+    def by_id(self, redemption_id: int) -> Redemption | None:
+        row = self.conn.execute(st.REDEMPTION_BY_ID, {"redemption_id": redemption_id}).first()
+        return mapping.redemption(row) if row else None
+
+    def active_for_order(self, order_id: int) -> list[Redemption]:
+        rows = self.conn.execute(st.ACTIVE_REDEMPTIONS_OF_ORDER, {"order_id": order_id})
+        return [mapping.redemption(r) for r in rows]
+
+    def latest_for_code(self, code_id: int) -> Redemption | None:
+        row = self.conn.execute(st.LATEST_REDEMPTION_OF_CODE, {"code_id": code_id}).first()
+        return mapping.redemption(row) if row else None
+
+    def mark_reversed(self, redemption_id: int, now: datetime, reason: str | None) -> bool:
+        result = self.conn.execute(
+            update(t.redemptions)
+            .where(t.redemptions.c.id == redemption_id, t.redemptions.c.status == "active")
+            .values(status="reversed", reversed_at=now, reverse_reason=reason)
+        )
+        return result.rowcount == 1
+
+
+class IdempotencyRepo(Repository):
+    def get(self, terminal_id: int, key: str) -> IdempotencyRecord | None:
+        row = self.conn.execute(st.IDEMPOTENCY, {"terminal_id": terminal_id, "key": key}).first()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            row.terminal_id, row.key, row.request_hash, row.redemption_id, row.response
+        )
+
+    def add(self, record: IdempotencyRecord, now: datetime) -> None:
+        self._insert(
+            t.idempotency_keys,
+            {
+                "terminal_id": record.terminal_id,
+                "key": record.key,
+                "request_hash": record.request_hash,
+                "redemption_id": record.redemption_id,
+                "response": record.response,
+                "created_at": now,
+            },
+        )

@@ -1,0 +1,199 @@
+"""Code guessing at the till: unknown codes are counted per terminal and per store.
+
+Misses are rows in `code_attempts`, not audit rows: they are counted by every scan, so they
+must be cheap to write and to prune, while the audit log only ever grows and every append
+takes the chain lock. The audit log gets one `voucher.guess_throttled` row per burst.
+Counting in the database (not in process memory) makes the limit hold across API processes.
+A scan that is allowed costs one indexed range count, whatever the code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.domain.codes import classify_code, mask_code
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Terminal
+
+log = structlog.get_logger("voucherbridge.throttle")
+
+# Refusals of a code we know: the ones that say someone holds a code they should not use
+# here (the alert "same code tried at two stores" reads these).
+KNOWN_CODE_REJECTIONS = frozenset(
+    {
+        ErrorCode.VOUCHER_ALREADY_REDEEMED,
+        ErrorCode.VOUCHER_STORE_NOT_APPLICABLE,
+        ErrorCode.VOUCHER_VOIDED,
+        ErrorCode.VOUCHER_EXPIRED,
+        ErrorCode.VOUCHER_NOT_YET_VALID,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GuessLimits:
+    """Unknown codes allowed in a sliding window, per terminal and per store."""
+
+    per_terminal: int = 20
+    per_store: int = 60
+    window_s: int = 60
+
+
+class Gate:
+    """The throttle check of one scan, run inside the scan's own transaction when it has one
+    (so that an allowed scan costs one indexed count, not an extra transaction)."""
+
+    def __init__(self, terminal: Terminal, now: datetime, limits: GuessLimits) -> None:
+        self.terminal, self.now, self.limits = terminal, now, limits
+        self.checked = False
+        self.refused: tuple[str, int, int] | None = None  # scope, misses at till, at store
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        """Raise 429 `rate_limited` when the till or its store had too many unknown codes."""
+        self.checked = True
+        terminal, limits = self.terminal, self.limits
+        since = self.now - timedelta(seconds=limits.window_s)
+        at_store, at_till = uow.audit.guess_counts(terminal.store_id, terminal.id, since)
+        if at_till < limits.per_terminal and at_store < limits.per_store:
+            return
+        scope = "terminal" if at_till >= limits.per_terminal else "store"
+        oldest = uow.audit.oldest_miss(
+            terminal.store_id, terminal.id if scope == "terminal" else None, since
+        )
+        self.refused = (scope, at_till, at_store)
+        window = timedelta(seconds=limits.window_s)
+        wait = max(1, math.ceil((oldest + window - self.now).total_seconds()))
+        raise DomainError(ErrorCode.RATE_LIMITED, retry_after_s=wait, scope=scope)
+
+    def check_alone(self, make_uow: UnitOfWorkFactory) -> None:
+        """The same check in a transaction of its own (paths that have none to share)."""
+        with make_uow() as uow:
+            self(uow)
+
+
+@contextmanager
+def guarded(
+    make_uow: UnitOfWorkFactory,
+    terminal: Terminal,
+    raw_code: str,
+    now: datetime,
+    limits: GuessLimits,
+) -> Iterator[Gate]:
+    """Hand out the scan's gate; afterwards count a miss, audit a refused known code, or note
+    the burst that got throttled. The caller runs the gate before it reads the code."""
+    gate = Gate(terminal, now, limits)
+    try:
+        yield gate
+    except DomainError as exc:
+        error = exc
+        try:
+            if error.code is ErrorCode.VOUCHER_NOT_FOUND and not gate.checked:
+                gate.check_alone(make_uow)  # refused before the gate ran (an unreadable code)
+            if error.code is ErrorCode.VOUCHER_NOT_FOUND:
+                record_miss(make_uow, terminal, now, limits)
+            elif error.code in KNOWN_CODE_REJECTIONS:
+                record_rejection(make_uow, terminal, raw_code, error, now)
+        except DomainError as refused:
+            error = refused
+        except Exception:  # the cashier must see the real answer, not a bookkeeping failure
+            log.exception("throttle.record_failed", terminal_id=terminal.id)
+        try:
+            if gate.refused is not None:
+                _note_burst(make_uow, terminal, now, *gate.refused, limits)
+        except Exception:
+            log.exception("throttle.record_failed", terminal_id=terminal.id)
+        if error is exc:
+            raise
+        raise error from None
+
+
+def _note_burst(
+    make_uow: UnitOfWorkFactory,
+    terminal: Terminal,
+    now: datetime,
+    scope: str,
+    at_till: int,
+    at_store: int,
+    limits: GuessLimits,
+) -> None:
+    """One audit row per burst: the first refusal in a window writes it, the rest do not."""
+    since = now - timedelta(seconds=limits.window_s)
+    with make_uow(write=True) as uow:
+        if uow.audit.throttle_noted(terminal.store_id, terminal.id, since):
+            return
+        uow.audit.add_attempt(
+            terminal.merchant_id, terminal.store_id, terminal.id, "throttled", now
+        )
+        uow.audit.add(
+            terminal.merchant_id,
+            actor_type="terminal",
+            actor_id=str(terminal.id),
+            action="voucher.guess_throttled",
+            subject=f"terminal:{terminal.id}",
+            before=None,
+            after={
+                "scope": scope,
+                "unknown_codes_terminal": at_till,
+                "unknown_codes_store": at_store,
+                "limit_terminal": limits.per_terminal,
+                "limit_store": limits.per_store,
+                "window_s": limits.window_s,
+            },
+            now=now,
+            store_id=terminal.store_id,
+        )
+        uow.commit()
+    log.warning("voucher.guess_throttled", terminal_id=terminal.id, scope=scope)
+
+
+def record_miss(
+    make_uow: UnitOfWorkFactory, terminal: Terminal, now: datetime, limits: GuessLimits
+) -> None:
+    """Count one unknown code; rows older than a few windows go, nobody counts them."""
+    with make_uow(write=True) as uow:
+        uow.audit.add_attempt(terminal.merchant_id, terminal.store_id, terminal.id, "miss", now)
+        uow.audit.prune_attempts(terminal.store_id, now - timedelta(seconds=limits.window_s * 5))
+        uow.commit()
+
+
+def record_rejection(
+    make_uow: UnitOfWorkFactory,
+    terminal: Terminal,
+    raw_code: str,
+    error: DomainError,
+    now: datetime,
+) -> None:
+    """Audit a refused scan of a code we know, with the store and till that tried it."""
+    with make_uow(write=True) as uow:
+        code = _known(uow, terminal, raw_code)
+        if code is None:
+            return
+        code_id, value = code
+        uow.audit.add(
+            terminal.merchant_id,
+            actor_type="terminal",
+            actor_id=str(terminal.id),
+            action="voucher.attempt_rejected",
+            subject=f"code:{code_id}",
+            before=None,
+            after={"code_id": code_id, "code": mask_code(value), "reason": error.code.value},
+            now=now,
+            store_id=terminal.store_id,
+        )
+        uow.commit()
+
+
+def _known(uow: UnitOfWork, terminal: Terminal, raw_code: str) -> tuple[int, str] | None:
+    try:
+        scanned = classify_code(raw_code)
+    except DomainError:
+        return None
+    code = uow.codes.find(terminal.merchant_id, scanned.value)
+    return (code.id, code.code) if code is not None else None

@@ -1,0 +1,1 @@
+"""The database: engine, the transaction-only unit of work, tables, migrations."""

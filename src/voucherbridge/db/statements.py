@@ -1,0 +1,87 @@
+"""Prebuilt statements for the scan hot path (terminal key, order, code, redeem).
+
+Building a SQLAlchemy expression costs more than running it on SQLite; these are built once
+with named bind parameters and only executed per request.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Insert, Table, bindparam, insert, select, update
+
+from voucherbridge.db import tables as t
+
+TERMINAL_BY_KEY = (
+    select(t.terminals, t.merchants.c.timezone)
+    .join(t.merchants, t.merchants.c.id == t.terminals.c.merchant_id)
+    .where(t.terminals.c.key_hash == bindparam("key_hash"))
+)
+ORDER = select(t.orders).where(
+    t.orders.c.merchant_id == bindparam("merchant_id"), t.orders.c.id == bindparam("order_id")
+)
+ORDER_LINES = (
+    select(t.order_lines)
+    .where(t.order_lines.c.order_id == bindparam("order_id"))
+    .order_by(t.order_lines.c.line_no)
+)
+LOCK_OPEN_ORDER = (
+    update(t.orders)
+    .where(
+        t.orders.c.merchant_id == bindparam("b_merchant_id"),
+        t.orders.c.id == bindparam("b_order_id"),
+        t.orders.c.status == "open",
+    )
+    .values(version=t.orders.c.version + 1)
+)
+CODE_BY_VALUE = select(t.codes).where(
+    t.codes.c.code == bindparam("code"), t.codes.c.merchant_id == bindparam("merchant_id")
+)
+TEMPLATE = select(t.voucher_templates).where(
+    t.voucher_templates.c.merchant_id == bindparam("merchant_id"),
+    t.voucher_templates.c.id == bindparam("template_id"),
+)
+LISTING = select(t.listings).where(
+    t.listings.c.merchant_id == bindparam("merchant_id"),
+    t.listings.c.id == bindparam("listing_id"),
+)
+ACTIVE_REDEMPTIONS_OF_ORDER = (
+    select(t.redemptions)
+    .where(t.redemptions.c.order_id == bindparam("order_id"), t.redemptions.c.status == "active")
+    .order_by(t.redemptions.c.id)
+)
+LATEST_REDEMPTION_OF_CODE = (
+    select(t.redemptions)
+    .where(t.redemptions.c.code_id == bindparam("code_id"))
+    .order_by(t.redemptions.c.id.desc())
+    .limit(1)
+)
+REDEMPTION_BY_ID = select(t.redemptions).where(t.redemptions.c.id == bindparam("redemption_id"))
+IDEMPOTENCY = select(t.idempotency_keys).where(
+    t.idempotency_keys.c.terminal_id == bindparam("terminal_id"),
+    t.idempotency_keys.c.key == bindparam("key"),
+)
+
+
+@cache
+def insert_returning_id(table: Table) -> Insert:
+    """INSERT ... RETURNING id for `table`; values travel as parameters, not in the statement."""
+    return insert(table).returning(table.c.id)
+
+
+@cache
+def code_transition(expected: str, target: str) -> Any:
+    """The compare-and-set that moves a code from `expected` to `target`, or touches nothing."""
+    values: dict[str, Any] = {"status": target, "version": t.codes.c.version + 1}
+    if target == "redeemed":
+        values["redeemed_at"] = bindparam("b_now")
+    elif target == "issued":
+        values["redeemed_at"] = None
+    elif target == "voided":
+        values["voided_at"] = bindparam("b_now")
+    return (
+        update(t.codes)
+        .where(t.codes.c.id == bindparam("b_code_id"), t.codes.c.status == expected)
+        .values(**values)
+    )

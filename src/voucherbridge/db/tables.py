@@ -1,0 +1,397 @@
+"""The schema. Every business table carries merchant_id: tenancy is enforced in queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from voucherbridge.db.types import BigId, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _id() -> Column[int]:
+    return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _merchant() -> Column[int]:
+    return Column("merchant_id", BigId, ForeignKey("merchants.id"), nullable=False, index=True)
+
+
+merchants = Table(
+    "merchants",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("name", String(100), nullable=False),
+    Column("brand", String(100), nullable=False, default=""),
+    Column("address", String(200), nullable=False, default=""),
+    Column("receipt_title", String(100)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # "10:00-22:00" or "10:00-14:00,17:00-02:00" in the merchant's zone; empty: never alert.
+    Column("opening_hours", String(100), server_default="10:00-22:00"),
+    UniqueConstraint("merchant_id", "name", name="uq_stores_merchant_name"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("item_code", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("unit", String(16), nullable=False, default="份"),
+    Column("unit_price_fen", BigId, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "item_code", name="uq_items_merchant_code"),
+    CheckConstraint("unit_price_fen >= 0", name="price_not_negative"),
+)
+
+terminals = Table(
+    "terminals",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("key_prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False, default=""),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("store_ids", JSON, nullable=False, default=list),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("role in ('hq_admin', 'store_manager', 'cashier')", name="role_known"),
+)
+
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    _id(),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+voucher_templates = Table(
+    "voucher_templates",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("face_value_fen", BigId, nullable=False),
+    Column("price_fen", BigId, nullable=False),
+    Column("package_price_fen", BigId, nullable=False, default=0),
+    Column("item_codes", JSON, nullable=False, default=list),
+    Column("min_spend_fen", BigId, nullable=False, default=0),
+    Column("store_ids", JSON, nullable=False, default=list),
+    Column("validity_mode", String(16), nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("valid_days", Integer),
+    Column("weekdays", JSON, nullable=False, default=list),
+    Column("time_windows", JSON, nullable=False, default=list),
+    Column("per_order_limit", Integer, nullable=False, default=1),
+    Column("stackable", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind in ('cash', 'item', 'deduction', 'combo')", name="kind_known"),
+    CheckConstraint("face_value_fen >= 0 and price_fen >= 0", name="money_not_negative"),
+    CheckConstraint("per_order_limit >= 1", name="limit_positive"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("template_id", BigId, ForeignKey("voucher_templates.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("code_type", String(16), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("platform_product_id", String(64)),
+    Column("reversal_window_minutes", Integer),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("code_type in ('merchant', 'platform')", name="code_type_known"),
+)
+
+code_orders = Table(
+    "code_orders",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("listing_id", BigId, ForeignKey("listings.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("platform_order_id", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("buyer_openid", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "merchant_id", "platform", "platform_order_id", name="uq_code_orders_platform_order"
+    ),
+)
+
+codes = Table(
+    "codes",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("listing_id", BigId, ForeignKey("listings.id"), nullable=False, index=True),
+    Column("template_id", BigId, ForeignKey("voucher_templates.id"), nullable=False),
+    Column("code_order_id", BigId, ForeignKey("code_orders.id"), nullable=False, index=True),
+    Column("platform", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("valid_from", UTCDateTime, nullable=False),
+    Column("valid_until", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("redeemed_at", UTCDateTime),
+    Column("voided_at", UTCDateTime),
+    CheckConstraint("status in ('issued', 'redeemed', 'voided', 'expired')", name="status_known"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False, index=True),
+    Column("terminal_id", BigId, ForeignKey("terminals.id")),
+    Column("order_no", String(32), nullable=False),
+    Column("table_no", String(32), nullable=False, default=""),
+    Column("guests", Integer, nullable=False, default=0),
+    Column("service_fee_fen", BigId, nullable=False, default=0),
+    Column("total_fen", BigId, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("cashier", String(64), nullable=False, server_default=""),
+    Column("change_fen", BigId, nullable=False, server_default="0"),
+    Column("print_count", Integer, nullable=False, server_default="0"),
+    CheckConstraint("total_fen >= 0", name="total_not_negative"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    _id(),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("item_code", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("unit", String(16), nullable=False, default="份"),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_fen", BigId, nullable=False),
+    UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line"),
+)
+
+tenders = Table(
+    "tenders",
+    metadata,
+    _id(),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("amount_fen", BigId, nullable=False),
+    Column("reference", String(64)),
+    Column("member", JSON),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("type in ('cash', 'member_card', 'wechat', 'alipay')", name="type_known"),
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False),
+    Column("terminal_id", BigId, ForeignKey("terminals.id")),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("code_id", BigId, ForeignKey("codes.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("template_id", BigId, ForeignKey("voucher_templates.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("stackable", Boolean, nullable=False),
+    Column("discount_fen", BigId, nullable=False),
+    Column("allocations", JSON, nullable=False, default=dict),
+    Column("status", String(16), nullable=False),
+    Column("redeemed_at", UTCDateTime, nullable=False),
+    Column("reversible_until", UTCDateTime, nullable=False),
+    Column("reversed_at", UTCDateTime),
+    Column("reverse_reason", String(200)),
+    Column("platform_ref", JSON),
+    CheckConstraint("discount_fen > 0", name="discount_positive"),
+    CheckConstraint("status in ('active', 'reversed')", name="status_known"),
+    Index("ix_redemptions_merchant_redeemed_at", "merchant_id", "redeemed_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _id(),
+    Column("terminal_id", BigId, ForeignKey("terminals.id"), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("redemption_id", BigId, ForeignKey("redemptions.id"), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("terminal_id", "key", name="uq_idempotency_keys_terminal_key"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("topic", String(64), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("dedupe_key", String(128), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("locked_until", UTCDateTime),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+code_events = Table(
+    "code_events",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("code_id", BigId, ForeignKey("codes.id"), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("store_id", BigId),
+    Column("order_id", BigId),
+    Column("redemption_id", BigId),
+    Column("actor", String(100), nullable=False, default=""),
+    Column("detail", JSON, nullable=False, default=dict),
+)
+
+bindings = Table(
+    "bindings",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("platform_store_id", String(64), nullable=False),
+    Column("secret_encrypted", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("last_error", Text),
+    Column("bound_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("store_id", "platform", name="uq_bindings_store_platform"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("merchant_id", BigId, index=True),
+    Column("actor_type", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("at", UTCDateTime, nullable=False),
+    # The hash chain (domain/audit_chain.py): one chain per merchant, position `seq`.
+    Column("store_id", BigId, index=True),
+    Column("seq", BigId, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
+
+# One row per audit chain (merchant id, 0 for rows of no merchant): appends lock it, so that
+# concurrent writers queue instead of forking the chain, and it remembers the tail.
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("chain_id", BigId, primary_key=True, autoincrement=False),
+    Column("last_seq", BigId, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Unknown codes scanned at a till (code guessing), counted per store and terminal per minute.
+code_attempts = Table(
+    "code_attempts",
+    metadata,
+    _id(),
+    Column("merchant_id", BigId, nullable=False),
+    Column("store_id", BigId, nullable=False),
+    Column("terminal_id", BigId, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_code_attempts_store_at", "store_id", "at"),
+)
+
+# Failed sign-ins per account, counted to lock out password guessing across processes. The
+# account is a hash of the name typed, never the name: people type passwords into that box.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    _id(),
+    Column("account_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_sign_in_failures_account_at", "account_hash", "at"),
+)

@@ -1,0 +1,1 @@
+"""The demo merchant and the world `voucherbridge demo` runs."""

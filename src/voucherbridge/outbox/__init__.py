@@ -1,0 +1,1 @@
+"""Side effects outside our database, delivered at least once by the worker."""

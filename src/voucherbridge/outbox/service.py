@@ -1,0 +1,174 @@
+"""Delivering the outbox: every side effect leaves our database at least once, retried with
+backoff, idempotent at the receiver (our ids travel with each message), dead after a budget,
+and retryable by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from voucherbridge.core.actor import Actor
+from voucherbridge.counter.views import iso
+from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import OutboxRow
+
+log = structlog.get_logger("voucherbridge.outbox")
+LEASE = timedelta(minutes=2)  # for callers without settings (tests, one-off runs)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the message. `permanent` ones go straight to dead."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class Deliverer(Protocol):
+    """Sends one outbox message to its destination, or raises DeliveryFailed."""
+
+    def __call__(self, row: OutboxRow) -> None: ...
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def deliver_due(
+    make_uow: UnitOfWorkFactory,
+    deliverers: Mapping[str, Deliverer],
+    clock: Callable[[], datetime],
+    *,
+    batch: int = 10,
+    lease: timedelta = LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DeliveryReport:
+    """Claim due rows, deliver each outside any transaction, then record the outcome.
+
+    `lease` must outlast delivering the whole batch (see Settings.outbox_lease_s): until it
+    runs out no other worker takes these rows."""
+    now = clock()
+    with make_uow(write=True) as uow:
+        rows = uow.outbox.claim(now, batch, now + lease)
+        uow.commit()
+    report = DeliveryReport()
+    for row in rows:
+        outcome = _deliver_one(row, deliverers)
+        done = clock()
+        with make_uow(write=True) as uow:
+            if outcome is None:
+                uow.outbox.mark_delivered(row.id, done)
+                report.delivered += 1
+                log.info(
+                    "outbox.delivered",
+                    id=row.id,
+                    destination=row.destination,
+                    topic=row.topic,
+                    attempts=row.attempts,
+                )
+            elif outcome.permanent or row.attempts >= max_attempts:
+                uow.outbox.mark_dead(row.id, str(outcome))
+                report.dead += 1
+                log.warning(
+                    "outbox.dead",
+                    id=row.id,
+                    destination=row.destination,
+                    error=str(outcome),
+                    attempts=row.attempts,
+                )
+            else:
+                uow.outbox.reschedule(row.id, str(outcome), done + retry_delay(row.attempts))
+                report.retried += 1
+                log.info(
+                    "outbox.retry_scheduled",
+                    id=row.id,
+                    destination=row.destination,
+                    error=str(outcome),
+                    attempts=row.attempts,
+                )
+            uow.commit()
+        if outcome is not None:
+            report.errors.append(str(outcome))
+    return report
+
+
+def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> DeliveryFailed | None:
+    deliverer = deliverers.get(row.destination)
+    if deliverer is None:
+        return DeliveryFailed(f"no deliverer configured for {row.destination}")
+    try:
+        deliverer(row)
+    except DeliveryFailed as exc:
+        return exc
+    except Exception as exc:  # a bug or an unexpected answer must not stop the worker
+        log.exception("outbox.deliverer_crashed", id=row.id, destination=row.destination)
+        return DeliveryFailed(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def outbox_view(row: OutboxRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "topic": row.topic,
+        "destination": row.destination,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": iso(row.next_attempt_at, UTC_ZONE),
+        "last_error": row.last_error,
+        "created_at": iso(row.created_at, UTC_ZONE),
+        "delivered_at": iso(row.delivered_at, UTC_ZONE),
+        "payload": row.payload,
+    }
+
+
+def list_outbox(
+    make_uow: UnitOfWorkFactory, *, actor: Actor, status: str | None, limit: int = 100
+) -> dict[str, Any]:
+    """Rows of the merchant's outbox, newest first, with counts per status."""
+    actor.require_hq()
+    with make_uow() as uow:
+        rows = uow.outbox.list(actor.merchant_id, status, min(max(limit, 1), 500))
+        return {
+            "counts": uow.outbox.counts(actor.merchant_id),
+            "rows": [outbox_view(r) for r in rows],
+        }
+
+
+def retry_dead(
+    make_uow: UnitOfWorkFactory, *, actor: Actor, outbox_id: int, now: datetime
+) -> dict[str, Any]:
+    """Put a dead row back in the queue with a fresh budget (the seed's 重试 button)."""
+    actor.require_hq()
+    with make_uow(write=True) as uow:
+        if not uow.outbox.retry(actor.merchant_id, outbox_id, now):
+            row = uow.outbox.get(actor.merchant_id, outbox_id)
+            if row is None:
+                raise DomainError(ErrorCode.NOT_FOUND, what="outbox")
+            raise DomainError(ErrorCode.OUTBOX_NOT_DEAD, status=row.status)
+        uow.audit.add(
+            actor.merchant_id,
+            actor_type="user",
+            actor_id=str(actor.user_id),
+            action="outbox.retry",
+            subject=f"outbox:{outbox_id}",
+            before={"status": "dead"},
+            after={"status": "pending"},
+            now=now,
+        )
+        row = uow.outbox.get(actor.merchant_id, outbox_id)
+        assert row is not None
+        uow.commit()
+        return outbox_view(row)

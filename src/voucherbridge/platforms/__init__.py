@@ -1,0 +1,1 @@
+"""Douyin, Meituan and the micro-mall: bindings, purchases, sync, clients."""

@@ -1,0 +1,120 @@
+"""Binding a store to a platform store (绑定): bound only after a signed test call succeeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from voucherbridge.core.actor import Actor
+from voucherbridge.core.changes import record_admin_change
+from voucherbridge.counter.views import iso
+from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.domain.codes import Platform
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import Binding
+
+BINDABLE = (Platform.WEIMALL.value, Platform.DOUYIN.value, Platform.MEITUAN.value)
+STATUS_LABELS = {
+    "bound": "已绑定",
+    "failed": "绑定失败",
+    "unbound": "未绑定",
+    "expired": "授权已失效",
+}
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class BindingTester(Protocol):
+    """Makes the platform's signed test call; returns the platform store's name or raises
+    DomainError (BINDING_REJECTED for wrong credentials, PLATFORM_UNAVAILABLE when down)."""
+
+    def __call__(self, platform: str, platform_store_id: str, secret: str) -> str: ...
+
+
+class SecretSealer(Protocol):
+    def seal(self, plain: str) -> str: ...
+    def open(self, sealed: str) -> str: ...
+
+
+def binding_view(binding: Binding, platform_store_name: str | None = None) -> dict[str, Any]:
+    """What the console shows; never the secret."""
+    return {
+        "store_id": binding.store_id,
+        "platform": binding.platform,
+        "platform_store_id": binding.platform_store_id,
+        "status": binding.status,
+        "status_label": STATUS_LABELS.get(binding.status, binding.status),
+        "last_error": binding.last_error,
+        "bound_at": iso(binding.bound_at, UTC_ZONE),
+        "platform_store_name": platform_store_name,
+    }
+
+
+def bind_store(
+    make_uow: UnitOfWorkFactory,
+    *,
+    actor: Actor,
+    store_id: int,
+    platform: str,
+    platform_store_id: str,
+    secret: str,
+    tester: BindingTester,
+    sealer: SecretSealer,
+    now: datetime,
+) -> dict[str, Any]:
+    """Test the credentials with the platform, then record the binding (or the failure)."""
+    actor.require_manager()
+    if platform not in BINDABLE:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform")
+    platform_store_id, secret = platform_store_id.strip(), secret.strip()
+    if not 0 < len(platform_store_id) <= 64:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform_store_id")
+    if not 0 < len(secret) <= 256:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
+    actor.require_store(store_id)
+    with make_uow() as uow:
+        if uow.stores.get(actor.merchant_id, store_id) is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="store")
+        taken = uow.bindings.by_platform_store(platform, platform_store_id)
+        if taken is not None and taken.store_id != store_id:
+            raise DomainError(ErrorCode.CONFLICT, what="binding", field="platform_store_id")
+    # The network call happens outside any transaction: a slow platform holds no lock.
+    failure: DomainError | None = None
+    name: str | None = None
+    try:
+        name = tester(platform, platform_store_id, secret)
+    except DomainError as exc:
+        failure = exc
+    status = "bound" if failure is None else "failed"
+    with make_uow(write=True) as uow:
+        uow.bindings.save(
+            actor.merchant_id,
+            store_id=store_id,
+            platform=platform,
+            platform_store_id=platform_store_id,
+            secret_sealed=sealer.seal(secret),
+            status=status,
+            last_error=failure.code.value if failure else None,
+            now=now,
+        )
+        binding = uow.bindings.get(actor.merchant_id, store_id, platform)
+        assert binding is not None
+        view = binding_view(binding, name)
+        record_admin_change(
+            uow,
+            actor,
+            f"binding.{status}",
+            f"{store_id}:{platform}",
+            None,
+            {k: v for k, v in view.items() if k != "last_error"},
+            now,
+        )
+        uow.commit()
+    if failure is not None:
+        raise failure
+    return view
+
+
+def list_bindings(make_uow: UnitOfWorkFactory, *, actor: Actor) -> list[dict[str, Any]]:
+    with make_uow() as uow:
+        return [binding_view(b) for b in uow.bindings.list(actor.merchant_id, actor.store_ids)]

@@ -1,0 +1,230 @@
+"""Douyin calling us: the merchant-code SPIs (三方码 发券 / 退款申请 / 退款信息同步 / 订单状态)
+and the webhook (PROTOCOLS.md §1.2, §1.3).
+
+Whose call it is comes from the body (the listing id in ``sku.third_sku_id``, or the Douyin
+order we issued codes for); the signature is then checked on the raw bytes with that
+merchant's Douyin app secret, and the ``timestamp`` must be within the tolerance, before
+anything changes. Douyin reads business results from ``data`` (HTTP 200); ``error_code`` != 0
+makes it retry, so it is only used for failures worth retrying.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.vouchers import CodeStatus
+from voucherbridge.platforms import purchases as platform_orders
+from voucherbridge.platforms.douyin.signing import verify_spi, verify_webhook
+
+log = structlog.get_logger("voucherbridge.douyin.inbound")
+PLATFORM = "douyin"
+RETRY_LATER = 2100005  # a system error: Douyin retries on its schedule
+ISSUED, STILL_ISSUING, FAILED = 1, 0, 2
+AGREE, REJECT = 1, 2
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    raw_body: bytes
+
+
+def ok(**data: Any) -> dict[str, Any]:
+    return {"data": {"error_code": 0, "description": "success", **data}}
+
+
+def system_error(description: str) -> dict[str, Any]:
+    return {"data": {"error_code": RETRY_LATER, "description": description}}
+
+
+class DouyinInbound:
+    """Verifies and answers Douyin's calls; use cases do the work."""
+
+    def __init__(
+        self,
+        make_uow: UnitOfWorkFactory,
+        open_secret: Callable[[str], str],
+        *,
+        client_key: str,
+        tolerance_s: int,
+    ) -> None:
+        self.make_uow = make_uow
+        self.open_secret = open_secret
+        self.client_key = client_key
+        self.tolerance_s = tolerance_s
+
+    # ---- SPIs ------------------------------------------------------------------------------
+    def spi(self, name: str, call: InboundCall, now: datetime) -> dict[str, Any]:
+        body = _json(call.raw_body)
+        merchant_id = self._merchant_of(name, body)
+        self._check_spi(call, merchant_id, now)
+        try:
+            if name == "issue":
+                return self._issue(merchant_id, body, now)
+            if name == "refund-apply":
+                return self._refund_apply(merchant_id, body, now)
+            if name == "refund-notice":
+                return ok()
+            if name == "order-status":
+                return self._order_status(merchant_id, body)
+        except DomainError as exc:
+            log.warning("douyin.spi.failed", spi=name, reason=exc.code.value)
+            if exc.code in (ErrorCode.NOT_FOUND, ErrorCode.VALIDATION_ERROR):
+                return ok(result=FAILED, fail_reason=f"{exc.code.value}: {exc.params}")
+            return system_error(exc.code.value)
+        raise DomainError(ErrorCode.NOT_FOUND, what="spi")
+
+    def _merchant_of(self, name: str, body: dict[str, Any]) -> int | None:
+        with self.make_uow() as uow:
+            if name == "issue":
+                sku = found if isinstance(found := body.get("sku"), dict) else {}
+                listing = uow.listings.by_public_id(str(sku.get("third_sku_id") or ""))
+                return listing.merchant_id if listing else None
+            order_ids = body.get("order_ids") if name == "order-status" else [body.get("order_id")]
+            for order_id in order_ids if isinstance(order_ids, list) else []:
+                merchant = uow.codes.merchant_of_platform_order(PLATFORM, str(order_id))
+                if merchant is not None:
+                    return merchant
+        return None
+
+    def _secrets(self, merchant_id: int | None) -> list[str]:
+        if merchant_id is None:
+            return []
+        with self.make_uow() as uow:
+            bindings = uow.bindings.list(merchant_id, None)
+        sealed = {
+            b.secret_sealed for b in bindings if b.platform == PLATFORM and b.status == "bound"
+        }
+        return [self.open_secret(s) for s in sorted(sealed)]
+
+    def _check_spi(self, call: InboundCall, merchant_id: int | None, now: datetime) -> None:
+        if call.query.get("client_key") != self.client_key:
+            raise _refused("client_key")
+        try:
+            sent_ms = int(call.query.get("timestamp", ""))
+        except ValueError:
+            raise _refused("timestamp") from None
+        if abs(now.timestamp() * 1000 - sent_ms) > self.tolerance_s * 1000:
+            raise _refused("stale")
+        x_life_sign = call.headers.get("x-life-sign")
+        legacy = call.query.get("sign")
+        for secret in self._secrets(merchant_id):
+            if verify_spi(secret, call.query, call.raw_body, x_life_sign, legacy):
+                return
+        raise _refused("signature")
+
+    def _issue(
+        self, merchant_id: int | None, body: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        assert merchant_id is not None
+        sku = body["sku"]
+        count = body.get("count")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
+        purchased = platform_orders.record_purchase(
+            self.make_uow,
+            platform=PLATFORM,
+            merchant_id=merchant_id,
+            listing_public_id=str(sku.get("third_sku_id") or ""),
+            platform_order_id=_text(body, "order_id"),
+            quantity=count,
+            buyer_openid=str(body.get("open_id") or "")[:128] or None,
+            now=now,
+        )
+        return ok(result=ISSUED, certificates=[{"code": c} for c in purchased.codes])
+
+    def _refund_apply(
+        self, merchant_id: int | None, body: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        """Agree only when every code asked for is unused: a used code cannot be refunded."""
+        assert merchant_id is not None
+        order_id = _text(body, "order_id")
+        codes = [str(c) for c in body.get("codes") or []] or None
+        with self.make_uow() as uow:
+            order_ref = uow.codes.find_order(merchant_id, PLATFORM, order_id)
+            of_order = uow.codes.of_order(order_ref) if order_ref is not None else []
+        wanted = [c for c in of_order if codes is None or c.code in codes]
+        used = [c.code for c in wanted if c.status is CodeStatus.REDEEMED]
+        if used:
+            return ok(result=REJECT, reason="已核销的券码不可退款", used_codes=used)
+        refunded = platform_orders.record_refund(
+            self.make_uow,
+            platform=PLATFORM,
+            merchant_id=merchant_id,
+            platform_order_id=order_id,
+            codes=codes,
+            now=now,
+        )
+        if refunded.refused:
+            return ok(result=REJECT, reason="已核销的券码不可退款", refused=refunded.refused)
+        return ok(result=AGREE, voided=refunded.voided)
+
+    def _order_status(self, merchant_id: int | None, body: dict[str, Any]) -> dict[str, Any]:
+        assert merchant_id is not None
+        result: dict[str, Any] = {}
+        with self.make_uow() as uow:
+            for order_id in [str(o) for o in body.get("order_ids") or []][:100]:
+                ref = uow.codes.find_order(merchant_id, PLATFORM, order_id)
+                if ref is None:
+                    continue
+                codes = uow.codes.of_order(ref)
+                result[order_id] = {
+                    "order_id": order_id,
+                    "out_order_id": str(ref),
+                    "order_status": 1,
+                    "codes": [{"code": c.code, "status": c.status.value} for c in codes],
+                }
+        return ok(result=result)
+
+    # ---- webhook -------------------------------------------------------------------------
+    def webhook(self, call: InboundCall, now: datetime) -> dict[str, Any]:
+        """URL check and certificate messages; duplicates (same Msg-Id) are harmless."""
+        del now
+        body = _json(call.raw_body)
+        content = body.get("content")
+        parsed = _json(content.encode()) if isinstance(content, str) else {}
+        certificate = found if isinstance(found := parsed.get("certificate"), dict) else {}
+        merchant_id = self._merchant_of("refund-notice", {"order_id": certificate.get("order_id")})
+        signature = call.headers.get("x-douyin-signature")
+        secrets_ = self._secrets(merchant_id) or self._all_douyin_secrets()
+        if not any(verify_webhook(s, call.raw_body, signature) for s in secrets_):
+            raise _refused("signature")
+        if body.get("event") == "verify_webhook":
+            return {"challenge": parsed.get("challenge")}
+        log.info("douyin.webhook.received", event=body.get("event"), action=parsed.get("action"))
+        return {"error_code": 0}
+
+    def _all_douyin_secrets(self) -> list[str]:
+        """The URL check names no order: any of our Douyin app secrets may sign it."""
+        with self.make_uow() as uow:
+            sealed = uow.bindings.secrets_of_platform(PLATFORM)
+        return [self.open_secret(s) for s in sorted(set(sealed))]
+
+
+def _refused(reason: str) -> DomainError:
+    log.warning("douyin.callback.refused", reason=reason)
+    return DomainError(ErrorCode.INVALID_SIGNATURE)
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field=key)
+    return str(value).strip()[:64]

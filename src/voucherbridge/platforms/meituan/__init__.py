@@ -1,0 +1,1 @@
+"""Meituan / Dianping group-buy (团购券): client and signing (PROTOCOLS §2)."""

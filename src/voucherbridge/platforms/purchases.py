@@ -1,0 +1,135 @@
+"""A platform tells us a consumer bought or refunded merchant codes (flow 4).
+
+Purchase issues N codes under the listing the platform names (our listing id, pasted into the
+platform as 商家平台商品ID), idempotent on the platform order id: a replayed callback gets the
+same codes. Refund voids the unused codes of that order; a used code is refused, by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from voucherbridge.catalogue.issuing import issue_codes
+from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.domain.errors import DomainError, ErrorCode
+from voucherbridge.domain.records import CodeEvent
+from voucherbridge.domain.vouchers import CodeStatus
+
+log = structlog.get_logger("voucherbridge.platform_orders")
+
+
+@dataclass(frozen=True)
+class Purchased:
+    codes: list[str]
+    created: bool
+
+
+@dataclass
+class Refunded:
+    voided: list[str] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+
+
+def record_purchase(
+    make_uow: UnitOfWorkFactory,
+    *,
+    platform: str,
+    merchant_id: int,
+    listing_public_id: str,
+    platform_order_id: str,
+    quantity: int,
+    buyer_openid: str | None,
+    now: datetime,
+) -> Purchased:
+    """Issue the order's codes once; a replay returns the codes of the first call."""
+    with make_uow(write=True) as uow:
+        listing = uow.listings.by_public_id(listing_public_id)
+        if (
+            listing is None
+            or listing.merchant_id != merchant_id
+            or listing.platform.value != platform
+            or not listing.active
+        ):
+            raise DomainError(ErrorCode.NOT_FOUND, what="listing")
+        issued = issue_codes(
+            uow,
+            merchant_id=merchant_id,
+            listing=listing,
+            platform_order_id=platform_order_id,
+            quantity=quantity,
+            buyer_openid=buyer_openid,
+            now=now,
+            actor=f"platform:{platform}",
+        )
+        if issued.created:
+            uow.audit.add(
+                merchant_id,
+                actor_type="platform",
+                actor_id=platform,
+                action="codes.issue",
+                subject=f"{platform}:{platform_order_id}",
+                before=None,
+                after={"listing": listing_public_id, "quantity": quantity},
+                now=now,
+            )
+        uow.commit()
+    log.info(
+        "platform.purchase.issued" if issued.created else "platform.purchase.replayed",
+        platform=platform,
+        platform_order_id=platform_order_id,
+        quantity=len(issued.codes),
+    )
+    return Purchased(issued.codes, issued.created)
+
+
+def record_refund(
+    make_uow: UnitOfWorkFactory,
+    *,
+    platform: str,
+    merchant_id: int,
+    platform_order_id: str,
+    codes: list[str] | None,
+    now: datetime,
+) -> Refunded:
+    """Void the unused codes of the order (`codes` None: all of them). Idempotent."""
+    result = Refunded()
+    with make_uow(write=True) as uow:
+        order_ref = uow.codes.find_order(merchant_id, platform, platform_order_id)
+        if order_ref is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="order")
+        of_order = {c.code: c for c in uow.codes.of_order(order_ref)}
+        wanted = list(of_order) if codes is None else codes
+        for value in wanted:
+            code = of_order.get(value)
+            if code is None:
+                result.refused.append({"code": value, "reason": "not_found"})
+            elif code.status is CodeStatus.VOIDED:
+                result.voided.append(value)
+            elif code.status is CodeStatus.ISSUED and uow.codes.compare_and_set(
+                code.id, CodeStatus.ISSUED, CodeStatus.VOIDED, now
+            ):
+                uow.codes.add_event(
+                    merchant_id,
+                    code.id,
+                    CodeEvent(
+                        "voided", now, None, None, None, f"platform:{platform}", {"refund": True}
+                    ),
+                )
+                result.voided.append(value)
+            else:
+                result.refused.append({"code": value, "reason": "already_redeemed"})
+        uow.audit.add(
+            merchant_id,
+            actor_type="platform",
+            actor_id=platform,
+            action="codes.refund",
+            subject=f"{platform}:{platform_order_id}",
+            before=None,
+            after={"voided": result.voided, "refused": result.refused},
+            now=now,
+        )
+        uow.commit()
+    return result

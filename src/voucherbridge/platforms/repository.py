@@ -1,0 +1,128 @@
+"""Platform bindings (the audit log lives in repositories/audit.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, exists, select, update
+
+from voucherbridge.db import tables as t
+from voucherbridge.db.repository import Repository
+from voucherbridge.domain.records import Binding
+
+
+def _binding(r: Row[Any]) -> Binding:
+    return Binding(
+        r.id,
+        r.merchant_id,
+        r.store_id,
+        r.platform,
+        r.platform_store_id,
+        r.secret_encrypted,
+        r.status,
+        r.last_error,
+        r.bound_at,
+    )
+
+
+class BindingRepo(Repository):
+    def get(self, merchant_id: int, store_id: int, platform: str) -> Binding | None:
+        row = self.conn.execute(
+            select(t.bindings).where(
+                t.bindings.c.merchant_id == merchant_id,
+                t.bindings.c.store_id == store_id,
+                t.bindings.c.platform == platform,
+            )
+        ).first()
+        return _binding(row) if row else None
+
+    def by_platform_store(self, platform: str, platform_store_id: str) -> Binding | None:
+        """The bound store behind a platform's store id (who a callback is for)."""
+        row = self.conn.execute(
+            select(t.bindings).where(
+                t.bindings.c.platform == platform,
+                t.bindings.c.platform_store_id == platform_store_id,
+                t.bindings.c.status == "bound",
+            )
+        ).first()
+        return _binding(row) if row else None
+
+    def secrets_of_platform(self, platform: str) -> list[str]:
+        """Sealed secrets of every bound binding to `platform` (one app may serve many)."""
+        rows = self.conn.execute(
+            select(t.bindings.c.secret_encrypted).where(
+                t.bindings.c.platform == platform, t.bindings.c.status == "bound"
+            )
+        )
+        return [str(r[0]) for r in rows]
+
+    def list(self, merchant_id: int, only_stores: frozenset[int] | None) -> list[Binding]:
+        query = select(t.bindings).where(t.bindings.c.merchant_id == merchant_id)
+        if only_stores is not None:
+            query = query.where(t.bindings.c.store_id.in_(sorted(only_stores)))
+        return [_binding(r) for r in self.conn.execute(query.order_by(t.bindings.c.id))]
+
+    def save(
+        self,
+        merchant_id: int,
+        *,
+        store_id: int,
+        platform: str,
+        platform_store_id: str,
+        secret_sealed: str,
+        status: str,
+        last_error: str | None,
+        now: datetime,
+    ) -> None:
+        """Create or replace the store's binding to `platform`."""
+        values = {
+            "platform_store_id": platform_store_id,
+            "secret_encrypted": secret_sealed,
+            "status": status,
+            "last_error": last_error,
+            "bound_at": now if status == "bound" else None,
+        }
+        existing = self.get(merchant_id, store_id, platform)
+        if existing is None:
+            self._insert(
+                t.bindings,
+                {
+                    **values,
+                    "merchant_id": merchant_id,
+                    "store_id": store_id,
+                    "platform": platform,
+                    "created_at": now,
+                },
+            )
+        else:
+            self.conn.execute(
+                update(t.bindings).where(t.bindings.c.id == existing.id).values(**values)
+            )
+
+    def mark_expired(self, merchant_id: int, store_id: int, platform: str, now: datetime) -> None:
+        """The platform refused the stored authorization (a bound binding only)."""
+        b = t.bindings.c
+        self.conn.execute(
+            update(t.bindings)
+            .where(
+                b.merchant_id == merchant_id,
+                b.store_id == store_id,
+                b.platform == platform,
+                b.status == "bound",
+            )
+            .values(status="expired", last_error="binding_expired")
+        )
+
+    def is_bound(self, store_id: int, platform: str) -> bool:
+        return bool(
+            self.conn.execute(
+                select(
+                    exists().where(
+                        t.bindings.c.store_id == store_id,
+                        t.bindings.c.platform == platform,
+                        t.bindings.c.status == "bound",
+                    )
+                )
+            ).scalar()
+        )

@@ -1,1 +1,0 @@
-"""Use cases. Each takes a unit of work and plain arguments, and commits explicitly."""

@@ -1,0 +1,1 @@
+"""Douyin Open Platform simulator."""

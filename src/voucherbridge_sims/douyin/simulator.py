@@ -1,0 +1,62 @@
+"""Douyin Open Platform simulator: a real HTTP server of the platform on loopback.
+
+It serves the real paths and envelopes of PROTOCOLS.md §1 (OAuth client tokens, certificate
+prepare/verify/cancel/get/query, merchant-code use sync, issue/refund callbacks, statements,
+POI query, short links), keeps its own state (orders, codes, verifications, statements), calls
+our service's SPI and webhook endpoints the way Douyin does (signed, 8 s timeout, Douyin's retry
+schedule), and offers test hooks under ``/_sim/``. Error codes: see ``sim_wire``.
+
+Run it with ``voucherbridge simulate douyin --port 18081`` (see `main`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from voucherbridge_sims.douyin import certs as sim_certs
+from voucherbridge_sims.douyin import hooks as sim_hooks
+from voucherbridge_sims.douyin import openapi as sim_openapi
+from voucherbridge_sims.douyin import wire as w
+from voucherbridge_sims.douyin.state import DouyinSimConfig, SimState
+from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.simkit.state import Fault, JsonDict
+
+__all__ = ["DouyinSimConfig", "ServerThread", "config_from_env", "create_app", "main"]
+
+
+def create_app(config: DouyinSimConfig | None = None) -> FastAPI:
+    """The simulator as an ASGI app; its state is ``app.state.sim``."""
+    sim = SimState(config or DouyinSimConfig())
+
+    def biz_error(fault: Fault) -> tuple[int, JsonDict]:
+        message = w.MESSAGES.get(fault.biz_code, "error")
+        return 200, w.envelope(sim, {}, fault.biz_code, message)
+
+    return simulator_app(
+        sim,
+        title="Douyin Open Platform simulator (VoucherBridge)",
+        description="Loopback imitation of open.douyin.com life-service APIs, with /_sim/ hooks.",
+        routers=[sim_openapi.router, sim_certs.router, sim_hooks.router],
+        busy_code=w.SERVER_BUSY,
+        biz_error=biz_error,
+    )
+
+
+def config_from_env(env: dict[str, str] | None = None) -> DouyinSimConfig:
+    """DOUYIN_CLIENT_KEY, DOUYIN_CLIENT_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
+    env = dict(os.environ) if env is None else env
+    return DouyinSimConfig(
+        client_key=env.get("DOUYIN_CLIENT_KEY") or "vb-demo-key",
+        client_secret=env.get("DOUYIN_CLIENT_SECRET") or "vb-demo-secret",
+        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
+        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    )
+
+
+def main(host: str = "127.0.0.1", port: int = 18081) -> None:
+    """Serve the simulator with uvicorn until interrupted."""
+    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")

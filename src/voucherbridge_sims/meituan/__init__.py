@@ -1,0 +1,1 @@
+"""Meituan / Dianping group-buy simulator."""

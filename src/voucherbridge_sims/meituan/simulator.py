@@ -1,0 +1,65 @@
+"""Meituan / Dianping group-buy simulator: a real HTTP server of the platform on loopback.
+
+It serves the legacy 北极星 open API of PROTOCOLS.md §2 (``/router/oauth/token``,
+``/router/oauth/session/scope`` and the six ``/router/tuangou/receipt/*`` calls) with its
+common params, MD5 sign and ``{"code","msg","data"}`` envelope, keeps its own state (shops,
+merchant sessions, receipt groups, consumes, statements) and offers test hooks under ``/_sim/``
+(`sim_hooks` and the shared ones of `simkit`). Envelope codes: see `sim_state`.
+
+Meituan never calls us (no webhook, no SPI), so this simulator pushes nothing.
+
+On start and after ``/_sim/reset``: app ``mt-demo-key``/``mt-demo-secret`` and the merchant
+session ``mt-demo-session`` covering shops ``mt-shop-1``..``mt-shop-3``.
+
+Run it with ``voucherbridge simulate meituan --port 18082`` (see `main`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from voucherbridge_sims.meituan import hooks as sim_hooks
+from voucherbridge_sims.meituan import oauth as sim_oauth
+from voucherbridge_sims.meituan import receipts as sim_receipts
+from voucherbridge_sims.meituan.state import SERVER_ERROR, MeituanSimConfig, SimState, envelope
+from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.simkit.state import Fault, JsonDict
+
+__all__ = ["MeituanSimConfig", "ServerThread", "config_from_env", "create_app", "main"]
+
+
+def create_app(config: MeituanSimConfig | None = None) -> FastAPI:
+    """The simulator as an ASGI app; its state is ``app.state.sim``."""
+    sim = SimState(config or MeituanSimConfig())
+
+    def biz_error(fault: Fault) -> tuple[int, JsonDict]:
+        return 200, envelope(fault.biz_code)
+
+    return simulator_app(
+        sim,
+        title="Meituan / Dianping group-buy simulator (VoucherBridge)",
+        description="Loopback imitation of openapi.dianping.com receipt APIs, with /_sim/ hooks.",
+        routers=[sim_oauth.router, sim_receipts.router, sim_hooks.router],
+        busy_code=SERVER_ERROR,
+        biz_error=biz_error,
+    )
+
+
+def config_from_env(env: dict[str, str] | None = None) -> MeituanSimConfig:
+    """MEITUAN_APP_KEY, MEITUAN_APP_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
+    env = dict(os.environ) if env is None else env
+    return MeituanSimConfig(
+        app_key=env.get("MEITUAN_APP_KEY") or "mt-demo-key",
+        app_secret=env.get("MEITUAN_APP_SECRET") or "mt-demo-secret",
+        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
+        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    )
+
+
+def main(host: str = "127.0.0.1", port: int = 18082) -> None:
+    """Serve the simulator with uvicorn until interrupted."""
+    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")

@@ -1,0 +1,1 @@
+"""What every platform simulator shares: clock, faults, latency, recorded calls."""

@@ -1,0 +1,1 @@
+"""Micro-mall (微商城) simulator."""

@@ -1,0 +1,151 @@
+"""The micro-mall simulator's pushes to our service (``POST {target}/hooks/weimall``).
+
+A push counts as delivered only on HTTP 200 with ``code == 0``; anything else (another code,
+5xx, timeout, refused connection) is resent on the mall's schedule — 60, 300, 900, 3600 and
+21600 s after the previous try, times ``time_scale`` (advancing the simulated clock releases a
+wait too) — so one push is the first send plus at most five resends. A resend keeps the
+``msg_id`` and bumps ``send_count``, like Youzan's ``sendCount``. Every attempt is recorded in
+``sim.pushes`` (GET /_sim/weimall/pushes).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from voucherbridge.platforms.weimall.signing import build_envelope
+from voucherbridge_sims.weimall.state import JsonDict, SimState
+
+HOOK_PATH = "/hooks/weimall"
+
+
+@dataclass
+class PushJob:
+    """One message to deliver; ``on_answer`` runs with ``data`` of the accepted answer."""
+
+    store_id: str
+    type_: str
+    payload: JsonDict
+    on_answer: Callable[[JsonDict], None] = lambda data: None
+    on_give_up: Callable[[], None] = lambda: None
+    test: bool = False
+    msg_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    attempts: list[JsonDict] = field(default_factory=list)
+
+
+def _code(answer: Any) -> int | None:
+    if not isinstance(answer, dict):
+        return None
+    code = answer.get("code")
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def answer_data(entry: JsonDict) -> JsonDict:
+    answer = entry.get("answer")
+    if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
+        return dict(answer["data"])
+    return {}
+
+
+def send(
+    sim: SimState,
+    job: PushJob,
+    send_count: int,
+    *,
+    tamper: bool = False,
+    timestamp_offset_s: int = 0,
+) -> JsonDict:
+    """One signed POST; returns (and records) the attempt with ``ok`` and the parsed answer."""
+    secret = sim.secret_for(job.store_id) or ""
+    envelope = build_envelope(
+        job.store_id,
+        secret,
+        job.type_,
+        job.payload,
+        now_s=sim.clock.now_s() + timestamp_offset_s,
+        msg_id=job.msg_id,
+        test=job.test,
+        send_count=send_count,
+    )
+    if tamper:
+        last = envelope["sign"][-1]
+        envelope["sign"] = envelope["sign"][:-1] + ("0" if last != "0" else "1")
+    target = (sim.config.target_base_url or "").rstrip("/")
+    entry: JsonDict = {
+        "kind": "push",
+        "type": job.type_,
+        "order_no": job.payload.get("order_no"),
+        "msg_id": job.msg_id,
+        "send_count": send_count,
+        "at": sim.clock.now().isoformat(),
+        "url": target + HOOK_PATH,
+        "envelope": envelope,
+        "payload": job.payload,
+        "status_code": None,
+        "answer": None,
+        "error": None,
+        "ok": False,
+    }
+    if not target:
+        entry["error"] = "target_base_url not configured"
+    else:
+        body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            response = httpx.post(
+                target + HOOK_PATH,
+                content=body,
+                headers={"content-type": "application/json"},
+                timeout=sim.config.push_timeout_s,
+            )
+            entry["status_code"] = response.status_code
+            try:
+                entry["answer"] = response.json()
+            except ValueError:
+                entry["answer"] = response.text[:500]
+            entry["ok"] = response.status_code == 200 and _code(entry["answer"]) == 0
+        except httpx.HTTPError as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+    with sim.lock:
+        job.attempts.append(entry)
+        sim.pushes.append(entry)
+        del sim.pushes[:-1000]
+    return entry
+
+
+def deliver(sim: SimState, job: PushJob) -> JsonDict:
+    """First send now; on failure the resends run in a daemon thread.
+
+    Returns ``{"ok", "retrying", "attempt"}`` about the first send.
+    """
+    generation = sim.generation
+    entry = send(sim, job, 1)
+    if entry["ok"]:
+        job.on_answer(answer_data(entry))
+        return {"ok": True, "retrying": False, "attempt": entry}
+    retrying = bool(sim.config.retry_schedule_s)
+    if retrying:
+        threading.Thread(
+            target=_retry_loop, args=(sim, job, generation), daemon=True, name="weimall-sim-push"
+        ).start()
+    else:
+        job.on_give_up()
+    return {"ok": False, "retrying": retrying, "attempt": entry}
+
+
+def _retry_loop(sim: SimState, job: PushJob, generation: int) -> None:
+    for index, delay in enumerate(sim.config.retry_schedule_s):
+        if not sim.sleep_schedule(delay, generation):
+            return
+        entry = send(sim, job, index + 2)
+        if sim.generation != generation:
+            return
+        if entry["ok"]:
+            job.on_answer(answer_data(entry))
+            return
+    job.on_give_up()

@@ -1,0 +1,63 @@
+"""Micro-mall (微商城) simulator: a real HTTP server of the mall on loopback.
+
+It serves the mall's open API of PROTOCOLS.md §4 (``/open/v1/ping``, ``vouchers/redeemed``,
+``vouchers/reversed``, ``settlements/query``) with the signed envelope of `signing`, keeps its own
+state (stores, orders, codes, uses, statements), pushes purchases, refunds and probes to our
+``/hooks/weimall`` the way the mall does (signed, resent on its 1 m … 6 h schedule), and offers
+test hooks under ``/_sim/`` (see `sim_hooks` and the shared ones of `simkit`).
+
+Replay protection [M, our addition to the contract]: every msg carries ``timestamp`` (epoch
+seconds); a receiver refuses one more than 300 s from its now (code 40001, "timestamp out of
+tolerance") and remembers ``msg_id`` — the simulator answers a resent msg_id with its first answer.
+
+Run it with ``voucherbridge simulate weimall --port 18084`` (see `main`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.server import ServerThread
+from voucherbridge_sims.simkit.state import Fault, JsonDict
+from voucherbridge_sims.weimall import hooks as sim_hooks
+from voucherbridge_sims.weimall import open as sim_open
+from voucherbridge_sims.weimall.state import BUSY, MESSAGES, SimState, WeimallSimConfig, reply
+
+__all__ = ["ServerThread", "WeimallSimConfig", "config_from_env", "create_app", "main"]
+
+
+def create_app(config: WeimallSimConfig | None = None) -> FastAPI:
+    """The simulator as an ASGI app; its state is ``app.state.sim``."""
+    sim = SimState(config or WeimallSimConfig())
+
+    def biz_error(fault: Fault) -> tuple[int, JsonDict]:
+        return 200, reply(fault.biz_code, msg=MESSAGES.get(fault.biz_code, "error"))
+
+    return simulator_app(
+        sim,
+        title="Micro-mall simulator (VoucherBridge)",
+        description="Loopback imitation of the micro-mall open API and pushes, with /_sim/ hooks.",
+        routers=[sim_open.router, sim_hooks.router],
+        busy_code=BUSY,
+        biz_error=biz_error,
+    )
+
+
+def config_from_env(env: dict[str, str] | None = None) -> WeimallSimConfig:
+    """WEIMALL_STORE_ID, WEIMALL_STORE_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
+    env = dict(os.environ) if env is None else env
+    return WeimallSimConfig(
+        store_id=env.get("WEIMALL_STORE_ID") or "wm-store-1",
+        store_secret=env.get("WEIMALL_STORE_SECRET") or "wm-secret-1",
+        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
+        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    )
+
+
+def main(host: str = "127.0.0.1", port: int = 18084) -> None:
+    """Serve the simulator with uvicorn until interrupted."""
+    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")
