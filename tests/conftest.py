@@ -106,7 +106,7 @@ def demo(container: Container) -> dict[str, Any]:
 
 @pytest.fixture
 def app(container: Container) -> Any:
-    from voucherbridge.api.app import create_app
+    from voucherbridge.app import create_app
 
     return create_app(container=container)
 

@@ -9,10 +9,13 @@ from typing import Any
 from voucherbridge.bootstrap import Container
 from voucherbridge.catalogue.issuing import issue_codes
 from voucherbridge.catalogue.listings import create_listing
+from voucherbridge.catalogue.repository import ListingRepo
 from voucherbridge.catalogue.templates import create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.records import Listing
+from voucherbridge.platforms.repository import BindingRepo
 
 
 class FakeClock:
@@ -40,9 +43,11 @@ def make_merchant(container: Container, *, name: str = "别家烧烤") -> OtherM
     now = container.clock()
     key = new_terminal_key()
     with container.uow(write=True) as uow:
-        merchant_id = uow.merchants.add(name=name, timezone="Asia/Shanghai", now=now)
-        store_id = uow.stores.add(merchant_id, name="一号店", brand=name, address="", now=now)
-        uow.terminals.add(
+        merchant_id = uow.repo(MerchantRepo).add(name=name, timezone="Asia/Shanghai", now=now)
+        store_id = uow.repo(StoreRepo).add(
+            merchant_id, name="一号店", brand=name, address="", now=now
+        )
+        uow.repo(TerminalRepo).add(
             merchant_id,
             store_id=store_id,
             name="收银1",
@@ -65,7 +70,7 @@ def make_codes(
 ) -> list[str]:
     """Create a template and a merchant-code listing for it, and issue `quantity` codes."""
     with container.uow() as uow:
-        user = uow.users.by_username(username)
+        user = uow.repo(UserRepo).by_username(username)
     assert user is not None
     actor = actor_of(user)
     now = container.clock()
@@ -83,7 +88,7 @@ def make_codes(
         },
     )
     with container.uow(write=True) as uow:
-        listing: Listing | None = uow.listings.get(actor.merchant_id, listing_view["id"])
+        listing: Listing | None = uow.repo(ListingRepo).get(actor.merchant_id, listing_view["id"])
         assert listing is not None
         issued = issue_codes(
             uow,
@@ -105,9 +110,9 @@ def bind_all_stores(
     uow: UnitOfWork, merchant_id: int, platform: str, secret_sealed: str, now: datetime
 ) -> None:
     """Bound bindings without a platform round trip, for tests about something else."""
-    for store in uow.stores.list(merchant_id):
-        if not uow.bindings.is_bound(store.id, platform):
-            uow.bindings.save(
+    for store in uow.repo(StoreRepo).list(merchant_id):
+        if not uow.repo(BindingRepo).is_bound(store.id, platform):
+            uow.repo(BindingRepo).save(
                 merchant_id,
                 store_id=store.id,
                 platform=platform,

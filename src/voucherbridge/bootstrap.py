@@ -15,7 +15,7 @@ from voucherbridge.config import Settings
 from voucherbridge.core.clock import utc_now
 from voucherbridge.core.crypto import SecretBox, subkey
 from voucherbridge.db.engine import make_engine
-from voucherbridge.db.uow import SqlUnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.outbox.service import Deliverer, DeliveryReport
 from voucherbridge.outbox.worker import run_worker
 from voucherbridge.platforms.ports import PlatformGateway
@@ -28,7 +28,7 @@ class Container:
 
     settings: Settings
     engine: Engine
-    uow: SqlUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     secrets: SecretBox
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -76,6 +76,6 @@ def build(settings: Settings | None = None) -> Container:
     return Container(
         settings=settings,
         engine=engine,
-        uow=SqlUnitOfWorkFactory(engine),
+        uow=UnitOfWorkFactory(engine),
         secrets=SecretBox(settings.secret_key),
     )

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from voucherbridge.platforms.transport import worst_call_s
+from voucherbridge.domain.backoff import worst_call_s
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.factories import FakeClock, make_merchant
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain import sign_in
+from voucherbridge.chain.repository import UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.db import tables as t
 
@@ -69,7 +70,7 @@ def other_hq(client: Any, container: Container) -> Headers:
     """The HQ admin of a second merchant (别家烧烤)."""
     other = make_merchant(container)
     with container.uow(write=True) as uow:
-        uow.users.add(
+        uow.repo(UserRepo).add(
             other.merchant_id,
             username="other-admin",
             display_name="",

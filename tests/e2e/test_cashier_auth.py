@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import SEED_ORDER
-from voucherbridge.web import csrf
+from voucherbridge.core import csrf
 
 ADMIN = "/api/admin/v1"
 

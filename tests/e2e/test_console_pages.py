@@ -8,7 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain.repository import UserRepo
 from voucherbridge.domain.records import OutboxMessage
+from voucherbridge.outbox.repository import OutboxRepo
 
 API = "/api/admin/v1"
 JUNK = ["", "abc", "-1", "1e400", "NaN", "１２", "9" * 40, "19.999\x00<b>"]
@@ -268,12 +270,12 @@ def test_a_dead_outbox_row_is_retried_from_the_page(
 ) -> None:
     now = container.clock()
     with container.uow(write=True) as uow:
-        admin = uow.users.by_username("admin")
+        admin = uow.repo(UserRepo).by_username("admin")
         assert admin is not None
         message = OutboxMessage(admin.merchant_id, "voucher.redeemed", "weimall", "k-1", {})
-        uow.outbox.add(message, now)
-        [row] = uow.outbox.claim(now, 1, now + timedelta(minutes=2))
-        uow.outbox.mark_dead(row.id, "platform said no")
+        uow.repo(OutboxRepo).add(message, now)
+        [row] = uow.repo(OutboxRepo).claim(now, 1, now + timedelta(minutes=2))
+        uow.repo(OutboxRepo).mark_dead(row.id, "platform said no")
         uow.commit()
     _login(client)
     page = client.get("/console/outbox").text

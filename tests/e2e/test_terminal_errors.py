@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock, make_codes
+from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.db.tables import bindings
 from voucherbridge.domain.vouchers import CodeStatus
 
@@ -58,7 +60,7 @@ def test_item_voucher_without_its_dish(client, auth, demo, new_order):
 
 def test_store_not_applicable_names_store_and_code(client, auth, demo, new_order, container):
     with container.uow() as uow:
-        stores = {s.name: s.id for s in uow.stores.list(1)}
+        stores = {s.name: s.id for s in uow.repo(StoreRepo).list(1)}
     [code] = make_codes(
         container,
         template={
@@ -110,9 +112,11 @@ def test_expired_and_not_yet_valid(client, auth, demo, new_order, container, clo
 def test_voided_code(client, auth, demo, new_order, container):
     code = demo["codes"]["cash"][2]
     with container.uow(write=True) as uow:
-        found = uow.codes.find(1, code)
+        found = uow.repo(CodeRepo).find(1, code)
         assert found is not None
-        uow.codes.compare_and_set(found.id, CodeStatus.ISSUED, CodeStatus.VOIDED, container.clock())
+        uow.repo(CodeRepo).compare_and_set(
+            found.id, CodeStatus.ISSUED, CodeStatus.VOIDED, container.clock()
+        )
         uow.commit()
     response = _redeem(client, auth, code, new_order()["id"])
     assert (response.status_code, _error(response)["message"]) == (409, "票券已退款作废")

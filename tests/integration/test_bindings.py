@@ -13,6 +13,7 @@ from voucherbridge.core.crypto import SecretBox
 from voucherbridge.db import tables as t
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms.bindings import bind_store, list_bindings
+from voucherbridge.platforms.repository import BindingRepo
 
 HQ = Actor(1, 1, "admin", "hq_admin", None)
 
@@ -71,7 +72,7 @@ def test_wrong_secret_leaves_the_store_unbound(container: Container, demo: dict[
     ]
     assert (binding["status"], binding["status_label"]) == ("failed", "绑定失败")
     with container.uow() as uow:
-        assert not uow.bindings.is_bound(1, "meituan")
+        assert not uow.repo(BindingRepo).is_bound(1, "meituan")
 
 
 def test_a_store_manager_cannot_bind_another_store(container: Container, demo: dict[str, Any]):

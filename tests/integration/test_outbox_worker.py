@@ -11,10 +11,11 @@ from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.core.actor import Actor
 from voucherbridge.counter import merchant_codes as redemption
 from voucherbridge.counter import orders
+from voucherbridge.domain.backoff import worst_call_s
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxRow
+from voucherbridge.outbox.repository import OutboxRepo
 from voucherbridge.outbox.service import DeliveryFailed, deliver_due, list_outbox, retry_dead
-from voucherbridge.platforms.transport import worst_call_s
 
 HQ = Actor(1, 1, "admin", "hq_admin", None)
 
@@ -91,7 +92,7 @@ def test_a_crashed_workers_rows_come_back_after_the_lease(
     container.clock = clock
     _redeem_one(container, demo)
     with container.uow(write=True) as uow:
-        claimed = uow.outbox.claim(clock(), 10, clock.now.replace(microsecond=0))
+        claimed = uow.repo(OutboxRepo).claim(clock(), 10, clock.now.replace(microsecond=0))
         uow.commit()
     assert len(claimed) == 1  # ...and the worker dies before recording the outcome
     platform = Platform()

@@ -11,6 +11,7 @@ import pytest
 
 from tests.factories import bind_all_stores
 from voucherbridge.bootstrap import Container
+from voucherbridge.chain.repository import UserRepo
 from voucherbridge.counter import scan as counter
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms.ports import (
@@ -65,7 +66,7 @@ def _setup(container: Container, demo: dict[str, Any]) -> Any:
 
     now = container.clock()
     with container.uow(write=True) as uow:
-        user = uow.users.by_username("admin")
+        user = uow.repo(UserRepo).by_username("admin")
         assert user is not None
         for platform in ("douyin", "meituan"):
             bind_all_stores(uow, user.merchant_id, platform, container.secrets.seal("s"), now)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from voucherbridge.api.app import create_app
+from voucherbridge.app import create_app
 from voucherbridge.config import Settings
 from voucherbridge.db.migrate import SchemaNotMigrated
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from voucherbridge.audit import verify as audit_verify
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.cli.main import app as cli
 from voucherbridge.config import Settings
@@ -237,7 +238,7 @@ def test_concurrent_appends_keep_one_valid_chain(
         try:
             for n in range(8):
                 with container.uow(write=True) as uow:
-                    uow.audit.add(
+                    uow.repo(AuditRepo).add(
                         1,
                         actor_type="user",
                         actor_id=str(worker),
@@ -308,7 +309,7 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration(
     upgrade(engine)
     container = build(Settings(database_url=empty_url, environment="test"))
     with container.uow(write=True) as uow:  # the chain continues from the migrated rows
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             1,
             actor_type="user",
             actor_id="7",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from voucherbridge.api.app import create_app
+from voucherbridge.app import create_app
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
 from voucherbridge.db import tables as t

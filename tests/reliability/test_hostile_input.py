@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.auth import hash_secret, new_terminal_key
+from voucherbridge.chain.repository import TerminalRepo
 from voucherbridge.db.tables import metadata
 
 LINE = {"item_code": "BEER01", "name": "朝日超爽黑生啤", "quantity": 2, "unit_price_fen": 1800}
@@ -63,7 +64,7 @@ def unchanged(container: Container, demo: dict[str, Any]) -> Callable[[], None]:
 def _new_terminal(container: Container) -> str:
     key = new_terminal_key()
     with container.uow(write=True) as uow:
-        uow.terminals.add(
+        uow.repo(TerminalRepo).add(
             1,
             store_id=1,
             name="hostile",

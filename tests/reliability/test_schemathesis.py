@@ -32,7 +32,7 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 from sqlalchemy import create_engine
 
-from voucherbridge.api.app import create_app
+from voucherbridge.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.db.migrate import upgrade

@@ -21,6 +21,7 @@ from fastapi.routing import iter_route_contexts
 from tests.factories import bind_all_stores
 from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to, login
 from voucherbridge.bootstrap import Container
+from voucherbridge.platforms.repository import BindingRepo
 from voucherbridge.platforms.weimall.signing import build_envelope
 
 WM_SECRET = "wm-tenancy-secret"
@@ -283,7 +284,7 @@ def bound(container: Container, demo: dict[str, Any]) -> tuple[str, str]:
     with container.uow(write=True) as uow:
         bind_all_stores(uow, 1, "weimall", container.secrets.seal(WM_SECRET), container.clock())
         uow.commit()
-        binding = next(b for b in uow.bindings.list(1, None) if b.platform == "weimall")
+        binding = next(b for b in uow.repo(BindingRepo).list(1, None) if b.platform == "weimall")
     return binding.platform_store_id, container.secrets.open(binding.secret_sealed)
 
 

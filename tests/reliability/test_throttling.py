@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import FakeClock
-from voucherbridge.api.app import create_app
+from voucherbridge.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.db import tables as t

@@ -8,10 +8,10 @@ from fastapi import Depends, Header, Request
 
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain import auth
+from voucherbridge.core import csrf
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.csrf import CASHIER_COOKIE, CSRF_HEADER
 from voucherbridge.domain.records import Terminal
-from voucherbridge.web import csrf
-from voucherbridge.web.cashier import CASHIER_COOKIE, CSRF_HEADER
 
 
 def get_container(request: Request) -> Container:

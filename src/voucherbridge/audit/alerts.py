@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain import alerts as rules
 from voucherbridge.domain.alerts import Alert
 
@@ -32,11 +34,11 @@ def find_alerts(
 ) -> list[dict[str, Any]]:
     """Every alert since `since`, newest first; `store_ids` limits them to a manager's stores."""
     with uow:
-        merchant = uow.merchants.get(merchant_id)
+        merchant = uow.repo(MerchantRepo).get(merchant_id)
         zone = ZoneInfo(merchant.timezone if merchant else "Asia/Shanghai")
-        events = uow.audit.events(merchant_id, ACTIONS, since)
-        hours = uow.audit.opening_hours(merchant_id)
-        names = {s.id: s.name for s in uow.stores.list(merchant_id)}
+        events = uow.repo(AuditRepo).events(merchant_id, ACTIONS, since)
+        hours = uow.repo(AuditRepo).opening_hours(merchant_id)
+        names = {s.id: s.name for s in uow.repo(StoreRepo).list(merchant_id)}
     found = [
         *rules.codes_at_two_stores(events),
         *rules.many_reversals(
@@ -87,9 +89,9 @@ def list_audit(
     """Audit rows, newest first, `limit` per page; a manager sees rows of their stores only."""
     actor.require_manager()
     with uow:
-        merchant = uow.merchants.get(actor.merchant_id)
+        merchant = uow.repo(MerchantRepo).get(actor.merchant_id)
         zone = ZoneInfo(merchant.timezone if merchant else "Asia/Shanghai")
-        rows = uow.audit.page(
+        rows = uow.repo(AuditRepo).page(
             actor.merchant_id,
             store_ids=actor.store_ids,
             action=action,

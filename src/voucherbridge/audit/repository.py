@@ -1,4 +1,4 @@
-"""The audit log (hash-chained, append-only) and the counts of unknown codes per till."""
+"""The audit log: hash-chained, append-only, scoped by merchant."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
@@ -16,7 +16,6 @@ from voucherbridge.domain.audit_chain import GENESIS, ChainHead, ChainRow, hash_
 
 _heads = t.audit_chain_heads
 _log = t.audit_log
-_tries = t.code_attempts
 # Takes the chain-head row lock (PostgreSQL) before reading the tail, so that two writers
 # queue here instead of both chaining onto the same previous hash. SQLite's single writer
 # already serializes; the same statement serves both.
@@ -26,13 +25,6 @@ _ADVANCE = (
     .values(last_seq=_heads.c.last_seq + 1)
     .returning(_heads.c.last_seq, _heads.c.last_hash)
 )
-
-# Every scan runs this; built once, because building it costs more than running it on SQLite.
-_MISS = _tries.c.kind == "miss"
-_GUESS_COUNTS = select(
-    func.count().filter(_MISS),
-    func.count().filter(and_(_MISS, _tries.c.terminal_id == bindparam("b_terminal"))),
-).where(_tries.c.store_id == bindparam("b_store"), _tries.c.at > bindparam("b_since"))
 
 
 def _fields(row: Row[Any]) -> dict[str, Any]:
@@ -158,50 +150,3 @@ class AuditRepo(Repository):
             )
         )
         return {int(r.id): r.opening_hours for r in rows}
-
-    # ---- code guessing --------------------------------------------------------------------
-    def guess_counts(self, store_id: int, terminal_id: int, since: datetime) -> tuple[int, int]:
-        """Unknown codes at the store and at the till since `since`: one indexed range count."""
-        row = self.conn.execute(
-            _GUESS_COUNTS, {"b_store": store_id, "b_terminal": terminal_id, "b_since": since}
-        ).one()
-        return int(row[0] or 0), int(row[1] or 0)
-
-    def oldest_miss(self, store_id: int, terminal_id: int | None, since: datetime) -> datetime:
-        query = select(func.min(_tries.c.at)).where(
-            _tries.c.store_id == store_id, _tries.c.at > since, _tries.c.kind == "miss"
-        )
-        if terminal_id is not None:
-            query = query.where(_tries.c.terminal_id == terminal_id)
-        found = self.conn.execute(query).scalar()
-        return found if found is not None else since
-
-    def throttle_noted(self, store_id: int, terminal_id: int, since: datetime) -> bool:
-        """Whether this till's burst of refusals was already written to the audit log."""
-        found = self.conn.execute(
-            select(func.count()).where(
-                _tries.c.store_id == store_id,
-                _tries.c.terminal_id == terminal_id,
-                _tries.c.at > since,
-                _tries.c.kind == "throttled",
-            )
-        ).scalar()
-        return bool(found)
-
-    def add_attempt(
-        self, merchant_id: int, store_id: int, terminal_id: int, kind: str, now: datetime
-    ) -> None:
-        self._insert(
-            _tries,
-            {
-                "merchant_id": merchant_id,
-                "store_id": store_id,
-                "terminal_id": terminal_id,
-                "kind": kind,
-                "at": now,
-            },
-        )
-
-    def prune_attempts(self, store_id: int, before: datetime) -> None:
-        """Counts only look back a minute; older rows are dead weight."""
-        self.conn.execute(delete(_tries).where(_tries.c.store_id == store_id, _tries.c.at < before))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.audit_chain import Break, first_broken_link
 
 REASONS_ZH = {
@@ -59,7 +60,7 @@ class ChainReport:
 def verify_chain(uow: UnitOfWork, chain_id: int) -> ChainReport:
     """Check one chain (a merchant's) from its first row to its head."""
     with uow:
-        rows, head = uow.audit.chain(chain_id)
+        rows, head = uow.repo(AuditRepo).chain(chain_id)
     broken = first_broken_link(rows, head)
     return ChainReport(chain_id, len(rows), head.last_hash if head else None, broken)
 
@@ -67,7 +68,7 @@ def verify_chain(uow: UnitOfWork, chain_id: int) -> ChainReport:
 def verify_all(make_uow: UnitOfWorkFactory) -> list[ChainReport]:
     """Every chain in the database (the CLI: whoever runs it holds the database anyway)."""
     with make_uow() as uow:
-        chains = uow.audit.chain_ids()
+        chains = uow.repo(AuditRepo).chain_ids()
     return [verify_chain(make_uow(), chain) for chain in chains]
 
 

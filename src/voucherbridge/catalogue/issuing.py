@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo, TemplateRepo
+from voucherbridge.chain.merchants import merchant_zone
 from voucherbridge.core.actor import Actor
-from voucherbridge.counter.orders import merchant_zone
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import CodeType, generate_merchant_code, normalize_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent, Listing
@@ -45,17 +47,17 @@ def issue_codes(
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="quantity")
     if listing.code_type is not CodeType.MERCHANT:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="code_type", reason="platform_codes")
-    existing = uow.codes.find_order(merchant_id, listing.platform.value, platform_order_id)
+    existing = uow.repo(CodeRepo).find_order(merchant_id, listing.platform.value, platform_order_id)
     if existing is not None:
-        return Issued([c.code for c in uow.codes.of_order(existing)], created=False)
-    template = uow.templates.get(merchant_id, listing.template_id)
+        return Issued([c.code for c in uow.repo(CodeRepo).of_order(existing)], created=False)
+    template = uow.repo(TemplateRepo).get(merchant_id, listing.template_id)
     assert template is not None
     zone = merchant_zone(uow, merchant_id)
     validity = Validity(
         template.validity_mode, template.valid_from, template.valid_to, template.valid_days
     )
     valid_from, valid_until = validity.period_for(now, zone)
-    order_id = uow.codes.add_order(
+    order_id = uow.repo(CodeRepo).add_order(
         merchant_id,
         listing_id=listing.id,
         platform=listing.platform.value,
@@ -67,9 +69,9 @@ def issue_codes(
     codes: list[str] = []
     while len(codes) < quantity:
         value = generate_merchant_code(listing.platform)
-        if value in codes or uow.codes.exists(value):
+        if value in codes or uow.repo(CodeRepo).exists(value):
             continue  # 43 random bits: a clash is rare, but the unique index would refuse it
-        code_id = uow.codes.add(
+        code_id = uow.repo(CodeRepo).add(
             merchant_id,
             code=value,
             listing_id=listing.id,
@@ -80,7 +82,7 @@ def issue_codes(
             valid_until=valid_until,
             now=now,
         )
-        uow.codes.add_event(
+        uow.repo(CodeRepo).add_event(
             merchant_id,
             code_id,
             CodeEvent("issued", now, None, None, None, actor, {"order": platform_order_id}),
@@ -102,10 +104,10 @@ def issue_batch(
     actor.require_manager()
     reference = (reference or "").strip()[:64] or f"batch-{secrets.token_hex(8)}"
     with uow:
-        listing = uow.listings.get(actor.merchant_id, listing_id)
+        listing = uow.repo(ListingRepo).get(actor.merchant_id, listing_id)
         if listing is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="listing")
-        template = uow.templates.get(actor.merchant_id, listing.template_id)
+        template = uow.repo(TemplateRepo).get(actor.merchant_id, listing.template_id)
         assert template is not None
         stores = template.template.store_ids
         if actor.store_ids is not None and (not stores or not stores <= actor.store_ids):
@@ -121,7 +123,7 @@ def issue_batch(
             actor=f"user:{actor.user_id}",
         )
         if issued.created:
-            uow.audit.add(
+            uow.repo(AuditRepo).add(
                 actor.merchant_id,
                 actor_type="user",
                 actor_id=str(actor.user_id),
@@ -143,11 +145,11 @@ def issue_batch(
 def code_archive(uow: UnitOfWork, *, actor: Actor, code: str) -> dict[str, Any]:
     """票券档案: one code with its status and whole history."""
     with uow:
-        found = uow.codes.find(actor.merchant_id, normalize_code(code))
+        found = uow.repo(CodeRepo).find(actor.merchant_id, normalize_code(code))
         if found is None:
             raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code[:32])
         zone: ZoneInfo = merchant_zone(uow, actor.merchant_id)
-        events = uow.codes.events(actor.merchant_id, found.id)
+        events = uow.repo(CodeRepo).events(actor.merchant_id, found.id)
         return {
             "code": found.code,
             "status": found.status.value,

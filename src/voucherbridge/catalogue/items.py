@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.catalogue.repository import ItemRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Item
 
@@ -47,9 +48,9 @@ def create_item(
     clean_unit = _text(unit, "unit", 16)
     price = _fen(unit_price_fen)
     with uow:
-        if uow.items.get(actor.merchant_id, code) is not None:
+        if uow.repo(ItemRepo).get(actor.merchant_id, code) is not None:
             raise DomainError(ErrorCode.CONFLICT, what="item", item_code=code)
-        uow.items.add(
+        uow.repo(ItemRepo).add(
             actor.merchant_id,
             item_code=code,
             name=clean_name,
@@ -57,7 +58,7 @@ def create_item(
             unit_price_fen=price,
             now=now,
         )
-        item = uow.items.get(actor.merchant_id, code)
+        item = uow.repo(ItemRepo).get(actor.merchant_id, code)
         assert item is not None
         view = item_view(item)
         record_admin_change(uow, actor, "item.create", code, None, view, now)
@@ -83,13 +84,13 @@ def update_item(
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
         values["active"] = changes["active"]
     with uow:
-        item = uow.items.get(actor.merchant_id, item_code)
+        item = uow.repo(ItemRepo).get(actor.merchant_id, item_code)
         if item is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="item")
         before = item_view(item)
         if values:
-            uow.items.update(actor.merchant_id, item.item_code, values)
-        updated = uow.items.get(actor.merchant_id, item.item_code)
+            uow.repo(ItemRepo).update(actor.merchant_id, item.item_code, values)
+        updated = uow.repo(ItemRepo).get(actor.merchant_id, item.item_code)
         assert updated is not None
         view = item_view(updated)
         if view != before:
@@ -101,7 +102,7 @@ def update_item(
 def list_items(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """The merchant's whole catalogue; every console user may read it."""
     with uow:
-        return [item_view(i) for i in uow.items.list(actor.merchant_id)]
+        return [item_view(i) for i in uow.repo(ItemRepo).list(actor.merchant_id)]
 
 
 def _item_code(value: Any) -> str:

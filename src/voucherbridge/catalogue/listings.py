@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import CodeType, Platform
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Listing
@@ -59,7 +60,7 @@ def create_listing(
     with uow:
         template_id = spec.get("template_id")
         template = (
-            uow.templates.get(actor.merchant_id, template_id)
+            uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
             if isinstance(template_id, int)
             else None
         )
@@ -67,7 +68,7 @@ def create_listing(
             raise DomainError(ErrorCode.NOT_FOUND, what="template")
         _require_template_scope(actor, template.template.store_ids)
         public_id = new_public_id()
-        while uow.listings.by_public_id(public_id) is not None:
+        while uow.repo(ListingRepo).by_public_id(public_id) is not None:
             public_id = new_public_id()
         values = {
             "public_id": public_id,
@@ -79,8 +80,8 @@ def create_listing(
             "reversal_window_minutes": _window(spec.get("reversal_window_minutes")),
             "active": True,
         }
-        listing_id = uow.listings.add(actor.merchant_id, values, now)
-        listing = uow.listings.get(actor.merchant_id, listing_id)
+        listing_id = uow.repo(ListingRepo).add(actor.merchant_id, values, now)
+        listing = uow.repo(ListingRepo).get(actor.merchant_id, listing_id)
         assert listing is not None
         view = listing_view(listing)
         record_admin_change(uow, actor, "listing.create", listing_id, None, view, now)
@@ -100,7 +101,7 @@ def update_listing(
         if "code_type" in changes:
             code_type = _enum(CodeType, changes["code_type"], "code_type")
             if code_type is not listing.code_type:
-                if uow.listings.has_codes(listing.id):
+                if uow.repo(ListingRepo).has_codes(listing.id):
                     raise DomainError(ErrorCode.CODE_TYPE_IMMUTABLE, listing_id=listing.public_id)
                 values["code_type"] = code_type.value
         if "title" in changes:
@@ -116,8 +117,8 @@ def update_listing(
             values["active"] = bool(changes["active"])
         before = listing_view(listing)
         if values:
-            uow.listings.update(actor.merchant_id, listing.id, values)
-        updated = uow.listings.get(actor.merchant_id, listing.id)
+            uow.repo(ListingRepo).update(actor.merchant_id, listing.id, values)
+        updated = uow.repo(ListingRepo).get(actor.merchant_id, listing.id)
         assert updated is not None
         view = listing_view(updated)
         record_admin_change(uow, actor, "listing.update", listing.id, before, view, now)
@@ -127,12 +128,12 @@ def update_listing(
 
 def list_listings(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     with uow:
-        listings = uow.listings.list(actor.merchant_id)
+        listings = uow.repo(ListingRepo).list(actor.merchant_id)
         if actor.store_ids is None:
             return [listing_view(listing) for listing in listings]
         visible = {
             row.template.id
-            for row in uow.templates.list(actor.merchant_id)
+            for row in uow.repo(TemplateRepo).list(actor.merchant_id)
             if not row.template.store_ids or row.template.store_ids & actor.store_ids
         }
         return [listing_view(li) for li in listings if li.template_id in visible]
@@ -144,10 +145,10 @@ def get_listing(uow: UnitOfWork, *, actor: Actor, listing_id: int) -> dict[str, 
 
 
 def _get_visible(uow: UnitOfWork, actor: Actor, listing_id: int) -> Listing:
-    listing = uow.listings.get(actor.merchant_id, listing_id)
+    listing = uow.repo(ListingRepo).get(actor.merchant_id, listing_id)
     if listing is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="listing")
-    template = uow.templates.get(actor.merchant_id, listing.template_id)
+    template = uow.repo(TemplateRepo).get(actor.merchant_id, listing.template_id)
     assert template is not None
     _require_template_scope(actor, template.template.store_ids)
     return listing

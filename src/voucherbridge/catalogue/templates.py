@@ -7,10 +7,12 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.catalogue.repository import ItemRepo, TemplateRepo
+from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import TemplateRow
 from voucherbridge.domain.vouchers import (
@@ -94,8 +96,8 @@ def create_template(
     values = {**DEFAULTS, **spec}
     with uow:
         clean = _validated(uow, actor, values)
-        template_id = uow.templates.add(actor.merchant_id, clean, now)
-        row = uow.templates.get(actor.merchant_id, template_id)
+        template_id = uow.repo(TemplateRepo).add(actor.merchant_id, clean, now)
+        row = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
         assert row is not None
         view = template_view(row)
         record_admin_change(uow, actor, "template.create", template_id, None, view, now)
@@ -115,8 +117,8 @@ def update_template(
         merged = {k: before[k] for k in FIELDS}
         merged.update(changes)
         clean = _validated(uow, actor, merged)
-        uow.templates.update(actor.merchant_id, template_id, clean, now)
-        updated = uow.templates.get(actor.merchant_id, template_id)
+        uow.repo(TemplateRepo).update(actor.merchant_id, template_id, clean, now)
+        updated = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
         assert updated is not None
         view = template_view(updated)
         record_admin_change(uow, actor, "template.update", template_id, before, view, now)
@@ -127,7 +129,7 @@ def update_template(
 def list_templates(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """Templates the actor may see: all for HQ, those usable in their stores for managers."""
     with uow:
-        rows = uow.templates.list(actor.merchant_id)
+        rows = uow.repo(TemplateRepo).list(actor.merchant_id)
         return [template_view(r) for r in rows if _visible(actor, r)]
 
 
@@ -142,7 +144,7 @@ def _visible(actor: Actor, row: TemplateRow) -> bool:
 
 
 def _get_visible(uow: UnitOfWork, actor: Actor, template_id: int) -> TemplateRow:
-    row = uow.templates.get(actor.merchant_id, template_id)
+    row = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
     if row is None or not _visible(actor, row):
         raise DomainError(ErrorCode.NOT_FOUND, what="template")
     if actor.store_ids is not None and not (row.template.store_ids <= actor.store_ids):
@@ -165,13 +167,13 @@ def _validated(uow: UnitOfWork, actor: Actor, v: Mapping[str, Any]) -> dict[str,
     }
     item_codes = [str(c) for c in v["item_codes"]]
     validate_template_shape(kind, money["face_value_fen"], money["price_fen"], item_codes)
-    known = {i.item_code for i in uow.items.list(actor.merchant_id)}
+    known = {i.item_code for i in uow.repo(ItemRepo).list(actor.merchant_id)}
     missing = sorted(set(item_codes) - known)
     if missing:
         # Seed 000: the voucher's item code must match the code the till rings up.
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="item_codes", unknown=missing)
     store_ids = sorted({_int({"s": s}, "s", 1) for s in v["store_ids"]})
-    own = {s.id for s in uow.stores.list(actor.merchant_id)}
+    own = {s.id for s in uow.repo(StoreRepo).list(actor.merchant_id)}
     if not set(store_ids) <= own:
         raise DomainError(ErrorCode.NOT_FOUND, what="store")
     if actor.store_ids is not None and (not store_ids or not set(store_ids) <= actor.store_ids):

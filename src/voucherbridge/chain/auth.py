@@ -6,9 +6,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.chain.repository import TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
 from voucherbridge.core.actor import Actor
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal, User
 
@@ -30,7 +32,7 @@ def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
     if not key or not key.startswith(TERMINAL_KEY_PREFIX) or len(key) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:
-        terminal = uow.terminals.by_key_hash(hash_secret(key))
+        terminal = uow.repo(TerminalRepo).by_key_hash(hash_secret(key))
     if terminal is None or terminal.revoked_at is not None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return terminal
@@ -55,8 +57,8 @@ def login(
         user = verified_user(uow, username, password, now, policy)
         token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=ttl_hours)
-        uow.users.add_token(user.id, hash_secret(token), now, expires_at)
-        uow.audit.add(
+        uow.repo(UserRepo).add_token(user.id, hash_secret(token), now, expires_at)
+        uow.repo(AuditRepo).add(
             user.merchant_id,
             actor_type="user",
             actor_id=str(user.id),
@@ -75,7 +77,7 @@ def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
     if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:
-        user = uow.users.by_token(hash_secret(token), now)
+        user = uow.repo(UserRepo).by_token(hash_secret(token), now)
     if user is None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return actor_of(user)
@@ -89,11 +91,11 @@ def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:
     if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
         return
     with uow:
-        user = uow.users.by_token(hash_secret(token), now)
+        user = uow.repo(UserRepo).by_token(hash_secret(token), now)
         if user is None:
             return
-        uow.users.revoke_token(hash_secret(token), now)
-        uow.audit.add(
+        uow.repo(UserRepo).revoke_token(hash_secret(token), now)
+        uow.repo(AuditRepo).add(
             user.merchant_id,
             actor_type="user",
             actor_id=str(user.id),

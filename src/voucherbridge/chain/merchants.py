@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from voucherbridge.audit.record import record_admin_change
+from voucherbridge.chain.repository import MerchantRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.chain.users import add_user, checked_new_user
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 
 
@@ -35,7 +36,7 @@ def create_merchant(
     login, display = checked_new_user(username, password, display_name)
     password_hash = hash_password(password)  # slow on purpose: never inside the transaction
     with uow:
-        merchant_id = uow.merchants.add(name=shown, timezone=timezone, now=now)
+        merchant_id = uow.repo(MerchantRepo).add(name=shown, timezone=timezone, now=now)
         operator = Actor.operator(merchant_id)
         merchant = {"id": merchant_id, "name": shown, "timezone": timezone}
         record_admin_change(uow, operator, "merchant.create", merchant_id, None, merchant, now)
@@ -51,3 +52,9 @@ def create_merchant(
         )
         uow.commit()
     return {**merchant, "user": user}
+
+
+def merchant_zone(uow: UnitOfWork, merchant_id: int) -> ZoneInfo:
+    """The zone the merchant's stores keep time in (receipts, windows, reports)."""
+    merchant = uow.repo(MerchantRepo).get(merchant_id)
+    return ZoneInfo(merchant.timezone if merchant else "Asia/Shanghai")

@@ -13,7 +13,6 @@ from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import (
-    Item,
     Merchant,
     Store,
     Terminal,
@@ -60,50 +59,6 @@ class StoreRepo(Repository):
         self.conn.execute(
             update(t.stores)
             .where(t.stores.c.merchant_id == merchant_id, t.stores.c.id == store_id)
-            .values(**values)
-        )
-
-
-class ItemRepo(Repository):
-    def list(self, merchant_id: int) -> list[Item]:
-        query = select(t.items).where(t.items.c.merchant_id == merchant_id).order_by(t.items.c.id)
-        return [mapping.item(r) for r in self.conn.execute(query)]
-
-    def get(self, merchant_id: int, item_code: str) -> Item | None:
-        row = self.conn.execute(
-            select(t.items).where(
-                t.items.c.merchant_id == merchant_id, t.items.c.item_code == item_code
-            )
-        ).first()
-        return mapping.item(row) if row else None
-
-    def add(
-        self,
-        merchant_id: int,
-        *,
-        item_code: str,
-        name: str,
-        unit: str,
-        unit_price_fen: int,
-        now: datetime,
-    ) -> int:
-        return self._insert(
-            t.items,
-            {
-                "merchant_id": merchant_id,
-                "item_code": item_code,
-                "name": name,
-                "unit": unit,
-                "unit_price_fen": unit_price_fen,
-                "active": True,
-                "created_at": now,
-            },
-        )
-
-    def update(self, merchant_id: int, item_code: str, values: dict[str, Any]) -> None:
-        self.conn.execute(
-            update(t.items)
-            .where(t.items.c.merchant_id == merchant_id, t.items.c.item_code == item_code)
             .values(**values)
         )
 

@@ -19,7 +19,9 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.chain.repository import UserRepo
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import User
 
@@ -61,18 +63,18 @@ def verified_user(
     """
     account = policy.account(username)
     window = timedelta(seconds=policy.window_s)
-    failures = uow.users.sign_in_failures(account, now - window)
+    failures = uow.repo(UserRepo).sign_in_failures(account, now - window)
     if len(failures) >= policy.max_failures:
         wait_s = max(1, math.ceil((failures[0] + window - now).total_seconds()))
         log.warning("user.login.locked", failures=len(failures))
         raise DomainError(
             ErrorCode.SIGN_IN_LOCKED, minutes=math.ceil(wait_s / 60), retry_after_s=wait_s
         )
-    user = uow.users.by_username(username)
+    user = uow.repo(UserRepo).by_username(username)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except VerificationError:
-        uow.users.add_sign_in_failure(account, now, forget_before=now - window)
+        uow.repo(UserRepo).add_sign_in_failure(account, now, forget_before=now - window)
         if user is not None:
             _audit_failure(uow, user, len(failures) + 1, policy, now)
         uow.commit()
@@ -81,14 +83,14 @@ def verified_user(
     if user is None or not user.active:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     if failures:
-        uow.users.clear_sign_in_failures(account)
+        uow.repo(UserRepo).clear_sign_in_failures(account)
     return user
 
 
 def _audit_failure(
     uow: UnitOfWork, user: User, count: int, policy: SignInPolicy, now: datetime
 ) -> None:
-    uow.audit.add(
+    uow.repo(AuditRepo).add(
         user.merchant_id,
         actor_type="user",
         actor_id=str(user.id),

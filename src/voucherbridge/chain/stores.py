@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import parse_opening_hours
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Store
@@ -52,10 +53,10 @@ def create_store(
     clean_address = _text(address, "address")
     with uow:
         _refuse_duplicate_name(uow, actor, clean_name, except_id=None)
-        store_id = uow.stores.add(
+        store_id = uow.repo(StoreRepo).add(
             actor.merchant_id, name=clean_name, brand=clean_brand, address=clean_address, now=now
         )
-        store = uow.stores.get(actor.merchant_id, store_id)
+        store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
         assert store is not None
         view = store_view(store)
         record_admin_change(uow, actor, "store.create", store_id, None, view, now)
@@ -89,8 +90,8 @@ def update_store(
             _refuse_duplicate_name(uow, actor, values["name"], except_id=store.id)
         before = store_view(store)
         if values:
-            uow.stores.update(actor.merchant_id, store.id, values)
-        updated = uow.stores.get(actor.merchant_id, store.id)
+            uow.repo(StoreRepo).update(actor.merchant_id, store.id, values)
+        updated = uow.repo(StoreRepo).get(actor.merchant_id, store.id)
         assert updated is not None
         view = store_view(updated)
         if view != before:
@@ -102,7 +103,9 @@ def update_store(
 def list_stores(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """Every store of the chain for HQ; a manager sees only their own."""
     with uow:
-        return [store_view(s) for s in uow.stores.list(actor.merchant_id, only=actor.store_ids)]
+        return [
+            store_view(s) for s in uow.repo(StoreRepo).list(actor.merchant_id, only=actor.store_ids)
+        ]
 
 
 def get_store(uow: UnitOfWork, *, actor: Actor, store_id: int) -> dict[str, Any]:
@@ -112,7 +115,7 @@ def get_store(uow: UnitOfWork, *, actor: Actor, store_id: int) -> dict[str, Any]
 
 
 def _get_managed(uow: UnitOfWork, actor: Actor, store_id: int) -> Store:
-    store = uow.stores.get(actor.merchant_id, store_id)
+    store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
     if store is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="store")
     actor.require_store(store.id)
@@ -122,7 +125,9 @@ def _get_managed(uow: UnitOfWork, actor: Actor, store_id: int) -> Store:
 def _refuse_duplicate_name(
     uow: UnitOfWork, actor: Actor, name: str, *, except_id: int | None
 ) -> None:
-    if any(s.name == name and s.id != except_id for s in uow.stores.list(actor.merchant_id)):
+    if any(
+        s.name == name and s.id != except_id for s in uow.repo(StoreRepo).list(actor.merchant_id)
+    ):
         raise DomainError(ErrorCode.CONFLICT, what="store", field="name")
 
 

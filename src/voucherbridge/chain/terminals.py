@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.record import record_admin_change
 from voucherbridge.chain.auth import hash_secret, new_terminal_key
+from voucherbridge.chain.merchants import merchant_zone
+from voucherbridge.chain.repository import StoreRepo, TerminalRepo
 from voucherbridge.chain.stores import require_manager
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change
-from voucherbridge.counter.orders import merchant_zone
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
 
@@ -45,12 +46,12 @@ def issue_terminal(
     if not clean_name or len(clean_name) > 100:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="name")
     with uow:
-        store = uow.stores.get(actor.merchant_id, store_id)
+        store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
         if store is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="store")
         actor.require_store(store.id)
         key = new_terminal_key()
-        terminal_id = uow.terminals.add(
+        terminal_id = uow.repo(TerminalRepo).add(
             actor.merchant_id,
             store_id=store.id,
             name=clean_name,
@@ -58,7 +59,7 @@ def issue_terminal(
             key_hash=hash_secret(key),
             now=now,
         )
-        terminal = uow.terminals.get(actor.merchant_id, terminal_id)
+        terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
         assert terminal is not None
         view = terminal_view(terminal, merchant_zone(uow, actor.merchant_id))
         record_admin_change(uow, actor, "terminal.issue", terminal_id, None, view, now)
@@ -70,7 +71,7 @@ def list_terminals(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """Terminals of the chain for HQ, of their own stores for a manager; keys never included."""
     with uow:
         zone = merchant_zone(uow, actor.merchant_id)
-        terminals = uow.terminals.list(actor.merchant_id, only_stores=actor.store_ids)
+        terminals = uow.repo(TerminalRepo).list(actor.merchant_id, only_stores=actor.store_ids)
         return [terminal_view(t, zone) for t in terminals]
 
 
@@ -80,15 +81,15 @@ def revoke_terminal(
     """Refuse the terminal's key from now on; revoking twice changes nothing."""
     require_manager(actor)
     with uow:
-        terminal = uow.terminals.get(actor.merchant_id, terminal_id)
+        terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
         if terminal is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
         actor.require_store(terminal.store_id)
         zone = merchant_zone(uow, actor.merchant_id)
         before = terminal_view(terminal, zone)
         if terminal.revoked_at is None:
-            uow.terminals.revoke(actor.merchant_id, terminal.id, now)
-        revoked = uow.terminals.get(actor.merchant_id, terminal.id)
+            uow.repo(TerminalRepo).revoke(actor.merchant_id, terminal.id, now)
+        revoked = uow.repo(TerminalRepo).get(actor.merchant_id, terminal.id)
         assert revoked is not None
         view = terminal_view(revoked, zone)
         if view != before:

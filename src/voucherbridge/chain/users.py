@@ -10,10 +10,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change, reject_unknown_fields
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import User
 
@@ -55,7 +56,7 @@ def create_user(
     display = _display_name(display_name)
     password_hash = hash_password(password)  # slow on purpose: never inside the transaction
     with uow:
-        if uow.merchants.get(actor.merchant_id) is None:
+        if uow.repo(MerchantRepo).get(actor.merchant_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="merchant")
         scope = _store_scope(uow, actor, role, store_ids)
         view = add_user(
@@ -84,9 +85,9 @@ def add_user(
     now: datetime,
 ) -> dict[str, Any]:
     """Insert a checked user and its audit row in the caller's transaction."""
-    if uow.users.by_username(username) is not None:
+    if uow.repo(UserRepo).by_username(username) is not None:
         raise DomainError(ErrorCode.CONFLICT, what="user", field="username")
-    user_id = uow.users.add(
+    user_id = uow.repo(UserRepo).add(
         actor.merchant_id,
         username=username,
         display_name=display_name,
@@ -95,7 +96,7 @@ def add_user(
         store_ids=store_ids,
         now=now,
     )
-    user = uow.users.get(actor.merchant_id, user_id)
+    user = uow.repo(UserRepo).get(actor.merchant_id, user_id)
     assert user is not None
     view = user_view(user)
     record_admin_change(uow, actor, "user.create", user_id, None, view, now)
@@ -124,7 +125,7 @@ def update_user(
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
         values["active"] = changes["active"]
     with uow:
-        user = uow.users.get(actor.merchant_id, user_id)
+        user = uow.repo(UserRepo).get(actor.merchant_id, user_id)
         if user is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="user")
         if user.id == actor.user_id and values.get("active") is False:
@@ -136,10 +137,10 @@ def update_user(
             values["password_hash"] = hash_password(changes["password"])
         before = user_view(user)
         if values:
-            uow.users.update(actor.merchant_id, user.id, values)
+            uow.repo(UserRepo).update(actor.merchant_id, user.id, values)
         if "password_hash" in values or values.get("active") is False:
-            uow.users.revoke_tokens(user.id, now)
-        updated = uow.users.get(actor.merchant_id, user.id)
+            uow.repo(UserRepo).revoke_tokens(user.id, now)
+        updated = uow.repo(UserRepo).get(actor.merchant_id, user.id)
         assert updated is not None
         view = user_view(updated)
         after = {**view, "password": "changed"} if "password_hash" in values else view
@@ -153,14 +154,14 @@ def list_users(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """Every console user of the merchant (HQ only)."""
     actor.require_hq()
     with uow:
-        return [user_view(u) for u in uow.users.list(actor.merchant_id)]
+        return [user_view(u) for u in uow.repo(UserRepo).list(actor.merchant_id)]
 
 
 def get_me(uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
     """The calling user and their merchant."""
     with uow:
-        user = uow.users.get(actor.merchant_id, actor.user_id)
-        merchant = uow.merchants.get(actor.merchant_id)
+        user = uow.repo(UserRepo).get(actor.merchant_id, actor.user_id)
+        merchant = uow.repo(MerchantRepo).get(actor.merchant_id)
         if user is None or merchant is None:
             raise DomainError(ErrorCode.UNAUTHORIZED)
         return {
@@ -182,7 +183,7 @@ def _store_scope(uow: UnitOfWork, actor: Actor, role: str, store_ids: Any) -> li
         return []
     if not scope:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_ids", reason="empty")
-    own = {s.id for s in uow.stores.list(actor.merchant_id)}
+    own = {s.id for s in uow.repo(StoreRepo).list(actor.merchant_id)}
     if not set(scope) <= own:
         raise DomainError(ErrorCode.NOT_FOUND, what="store")
     return scope

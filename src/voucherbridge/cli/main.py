@@ -59,7 +59,7 @@ def serve(
     settings = Settings()
     db_migrate.ensure_migrated(build(settings).engine)
     uvicorn.run(
-        "voucherbridge.api.app:create_app",
+        "voucherbridge.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

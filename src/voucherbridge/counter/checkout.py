@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.chain.repository import StoreRepo
+from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.reversal import apply_reversal, window_minutes
 from voucherbridge.counter.views import order_view
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import REOPEN
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.receipts import MemberInfo, Receipt, ReceiptLine, ReceiptTender
@@ -37,24 +40,24 @@ def checkout_order(
 ) -> dict[str, Any]:
     """Close the order when the tenders cover what is due; vouchers count by themselves."""
     with uow:
-        if not uow.orders.lock_open(terminal.merchant_id, order_id):
+        if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
             _own_order(uow, terminal, order_id)
             raise DomainError(ErrorCode.ORDER_CLOSED, order_id=order_id)
         order = _own_order(uow, terminal, order_id)
-        vouchers = uow.redemptions.active_for_order(order_id)
+        vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
         due = order.total_fen - sum(r.discount_fen for r in vouchers)
         change = settle(due, tenders)
         rows = [_tender_row(i + 1, t) for i, t in enumerate(tenders)]
         if rows:
-            uow.orders.add_tenders(order_id, rows, now)
-        uow.orders.close(
+            uow.repo(OrderRepo).add_tenders(order_id, rows, now)
+        uow.repo(OrderRepo).close(
             terminal.merchant_id,
             order_id,
             now=now,
             cashier=(cashier or terminal.name)[:64],
             change_fen=change,
         )
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),
@@ -69,7 +72,7 @@ def checkout_order(
             },
             now=now,
         )
-        closed = uow.orders.get(terminal.merchant_id, order_id)
+        closed = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert closed is not None
         uow.commit()
         return order_view(closed, vouchers, ZoneInfo(terminal.timezone), rows)
@@ -83,18 +86,18 @@ def reopen_order(
         order = _own_order(uow, terminal, order_id)
         if order.status != "closed":
             raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
-        vouchers = uow.redemptions.active_for_order(order_id)
+        vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
         late = [r for r in vouchers if now > r.reversible_until]
         if late:
             raise DomainError(
                 ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=window_minutes(late[0]), code=late[0].code
             )
-        if not uow.orders.reopen(terminal.merchant_id, order_id):
+        if not uow.repo(OrderRepo).reopen(terminal.merchant_id, order_id):
             raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
-        uow.orders.void_tenders(order_id)
+        uow.repo(OrderRepo).void_tenders(order_id)
         for redemption in vouchers:
             apply_reversal(uow, terminal, redemption, reason or "反结账", now)
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),
@@ -108,7 +111,7 @@ def reopen_order(
             },
             now=now,
         )
-        reopened = uow.orders.get(terminal.merchant_id, order_id)
+        reopened = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert reopened is not None
         uow.commit()
         return order_view(reopened, [], ZoneInfo(terminal.timezone))
@@ -121,16 +124,16 @@ def print_receipt(uow: UnitOfWork, *, terminal: Terminal, order_id: int, count: 
         if order.status != "closed":
             raise DomainError(ErrorCode.ORDER_NOT_CLOSED, order_id=order_id)
         prints = (
-            uow.orders.count_print(terminal.merchant_id, order_id)
+            uow.repo(OrderRepo).count_print(terminal.merchant_id, order_id)
             if count
             else max(order.print_count, 1)
         )
-        store = uow.stores.get(terminal.merchant_id, order.store_id)
+        store = uow.repo(StoreRepo).get(terminal.merchant_id, order.store_id)
         assert store is not None
         receipt = build_receipt(
             order,
-            uow.redemptions.active_for_order(order_id),
-            uow.orders.tenders(order_id),
+            uow.repo(RedemptionRepo).active_for_order(order_id),
+            uow.repo(OrderRepo).tenders(order_id),
             store_title=store.printed_title,
             print_count=prints,
             zone=ZoneInfo(terminal.timezone),
@@ -198,7 +201,7 @@ def _tender_row(seq: int, tender: TenderIn) -> Tender:
 
 
 def _own_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
-    order = uow.orders.get(terminal.merchant_id, order_id)
+    order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
     if order is None or order.store_id != terminal.store_id:
         raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
     return order

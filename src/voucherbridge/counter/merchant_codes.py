@@ -19,8 +19,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from voucherbridge.counter.views import iso, redemption_view
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo, TemplateRepo
+from voucherbridge.chain.repository import StoreRepo
+from voucherbridge.core.formatting import iso
+from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo, RedemptionRepo
+from voucherbridge.counter.views import redemption_view
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import (
     CodeType,
     Platform,
@@ -43,6 +48,8 @@ from voucherbridge.domain.records import (
     Terminal,
 )
 from voucherbridge.domain.vouchers import CodeStatus, check_usable_at
+from voucherbridge.outbox.repository import OutboxRepo
+from voucherbridge.platforms.repository import BindingRepo
 
 log = structlog.get_logger("voucherbridge.redemption")
 # A check run first inside the scan's transaction; it raises to refuse the scan.
@@ -149,11 +156,11 @@ def _redeem(
             guard(uow)  # the code-guessing throttle, in this transaction (services/throttle)
         # The order row lock comes first: it serialises every voucher on one order, so
         # per-order limits and stacking rules see each other, and double Enters queue.
-        if not uow.orders.lock_open(terminal.merchant_id, order_id):
+        if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
             open_order(uow, terminal, order_id)  # raises the precise reason
         order = open_order(uow, terminal, order_id)
         if idempotency_key:
-            stored = uow.idempotency.get(terminal.id, idempotency_key)
+            stored = uow.repo(IdempotencyRepo).get(terminal.id, idempotency_key)
             if stored is not None:
                 if stored.request_hash != request_hash:
                     raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
@@ -167,7 +174,9 @@ def _redeem(
             uow.commit()
             return RedeemOutcome(body, replayed=True)
         evaluation = evaluate(uow, terminal, code, order, now, zone)
-        if not uow.codes.compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
+        if not uow.repo(CodeRepo).compare_and_set(
+            code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now
+        ):
             uow.rollback()
             return _lost_race(uow, terminal, scanned, order, zone)
         redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
@@ -186,7 +195,7 @@ def request_hash_of(code: str, order_id: int, count: int = 1) -> str:
 
 
 def open_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
-    order = uow.orders.get(terminal.merchant_id, order_id)
+    order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
     if order is None or order.store_id != terminal.store_id:
         raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
     if order.status != "open":
@@ -197,13 +206,13 @@ def open_order(uow: UnitOfWork, terminal: Terminal, order_id: int) -> Order:
 def _find_code(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode) -> Code:
     if scanned.code_type is CodeType.PLATFORM:
         # Platform codes are verified through the platform's API, which needs a binding.
-        if not uow.bindings.is_bound(terminal.store_id, scanned.platform.value):
+        if not uow.repo(BindingRepo).is_bound(terminal.store_id, scanned.platform.value):
             raise DomainError(ErrorCode.BINDING_MISSING, platform=scanned.platform.value)
         raise DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=scanned.platform.value)
-    code = uow.codes.find(terminal.merchant_id, scanned.value)
+    code = uow.repo(CodeRepo).find(terminal.merchant_id, scanned.value)
     if code is None:
         raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=scanned.value)
-    if code.platform is not Platform.DIRECT and not uow.bindings.is_bound(
+    if code.platform is not Platform.DIRECT and not uow.repo(BindingRepo).is_bound(
         terminal.store_id, code.platform.value
     ):
         # The platform must hear of this use, and only a bound store can tell it.
@@ -228,13 +237,13 @@ def evaluate(
         raise DomainError(ErrorCode.VOUCHER_VOIDED, code=code.code)
     if code.status is CodeStatus.EXPIRED:
         raise DomainError(ErrorCode.VOUCHER_EXPIRED, code=code.code)
-    template_row = uow.templates.get(terminal.merchant_id, code.template_id)
-    listing = uow.listings.get(terminal.merchant_id, code.listing_id)
+    template_row = uow.repo(TemplateRepo).get(terminal.merchant_id, code.template_id)
+    listing = uow.repo(ListingRepo).get(terminal.merchant_id, code.listing_id)
     if template_row is None or listing is None:  # pragma: no cover - foreign keys forbid it
         raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code.code)
     template = template_row.template
     if not template.applies_to_store(terminal.store_id):
-        store = uow.stores.get(terminal.merchant_id, terminal.store_id)
+        store = uow.repo(StoreRepo).get(terminal.merchant_id, terminal.store_id)
         raise DomainError(
             ErrorCode.VOUCHER_STORE_NOT_APPLICABLE,
             store=store.name if store else "",
@@ -249,7 +258,7 @@ def evaluate(
     )
     applied = [
         AppliedVoucher(r.template_id, r.stackable, r.discount_fen, r.allocations)
-        for r in uow.redemptions.active_for_order(order.id)
+        for r in uow.repo(RedemptionRepo).active_for_order(order.id)
     ]
     applied.extend(pending)
     discount = compute_discount(
@@ -265,8 +274,8 @@ def evaluate(
 def already_redeemed(
     uow: UnitOfWork, terminal: Terminal, code: Code, zone: ZoneInfo
 ) -> DomainError:
-    previous = uow.redemptions.latest_for_code(code.id)
-    store = uow.stores.get(terminal.merchant_id, previous.store_id) if previous else None
+    previous = uow.repo(RedemptionRepo).latest_for_code(code.id)
+    store = uow.repo(StoreRepo).get(terminal.merchant_id, previous.store_id) if previous else None
     when = previous.redeemed_at if previous else code.redeemed_at
     return DomainError(
         ErrorCode.VOUCHER_ALREADY_REDEEMED,
@@ -282,7 +291,7 @@ def double_enter(
     """The active redemption of this code on this order at this store, if there is one."""
     if code.status is not CodeStatus.REDEEMED:
         return None
-    previous = uow.redemptions.latest_for_code(code.id)
+    previous = uow.repo(RedemptionRepo).latest_for_code(code.id)
     if (
         previous is not None
         and previous.status == "active"
@@ -345,10 +354,10 @@ def record_redemption(
         "reversible_until": now + timedelta(minutes=window),
         "platform_ref": platform_ref,
     }
-    redemption_id = uow.redemptions.add(values)
-    redemption = uow.redemptions.by_id(redemption_id)
+    redemption_id = uow.repo(RedemptionRepo).add(values)
+    redemption = uow.repo(RedemptionRepo).by_id(redemption_id)
     assert redemption is not None
-    uow.codes.add_event(
+    uow.repo(CodeRepo).add_event(
         terminal.merchant_id,
         code.id,
         CodeEvent(
@@ -362,7 +371,7 @@ def record_redemption(
         ),
     )
     enqueue_side_effects(uow, redemption, "redeemed", now)
-    uow.audit.add(
+    uow.repo(AuditRepo).add(
         terminal.merchant_id,
         actor_type="terminal",
         actor_id=str(terminal.id),
@@ -392,7 +401,7 @@ def enqueue_side_effects(
     """Outbox rows in the business transaction: the platform hears of every use once."""
     if redemption.platform.value == "direct" or redemption.platform_ref is not None:
         return  # our own codes tell nobody; a platform code's platform made the change itself
-    uow.outbox.add(
+    uow.repo(OutboxRepo).add(
         OutboxMessage(
             merchant_id=redemption.merchant_id,
             topic=f"code.{event}",
@@ -421,6 +430,6 @@ def remember(
     now: datetime,
 ) -> None:
     if key:
-        uow.idempotency.add(
+        uow.repo(IdempotencyRepo).add(
             IdempotencyRecord(terminal.id, key, request_hash, redemption_id, body), now
         )

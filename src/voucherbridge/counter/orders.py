@@ -7,16 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.views import order_view
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine, order_total_fen, validate_lines
 from voucherbridge.domain.records import Terminal
-
-
-def merchant_zone(uow: UnitOfWork, merchant_id: int) -> ZoneInfo:
-    merchant = uow.merchants.get(merchant_id)
-    return ZoneInfo(merchant.timezone if merchant else "Asia/Shanghai")
 
 
 def create_order(
@@ -35,7 +31,7 @@ def create_order(
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="guests", reason="range")
     with uow:
         zone = ZoneInfo(terminal.timezone)
-        order_id = uow.orders.add(
+        order_id = uow.repo(OrderRepo).add(
             terminal.merchant_id,
             store_id=terminal.store_id,
             terminal_id=terminal.id,
@@ -47,7 +43,7 @@ def create_order(
             now=now,
             order_no_prefix=now.astimezone(zone).strftime("%Y%m%d"),
         )
-        order = uow.orders.get(terminal.merchant_id, order_id)
+        order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert order is not None
         uow.commit()
         return order_view(order, [], zone)
@@ -56,9 +52,9 @@ def create_order(
 def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str, Any]:
     """The order with its lines, vouchers and what is still due; other stores' orders 404."""
     with uow:
-        order = uow.orders.get(terminal.merchant_id, order_id)
+        order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         if order is None or order.store_id != terminal.store_id:
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
-        vouchers = uow.redemptions.active_for_order(order_id)
-        tenders = uow.orders.tenders(order_id)
+        vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
+        tenders = uow.repo(OrderRepo).tenders(order_id)
         return order_view(order, vouchers, ZoneInfo(terminal.timezone), tenders)

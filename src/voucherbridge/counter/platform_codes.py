@@ -19,9 +19,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.core.formatting import iso
 from voucherbridge.counter import merchant_codes as local
-from voucherbridge.counter.views import iso, redemption_view
-from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo, RedemptionRepo
+from voucherbridge.counter.views import redemption_view
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import CodeType, Platform, ScannedCode, classify_code, mask_code
 from voucherbridge.domain.discounts import AppliedVoucher
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -35,6 +38,7 @@ from voucherbridge.platforms.ports import (
     PreparedCodes,
     VerifiedCode,
 )
+from voucherbridge.platforms.repository import BindingRepo
 
 log = structlog.get_logger("voucherbridge.platform_redemption")
 MAX_CODES_PER_SCAN = 20
@@ -159,7 +163,7 @@ def _replay(
 ) -> local.RedeemOutcome | None:
     """A retried request (same key) or a double Enter (same code, same order, same store)."""
     if idempotency_key:
-        stored = uow.idempotency.get(terminal.id, idempotency_key)
+        stored = uow.repo(IdempotencyRepo).get(terminal.id, idempotency_key)
         if stored is not None:
             if stored.request_hash != request_hash:
                 raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
@@ -167,7 +171,7 @@ def _replay(
     # The double Enter: this scan (a code or a whole-order link) already used on this order.
     group = [
         r
-        for r in uow.redemptions.active_for_order(order.id)
+        for r in uow.repo(RedemptionRepo).active_for_order(order.id)
         if r.platform_ref is not None
         and r.platform_ref.get("scan") == scanned.value
         and r.store_id == terminal.store_id
@@ -202,7 +206,7 @@ def _record_all(
     reversal_windows: Mapping[str, int],
 ) -> local.RedeemOutcome:
     with make_uow(write=True) as uow:
-        if not uow.orders.lock_open(terminal.merchant_id, order_id):
+        if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
             local.open_order(uow, terminal, order_id)
         order = local.open_order(uow, terminal, order_id)
         plans = _plan(uow, terminal, order, prepared, len(verified), now, zone)
@@ -243,7 +247,7 @@ def _record_all(
 
 
 def _id_of(uow: UnitOfWork, merchant_id: int, public_id: str) -> int:
-    redemption = uow.redemptions.get(merchant_id, public_id)
+    redemption = uow.repo(RedemptionRepo).get(merchant_id, public_id)
     assert redemption is not None
     return redemption.id
 
@@ -259,9 +263,11 @@ def _mirror_code(
     """Our row for a platform code, so that the archive, receipts and reports see it."""
     listing = plan.evaluation.listing
     platform_order_id = prepared.platform_order_id or done.verify_id or done.code
-    order_ref = uow.codes.find_order(terminal.merchant_id, prepared.platform, platform_order_id)
+    order_ref = uow.repo(CodeRepo).find_order(
+        terminal.merchant_id, prepared.platform, platform_order_id
+    )
     if order_ref is None:
-        order_ref = uow.codes.add_order(
+        order_ref = uow.repo(CodeRepo).add_order(
             terminal.merchant_id,
             listing_id=listing.id,
             platform=prepared.platform,
@@ -270,10 +276,10 @@ def _mirror_code(
             buyer_openid=None,
             now=now,
         )
-    code = uow.codes.find(terminal.merchant_id, done.code)
+    code = uow.repo(CodeRepo).find(terminal.merchant_id, done.code)
     if code is None:
         expires = plan.certificate.expires_at or now + FAR_FUTURE
-        code_id = uow.codes.add(
+        code_id = uow.repo(CodeRepo).add(
             terminal.merchant_id,
             code=done.code,
             listing_id=listing.id,
@@ -284,7 +290,7 @@ def _mirror_code(
             valid_until=expires,
             now=now,
         )
-        uow.codes.add_event(
+        uow.repo(CodeRepo).add_event(
             terminal.merchant_id,
             code_id,
             CodeEvent(
@@ -297,9 +303,9 @@ def _mirror_code(
                 {"platform_order_id": platform_order_id, "verify_id": done.verify_id},
             ),
         )
-        code = uow.codes.get(terminal.merchant_id, code_id)
+        code = uow.repo(CodeRepo).get(terminal.merchant_id, code_id)
         assert code is not None
-    if not uow.codes.compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
+    if not uow.repo(CodeRepo).compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
         # The platform said yes, so our mirror must agree: a stale row from an earlier use.
         raise DomainError(ErrorCode.VOUCHER_ALREADY_REDEEMED, code=done.code, time="", store="")
     return code
@@ -322,7 +328,7 @@ def _compensate(
 def credentials_for(
     uow: UnitOfWork, gateway: PlatformGateway, terminal: Terminal, platform: str
 ) -> Credentials:
-    binding = uow.bindings.get(terminal.merchant_id, terminal.store_id, platform)
+    binding = uow.repo(BindingRepo).get(terminal.merchant_id, terminal.store_id, platform)
     if binding is not None and binding.status == "expired":
         raise DomainError(ErrorCode.BINDING_EXPIRED, platform=platform)
     if binding is None or binding.status != "bound":
@@ -392,7 +398,7 @@ def _mark_expired(
     """The platform refused the store's authorization: the console shows 授权已失效 and the
     next scans are answered at once, until a manager binds again."""
     with make_uow(write=True) as uow:
-        uow.bindings.mark_expired(terminal.merchant_id, terminal.store_id, platform, now)
+        uow.repo(BindingRepo).mark_expired(terminal.merchant_id, terminal.store_id, platform, now)
         uow.commit()
     log.warning("binding.expired", store_id=terminal.store_id, platform=platform)
 
@@ -445,11 +451,11 @@ def _listing_for(
 ) -> Listing:
     listing: Listing | None = None
     if certificate.listing_id:
-        found = uow.listings.by_public_id(certificate.listing_id)
+        found = uow.repo(ListingRepo).by_public_id(certificate.listing_id)
         if found is not None and found.merchant_id == terminal.merchant_id:
             listing = found
     if listing is None:
-        listing = uow.listings.for_platform_product(
+        listing = uow.repo(ListingRepo).for_platform_product(
             terminal.merchant_id, platform, certificate.product_id
         )
     if listing is None or not listing.active:

@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.counter.merchant_codes import enqueue_side_effects
+from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.views import redemption_view
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent, Redemption, Terminal
@@ -30,20 +33,20 @@ def reverse_redemption(
 ) -> dict[str, Any]:
     """Reverse once; reversing an already reversed redemption returns it unchanged."""
     with uow:
-        redemption = uow.redemptions.get(terminal.merchant_id, redemption_id)
+        redemption = uow.repo(RedemptionRepo).get(terminal.merchant_id, redemption_id)
         if redemption is None or redemption.store_id != terminal.store_id:
             raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, redemption_id=redemption_id)
         zone = ZoneInfo(terminal.timezone)
         if redemption.status == "reversed":
             return redemption_view(redemption, zone)
-        if not uow.orders.lock_open(terminal.merchant_id, redemption.order_id):
+        if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, redemption.order_id):
             raise DomainError(ErrorCode.ORDER_CLOSED, order_id=redemption.order_id)
         if now > redemption.reversible_until:
             raise DomainError(ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=window_minutes(redemption))
         reversed_ = apply_reversal(uow, terminal, redemption, reason, now)
         if reversed_ is None:
             uow.rollback()
-            latest = uow.redemptions.by_id(redemption.id)
+            latest = uow.repo(RedemptionRepo).by_id(redemption.id)
             assert latest is not None
             return redemption_view(latest, zone)
         uow.commit()
@@ -54,10 +57,12 @@ def apply_reversal(
     uow: UnitOfWork, terminal: Terminal, redemption: Redemption, reason: str | None, now: datetime
 ) -> Redemption | None:
     """Reverse one redemption inside the caller's transaction; None if it was not active."""
-    if not uow.redemptions.mark_reversed(redemption.id, now, reason):
+    if not uow.repo(RedemptionRepo).mark_reversed(redemption.id, now, reason):
         return None
-    uow.codes.compare_and_set(redemption.code_id, CodeStatus.REDEEMED, CodeStatus.ISSUED, now)
-    uow.codes.add_event(
+    uow.repo(CodeRepo).compare_and_set(
+        redemption.code_id, CodeStatus.REDEEMED, CodeStatus.ISSUED, now
+    )
+    uow.repo(CodeRepo).add_event(
         terminal.merchant_id,
         redemption.code_id,
         CodeEvent(
@@ -70,10 +75,10 @@ def apply_reversal(
             {"reason": reason or ""},
         ),
     )
-    reversed_ = uow.redemptions.by_id(redemption.id)
+    reversed_ = uow.repo(RedemptionRepo).by_id(redemption.id)
     assert reversed_ is not None
     enqueue_side_effects(uow, reversed_, "reversed", now)
-    uow.audit.add(
+    uow.repo(AuditRepo).add(
         terminal.merchant_id,
         actor_type="terminal",
         actor_id=str(terminal.id),

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.counter import checkout, reversal, throttle
 from voucherbridge.counter import merchant_codes as local
 from voucherbridge.counter.platform_codes import (
@@ -21,8 +22,9 @@ from voucherbridge.counter.platform_codes import (
     prepare_platform_code,
     redeem_platform_code,
 )
+from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.throttle import GuessLimits
-from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.alerts import REOPEN_PARTIAL
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -149,7 +151,7 @@ def reverse_any(
     """反结账退券. A platform code is cancelled on its platform first, so that it is usable
     there again before we say so; our merchant codes tell their platform via the outbox."""
     with make_uow() as uow:
-        found = uow.redemptions.get(terminal.merchant_id, redemption_id)
+        found = uow.repo(RedemptionRepo).get(terminal.merchant_id, redemption_id)
         cancel: _Cancel | None = None
         if (
             found is not None
@@ -157,7 +159,7 @@ def reverse_any(
             and found.status == "active"
             and found.platform_ref is not None
         ):
-            order = uow.orders.get(terminal.merchant_id, found.order_id)
+            order = uow.repo(OrderRepo).get(terminal.merchant_id, found.order_id)
             if order is None or order.status != "open":
                 raise DomainError(ErrorCode.ORDER_CLOSED, order_id=found.order_id)
             if now > found.reversible_until:
@@ -208,9 +210,9 @@ def reopen_any(
     """反结账 of a closed order: its platform codes are cancelled on their platforms first."""
     cancels: list[_Cancel] = []
     with make_uow() as uow:
-        order = uow.orders.get(terminal.merchant_id, order_id)
+        order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         if order is not None and order.store_id == terminal.store_id and order.status == "closed":
-            vouchers = uow.redemptions.active_for_order(order_id)
+            vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
             late = [r for r in vouchers if now > r.reversible_until]
             if late:
                 raise DomainError(
@@ -254,7 +256,7 @@ def _record_partial_reopen(
         reason=error.code.value,
     )
     with make_uow(write=True) as uow:
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),

@@ -17,7 +17,10 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.counter.repository import GuessRepo
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import classify_code, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
@@ -60,11 +63,11 @@ class Gate:
         self.checked = True
         terminal, limits = self.terminal, self.limits
         since = self.now - timedelta(seconds=limits.window_s)
-        at_store, at_till = uow.audit.guess_counts(terminal.store_id, terminal.id, since)
+        at_store, at_till = uow.repo(GuessRepo).guess_counts(terminal.store_id, terminal.id, since)
         if at_till < limits.per_terminal and at_store < limits.per_store:
             return
         scope = "terminal" if at_till >= limits.per_terminal else "store"
-        oldest = uow.audit.oldest_miss(
+        oldest = uow.repo(GuessRepo).oldest_miss(
             terminal.store_id, terminal.id if scope == "terminal" else None, since
         )
         self.refused = (scope, at_till, at_store)
@@ -126,12 +129,12 @@ def _note_burst(
     """One audit row per burst: the first refusal in a window writes it, the rest do not."""
     since = now - timedelta(seconds=limits.window_s)
     with make_uow(write=True) as uow:
-        if uow.audit.throttle_noted(terminal.store_id, terminal.id, since):
+        if uow.repo(GuessRepo).throttle_noted(terminal.store_id, terminal.id, since):
             return
-        uow.audit.add_attempt(
+        uow.repo(GuessRepo).add_attempt(
             terminal.merchant_id, terminal.store_id, terminal.id, "throttled", now
         )
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),
@@ -158,8 +161,12 @@ def record_miss(
 ) -> None:
     """Count one unknown code; rows older than a few windows go, nobody counts them."""
     with make_uow(write=True) as uow:
-        uow.audit.add_attempt(terminal.merchant_id, terminal.store_id, terminal.id, "miss", now)
-        uow.audit.prune_attempts(terminal.store_id, now - timedelta(seconds=limits.window_s * 5))
+        uow.repo(GuessRepo).add_attempt(
+            terminal.merchant_id, terminal.store_id, terminal.id, "miss", now
+        )
+        uow.repo(GuessRepo).prune_attempts(
+            terminal.store_id, now - timedelta(seconds=limits.window_s * 5)
+        )
         uow.commit()
 
 
@@ -176,7 +183,7 @@ def record_rejection(
         if code is None:
             return
         code_id, value = code
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
             actor_id=str(terminal.id),
@@ -195,5 +202,5 @@ def _known(uow: UnitOfWork, terminal: Terminal, raw_code: str) -> tuple[int, str
         scanned = classify_code(raw_code)
     except DomainError:
         return None
-    code = uow.codes.find(terminal.merchant_id, scanned.value)
+    code = uow.repo(CodeRepo).find(terminal.merchant_id, scanned.value)
     return (code.id, code.code) if code is not None else None

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voucherbridge.core.formatting import iso
 from voucherbridge.domain.records import Order, Redemption, Tender
-
-
-def iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    """ISO 8601 in the merchant's zone, with its offset: 2020-05-25T17:31:00+08:00."""
-    return moment.astimezone(zone).isoformat() if moment else None
 
 
 def redemption_view(r: Redemption, zone: ZoneInfo) -> dict[str, Any]:

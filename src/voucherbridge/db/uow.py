@@ -1,18 +1,25 @@
-"""The SQLAlchemy unit of work: one connection, one transaction, explicit commit."""
+"""The unit of work: one connection, one transaction, explicit commit; nothing more.
+
+It hands out the repositories that the use cases ask for (`uow.repo(CodeRepo)`), each living in
+the feature that owns its queries, so this module knows no feature and mirrors no repository.
+"""
 
 from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from voucherbridge.db import repositories as r
 from voucherbridge.db.engine import WRITE_OPTION
+from voucherbridge.db.repository import Repository
+
+R = TypeVar("R", bound=Repository)
 
 
-class SqlUnitOfWork:
+class UnitOfWork:
     """Leaving the `with` block without `commit()` rolls everything back."""
 
     def __init__(
@@ -22,37 +29,21 @@ class SqlUnitOfWork:
         self._write = write
         self._write_lock = write_lock if write else None
         self._conn: Connection | None = None
+        self._repos: dict[type[Repository], Repository] = {}
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> UnitOfWork:
         if self._write_lock is not None:
             self._write_lock.acquire()
         try:
-            return self._open()
+            conn = self._engine.connect()
+            if self._write:
+                conn = conn.execution_options(**{WRITE_OPTION: True})
+            conn.begin()
         except BaseException:
             if self._write_lock is not None:
                 self._write_lock.release()
             raise
-
-    def _open(self) -> SqlUnitOfWork:
-        conn = self._engine.connect()
-        if self._write:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
-        conn.begin()
         self._conn = conn
-        self.merchants = r.MerchantRepo(conn)
-        self.stores = r.StoreRepo(conn)
-        self.items = r.ItemRepo(conn)
-        self.terminals = r.TerminalRepo(conn)
-        self.users = r.UserRepo(conn)
-        self.templates = r.TemplateRepo(conn)
-        self.listings = r.ListingRepo(conn)
-        self.codes = r.CodeRepo(conn)
-        self.orders = r.OrderRepo(conn)
-        self.redemptions = r.RedemptionRepo(conn)
-        self.idempotency = r.IdempotencyRepo(conn)
-        self.outbox = r.OutboxRepo(conn)
-        self.bindings = r.BindingRepo(conn)
-        self.audit = r.AuditRepo(conn)
         return self
 
     def __exit__(
@@ -68,8 +59,19 @@ class SqlUnitOfWork:
         finally:
             self._conn.close()
             self._conn = None
+            self._repos.clear()
             if self._write_lock is not None:
                 self._write_lock.release()
+
+    def repo(self, kind: type[R]) -> R:
+        """The repository `kind` on this transaction's connection (one instance per transaction)."""
+        found = self._repos.get(kind)
+        if found is None:
+            if self._conn is None:
+                raise RuntimeError("a repository is used outside its unit of work")
+            found = self._repos[kind] = kind(self._conn)
+        assert isinstance(found, kind)
+        return found
 
     def commit(self) -> None:
         assert self._conn is not None
@@ -80,8 +82,8 @@ class SqlUnitOfWork:
         self._conn.rollback()
 
 
-class SqlUnitOfWorkFactory:
-    """Opens units of work on one engine."""
+class UnitOfWorkFactory:
+    """Opens units of work on one engine; `write=True` takes the write lock up front on SQLite."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -90,5 +92,5 @@ class SqlUnitOfWorkFactory:
         # of a busy till short; other processes still wait on busy_timeout.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
-    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, write_lock=self._write_lock)
+    def __call__(self, *, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write, write_lock=self._write_lock)

@@ -13,13 +13,16 @@ from typing import Any
 
 from voucherbridge.catalogue.issuing import issue_codes
 from voucherbridge.catalogue.listings import create_listing
+from voucherbridge.catalogue.repository import ItemRepo, ListingRepo
 from voucherbridge.catalogue.templates import create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.core.actor import Actor
-from voucherbridge.db.ports import UnitOfWork, UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import CodeType, Platform
 from voucherbridge.domain.records import Listing
+from voucherbridge.platforms.repository import BindingRepo
 
 MERCHANT = "右姑娘火锅"
 STORES = ("皇岗店", "福田店")
@@ -118,8 +121,8 @@ def seed_demo(
     with uow:
         merchant_id, store_ids, actor = _merchant_and_people(uow, now)
         for code, name, unit, price in ITEMS:
-            if uow.items.get(merchant_id, code) is None:
-                uow.items.add(
+            if uow.repo(ItemRepo).get(merchant_id, code) is None:
+                uow.repo(ItemRepo).add(
                     merchant_id, item_code=code, name=name, unit=unit, unit_price_fen=price, now=now
                 )
         keys = _rotate_terminal_keys(uow, merchant_id, store_ids, now)
@@ -156,27 +159,29 @@ def seed_demo(
 
 
 def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str, int], Actor]:
-    admin = uow.users.by_username(CONSOLE_USER)
+    admin = uow.repo(UserRepo).by_username(CONSOLE_USER)
     if admin is None:
-        merchant_id = uow.merchants.add(name=MERCHANT, timezone="Asia/Shanghai", now=now)
+        merchant_id = uow.repo(MerchantRepo).add(name=MERCHANT, timezone="Asia/Shanghai", now=now)
     else:
         merchant_id = admin.merchant_id
-    existing = {s.name: s.id for s in uow.stores.list(merchant_id)}
+    existing = {s.name: s.id for s in uow.repo(StoreRepo).list(merchant_id)}
     store_ids = {
         name: existing.get(name)
-        or uow.stores.add(merchant_id, name=name, brand=MERCHANT, address="", now=now)
+        or uow.repo(StoreRepo).add(merchant_id, name=name, brand=MERCHANT, address="", now=now)
         for name in STORES
     }
     # The seed's receipt header reads 右姑娘火锅(皇岗 店), spacing and all.
-    uow.stores.update(merchant_id, store_ids[STORES[0]], {"receipt_title": SEED_RECEIPT_TITLE})
+    uow.repo(StoreRepo).update(
+        merchant_id, store_ids[STORES[0]], {"receipt_title": SEED_RECEIPT_TITLE}
+    )
     people: tuple[tuple[str, str, str, list[int], str], ...] = (
         (CONSOLE_USER, CONSOLE_PASSWORD, "hq_admin", [], "总部管理员"),
         (MANAGER_USER, MANAGER_PASSWORD, "store_manager", [store_ids[STORES[0]]], "皇岗店店长"),
     )
     for username, password, role, scope, display in people:
-        user = uow.users.by_username(username)
+        user = uow.repo(UserRepo).by_username(username)
         if user is None:
-            uow.users.add(
+            uow.repo(UserRepo).add(
                 merchant_id,
                 username=username,
                 display_name=display,
@@ -186,10 +191,10 @@ def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str,
                 now=now,
             )
         else:
-            uow.users.update(
+            uow.repo(UserRepo).update(
                 merchant_id, user.id, {"password_hash": hash_password(password), "active": True}
             )
-    admin = uow.users.by_username(CONSOLE_USER)
+    admin = uow.repo(UserRepo).by_username(CONSOLE_USER)
     assert admin is not None
     return merchant_id, store_ids, actor_of(admin)
 
@@ -203,10 +208,10 @@ def _bind_to_simulators(
 ) -> None:
     for index, store_id in enumerate(store_ids.values(), start=1):
         for platform, (store_ref, secret) in DEMO_BINDINGS.items():
-            binding = uow.bindings.get(merchant_id, store_id, platform)
+            binding = uow.repo(BindingRepo).get(merchant_id, store_id, platform)
             if binding is not None and binding.status == "bound":
                 continue
-            uow.bindings.save(
+            uow.repo(BindingRepo).save(
                 merchant_id,
                 store_id=store_id,
                 platform=platform,
@@ -221,13 +226,13 @@ def _bind_to_simulators(
 def _rotate_terminal_keys(
     uow: UnitOfWork, merchant_id: int, store_ids: dict[str, int], now: datetime
 ) -> dict[str, str]:
-    for terminal in uow.terminals.list(merchant_id):
+    for terminal in uow.repo(TerminalRepo).list(merchant_id):
         if terminal.name.startswith("演示收银台") and terminal.revoked_at is None:
-            uow.terminals.revoke(merchant_id, terminal.id, now)
+            uow.repo(TerminalRepo).revoke(merchant_id, terminal.id, now)
     keys: dict[str, str] = {}
     for name, store_id in store_ids.items():
         key = new_terminal_key()
-        uow.terminals.add(
+        uow.repo(TerminalRepo).add(
             merchant_id,
             store_id=store_id,
             name=f"演示收银台 {name}",
@@ -241,7 +246,7 @@ def _rotate_terminal_keys(
 
 def _listings(make_uow: UnitOfWorkFactory, actor: Actor, now: datetime) -> dict[str, Listing]:
     with make_uow() as uow:
-        by_title = {li.title: li for li in uow.listings.list(actor.merchant_id)}
+        by_title = {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}
     result: dict[str, Listing] = {}
     for kind, spec, platform, title in TEMPLATES:
         if title not in by_title:
@@ -258,6 +263,6 @@ def _listings(make_uow: UnitOfWorkFactory, actor: Actor, now: datetime) -> dict[
                 },
             )
             with make_uow() as uow:
-                by_title = {li.title: li for li in uow.listings.list(actor.merchant_id)}
+                by_title = {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}
         result[kind] = by_title[title]
     return result

@@ -18,3 +18,13 @@ def retry_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
     ceiling = min(CAP_SECONDS, BASE_SECONDS * 2 ** max(attempt - 1, 0))
     jitter = (rng or random).uniform(0.5, 1.0)
     return timedelta(seconds=ceiling * jitter)
+
+
+# The backoff stops growing at this many times the base wait; jitter adds up to one more.
+WAIT_CAP = 16
+
+
+def worst_call_s(attempts: int, timeout_s: float, wait_s: float) -> float:
+    """The longest one call can take: every attempt times out, every wait is at its longest."""
+    attempts = max(1, attempts)
+    return attempts * timeout_s + (attempts - 1) * (WAIT_CAP + 1) * wait_s

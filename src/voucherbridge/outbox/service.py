@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
+from voucherbridge.outbox.repository import OutboxRepo
 
 log = structlog.get_logger("voucherbridge.outbox")
 LEASE = timedelta(minutes=2)  # for callers without settings (tests, one-off runs)
@@ -62,7 +64,7 @@ def deliver_due(
     runs out no other worker takes these rows."""
     now = clock()
     with make_uow(write=True) as uow:
-        rows = uow.outbox.claim(now, batch, now + lease)
+        rows = uow.repo(OutboxRepo).claim(now, batch, now + lease)
         uow.commit()
     report = DeliveryReport()
     for row in rows:
@@ -70,7 +72,7 @@ def deliver_due(
         done = clock()
         with make_uow(write=True) as uow:
             if outcome is None:
-                uow.outbox.mark_delivered(row.id, done)
+                uow.repo(OutboxRepo).mark_delivered(row.id, done)
                 report.delivered += 1
                 log.info(
                     "outbox.delivered",
@@ -80,7 +82,7 @@ def deliver_due(
                     attempts=row.attempts,
                 )
             elif outcome.permanent or row.attempts >= max_attempts:
-                uow.outbox.mark_dead(row.id, str(outcome))
+                uow.repo(OutboxRepo).mark_dead(row.id, str(outcome))
                 report.dead += 1
                 log.warning(
                     "outbox.dead",
@@ -90,7 +92,9 @@ def deliver_due(
                     attempts=row.attempts,
                 )
             else:
-                uow.outbox.reschedule(row.id, str(outcome), done + retry_delay(row.attempts))
+                uow.repo(OutboxRepo).reschedule(
+                    row.id, str(outcome), done + retry_delay(row.attempts)
+                )
                 report.retried += 1
                 log.info(
                     "outbox.retry_scheduled",
@@ -140,9 +144,9 @@ def list_outbox(
     """Rows of the merchant's outbox, newest first, with counts per status."""
     actor.require_hq()
     with make_uow() as uow:
-        rows = uow.outbox.list(actor.merchant_id, status, min(max(limit, 1), 500))
+        rows = uow.repo(OutboxRepo).list(actor.merchant_id, status, min(max(limit, 1), 500))
         return {
-            "counts": uow.outbox.counts(actor.merchant_id),
+            "counts": uow.repo(OutboxRepo).counts(actor.merchant_id),
             "rows": [outbox_view(r) for r in rows],
         }
 
@@ -153,12 +157,12 @@ def retry_dead(
     """Put a dead row back in the queue with a fresh budget (the seed's 重试 button)."""
     actor.require_hq()
     with make_uow(write=True) as uow:
-        if not uow.outbox.retry(actor.merchant_id, outbox_id, now):
-            row = uow.outbox.get(actor.merchant_id, outbox_id)
+        if not uow.repo(OutboxRepo).retry(actor.merchant_id, outbox_id, now):
+            row = uow.repo(OutboxRepo).get(actor.merchant_id, outbox_id)
             if row is None:
                 raise DomainError(ErrorCode.NOT_FOUND, what="outbox")
             raise DomainError(ErrorCode.OUTBOX_NOT_DEAD, status=row.status)
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             actor.merchant_id,
             actor_type="user",
             actor_id=str(actor.user_id),
@@ -168,7 +172,7 @@ def retry_dead(
             after={"status": "pending"},
             now=now,
         )
-        row = uow.outbox.get(actor.merchant_id, outbox_id)
+        row = uow.repo(OutboxRepo).get(actor.merchant_id, outbox_id)
         assert row is not None
         uow.commit()
         return outbox_view(row)

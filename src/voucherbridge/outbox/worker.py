@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.outbox.service import Deliverer, DeliveryReport, deliver_due
 
 log = structlog.get_logger("voucherbridge.worker")

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from voucherbridge.audit.record import record_admin_change
+from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.core.changes import record_admin_change
-from voucherbridge.counter.views import iso
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.core.formatting import iso
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.codes import Platform
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Binding
+from voucherbridge.platforms.repository import BindingRepo
 
 BINDABLE = (Platform.WEIMALL.value, Platform.DOUYIN.value, Platform.MEITUAN.value)
 STATUS_LABELS = {
@@ -73,9 +75,9 @@ def bind_store(
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
     actor.require_store(store_id)
     with make_uow() as uow:
-        if uow.stores.get(actor.merchant_id, store_id) is None:
+        if uow.repo(StoreRepo).get(actor.merchant_id, store_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="store")
-        taken = uow.bindings.by_platform_store(platform, platform_store_id)
+        taken = uow.repo(BindingRepo).by_platform_store(platform, platform_store_id)
         if taken is not None and taken.store_id != store_id:
             raise DomainError(ErrorCode.CONFLICT, what="binding", field="platform_store_id")
     # The network call happens outside any transaction: a slow platform holds no lock.
@@ -87,7 +89,7 @@ def bind_store(
         failure = exc
     status = "bound" if failure is None else "failed"
     with make_uow(write=True) as uow:
-        uow.bindings.save(
+        uow.repo(BindingRepo).save(
             actor.merchant_id,
             store_id=store_id,
             platform=platform,
@@ -97,7 +99,7 @@ def bind_store(
             last_error=failure.code.value if failure else None,
             now=now,
         )
-        binding = uow.bindings.get(actor.merchant_id, store_id, platform)
+        binding = uow.repo(BindingRepo).get(actor.merchant_id, store_id, platform)
         assert binding is not None
         view = binding_view(binding, name)
         record_admin_change(
@@ -117,4 +119,6 @@ def bind_store(
 
 def list_bindings(make_uow: UnitOfWorkFactory, *, actor: Actor) -> list[dict[str, Any]]:
     with make_uow() as uow:
-        return [binding_view(b) for b in uow.bindings.list(actor.merchant_id, actor.store_ids)]
+        return [
+            binding_view(b) for b in uow.repo(BindingRepo).list(actor.merchant_id, actor.store_ids)
+        ]

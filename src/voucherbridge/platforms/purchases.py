@@ -12,8 +12,10 @@ from datetime import datetime
 
 import structlog
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.issuing import issue_codes
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent
 from voucherbridge.domain.vouchers import CodeStatus
@@ -46,7 +48,7 @@ def record_purchase(
 ) -> Purchased:
     """Issue the order's codes once; a replay returns the codes of the first call."""
     with make_uow(write=True) as uow:
-        listing = uow.listings.by_public_id(listing_public_id)
+        listing = uow.repo(ListingRepo).by_public_id(listing_public_id)
         if (
             listing is None
             or listing.merchant_id != merchant_id
@@ -65,7 +67,7 @@ def record_purchase(
             actor=f"platform:{platform}",
         )
         if issued.created:
-            uow.audit.add(
+            uow.repo(AuditRepo).add(
                 merchant_id,
                 actor_type="platform",
                 actor_id=platform,
@@ -97,10 +99,10 @@ def record_refund(
     """Void the unused codes of the order (`codes` None: all of them). Idempotent."""
     result = Refunded()
     with make_uow(write=True) as uow:
-        order_ref = uow.codes.find_order(merchant_id, platform, platform_order_id)
+        order_ref = uow.repo(CodeRepo).find_order(merchant_id, platform, platform_order_id)
         if order_ref is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="order")
-        of_order = {c.code: c for c in uow.codes.of_order(order_ref)}
+        of_order = {c.code: c for c in uow.repo(CodeRepo).of_order(order_ref)}
         wanted = list(of_order) if codes is None else codes
         for value in wanted:
             code = of_order.get(value)
@@ -108,10 +110,10 @@ def record_refund(
                 result.refused.append({"code": value, "reason": "not_found"})
             elif code.status is CodeStatus.VOIDED:
                 result.voided.append(value)
-            elif code.status is CodeStatus.ISSUED and uow.codes.compare_and_set(
+            elif code.status is CodeStatus.ISSUED and uow.repo(CodeRepo).compare_and_set(
                 code.id, CodeStatus.ISSUED, CodeStatus.VOIDED, now
             ):
-                uow.codes.add_event(
+                uow.repo(CodeRepo).add_event(
                     merchant_id,
                     code.id,
                     CodeEvent(
@@ -121,7 +123,7 @@ def record_refund(
                 result.voided.append(value)
             else:
                 result.refused.append({"code": value, "reason": "already_redeemed"})
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             merchant_id,
             actor_type="platform",
             actor_id=platform,

@@ -16,7 +16,7 @@ from voucherbridge.platforms.ports import PlatformGateway
 from voucherbridge.platforms.sync import sync_deliverer
 
 if TYPE_CHECKING:
-    from voucherbridge.db.ports import UnitOfWorkFactory
+    from voucherbridge.db.uow import UnitOfWorkFactory
     from voucherbridge.outbox.service import Deliverer
     from voucherbridge.platforms.bindings import BindingTester
     from voucherbridge.platforms.douyin.client import DouyinClient

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
 from voucherbridge.outbox.service import Deliverer, DeliveryFailed
 from voucherbridge.platforms.ports import Credentials, MerchantCodeSync, SyncMessage
+from voucherbridge.platforms.repository import BindingRepo
 
 # Worth retrying: the platform may answer differently later (it was down, or not bound yet).
 TRANSIENT = frozenset({ErrorCode.PLATFORM_UNAVAILABLE, ErrorCode.BINDING_MISSING})
@@ -55,13 +57,13 @@ def _resolve(
 ) -> tuple[Credentials, SyncMessage]:
     payload = row.payload
     with make_uow() as uow:
-        binding = uow.bindings.get(row.merchant_id, int(payload["store_id"]), platform)
+        binding = uow.repo(BindingRepo).get(row.merchant_id, int(payload["store_id"]), platform)
         if binding is None or binding.status != "bound":
             raise DeliveryFailed(f"binding_missing: store {payload['store_id']} on {platform}")
-        code = uow.codes.find(row.merchant_id, str(payload["code"]))
+        code = uow.repo(CodeRepo).find(row.merchant_id, str(payload["code"]))
         if code is None:
             raise DeliveryFailed(f"code {payload['code']} not found", permanent=True)
-        platform_order_id = uow.codes.platform_order_id(code.code_order_id) or ""
+        platform_order_id = uow.repo(CodeRepo).platform_order_id(code.code_order_id) or ""
     credentials = Credentials(
         platform, binding.platform_store_id, open_secret(binding.secret_sealed)
     )

@@ -18,23 +18,16 @@ from tenacity import (
     wait_random,
 )
 
+from voucherbridge.domain.backoff import WAIT_CAP
 from voucherbridge.domain.errors import DomainError
 
 log = structlog.get_logger("voucherbridge.platforms")
 T = TypeVar("T")
 JsonDict = dict[str, Any]
-# The backoff stops growing at this many times the base wait; jitter adds up to one more.
-WAIT_CAP = 16
 
 
 class Transient(Exception):
     """Worth another try: the platform did not get, or did not finish answering, the call."""
-
-
-def worst_call_s(attempts: int, timeout_s: float, wait_s: float) -> float:
-    """The longest one call can take: every attempt times out, every wait is at its longest."""
-    attempts = max(1, attempts)
-    return attempts * timeout_s + (attempts - 1) * (WAIT_CAP + 1) * wait_s
 
 
 def with_retries(

@@ -38,7 +38,7 @@ from voucherbridge.api.schemas.admin import (
 from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.catalogue import issuing, items, listings, templates
 from voucherbridge.chain import auth, stores, terminals, users
-from voucherbridge.counter.views import iso
+from voucherbridge.core.formatting import iso
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope} for status in (401, 403, 404, 409, 422)

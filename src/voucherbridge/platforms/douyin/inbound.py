@@ -18,11 +18,13 @@ from typing import Any
 
 import structlog
 
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.vouchers import CodeStatus
 from voucherbridge.platforms import purchases as platform_orders
 from voucherbridge.platforms.douyin.signing import verify_spi, verify_webhook
+from voucherbridge.platforms.repository import BindingRepo
 
 log = structlog.get_logger("voucherbridge.douyin.inbound")
 PLATFORM = "douyin"
@@ -87,11 +89,11 @@ class DouyinInbound:
         with self.make_uow() as uow:
             if name == "issue":
                 sku = found if isinstance(found := body.get("sku"), dict) else {}
-                listing = uow.listings.by_public_id(str(sku.get("third_sku_id") or ""))
+                listing = uow.repo(ListingRepo).by_public_id(str(sku.get("third_sku_id") or ""))
                 return listing.merchant_id if listing else None
             order_ids = body.get("order_ids") if name == "order-status" else [body.get("order_id")]
             for order_id in order_ids if isinstance(order_ids, list) else []:
-                merchant = uow.codes.merchant_of_platform_order(PLATFORM, str(order_id))
+                merchant = uow.repo(CodeRepo).merchant_of_platform_order(PLATFORM, str(order_id))
                 if merchant is not None:
                     return merchant
         return None
@@ -100,7 +102,7 @@ class DouyinInbound:
         if merchant_id is None:
             return []
         with self.make_uow() as uow:
-            bindings = uow.bindings.list(merchant_id, None)
+            bindings = uow.repo(BindingRepo).list(merchant_id, None)
         sealed = {
             b.secret_sealed for b in bindings if b.platform == PLATFORM and b.status == "bound"
         }
@@ -150,8 +152,8 @@ class DouyinInbound:
         order_id = _text(body, "order_id")
         codes = [str(c) for c in body.get("codes") or []] or None
         with self.make_uow() as uow:
-            order_ref = uow.codes.find_order(merchant_id, PLATFORM, order_id)
-            of_order = uow.codes.of_order(order_ref) if order_ref is not None else []
+            order_ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
+            of_order = uow.repo(CodeRepo).of_order(order_ref) if order_ref is not None else []
         wanted = [c for c in of_order if codes is None or c.code in codes]
         used = [c.code for c in wanted if c.status is CodeStatus.REDEEMED]
         if used:
@@ -173,10 +175,10 @@ class DouyinInbound:
         result: dict[str, Any] = {}
         with self.make_uow() as uow:
             for order_id in [str(o) for o in body.get("order_ids") or []][:100]:
-                ref = uow.codes.find_order(merchant_id, PLATFORM, order_id)
+                ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
                 if ref is None:
                     continue
-                codes = uow.codes.of_order(ref)
+                codes = uow.repo(CodeRepo).of_order(ref)
                 result[order_id] = {
                     "order_id": order_id,
                     "out_order_id": str(ref),
@@ -206,7 +208,7 @@ class DouyinInbound:
     def _all_douyin_secrets(self) -> list[str]:
         """The URL check names no order: any of our Douyin app secrets may sign it."""
         with self.make_uow() as uow:
-            sealed = uow.bindings.secrets_of_platform(PLATFORM)
+            sealed = uow.repo(BindingRepo).secrets_of_platform(PLATFORM)
         return [self.open_secret(s) for s in sorted(set(sealed))]
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import structlog
 
-from voucherbridge.db.ports import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms import purchases as platform_orders
+from voucherbridge.platforms.repository import BindingRepo
 from voucherbridge.platforms.weimall.signing import SignatureError, open_envelope
 
 log = structlog.get_logger("voucherbridge.weimall.inbound")
@@ -44,7 +45,7 @@ def handle_push(
 
     def secret_for(client_id: str) -> str | None:
         with make_uow() as uow:
-            binding = uow.bindings.by_platform_store(PLATFORM, client_id)
+            binding = uow.repo(BindingRepo).by_platform_store(PLATFORM, client_id)
         if binding is None:
             return None
         merchants[client_id] = binding.merchant_id

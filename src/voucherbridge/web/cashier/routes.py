@@ -12,11 +12,12 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from voucherbridge.bootstrap import Container
-from voucherbridge.chain import auth, cashier_sessions
+from voucherbridge.chain import auth
+from voucherbridge.core import csrf
+from voucherbridge.core.csrf import CASHIER_COOKIE, CSRF_HEADER
+from voucherbridge.counter import cashier_sessions
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
-from voucherbridge.web import csrf
-from voucherbridge.web.cashier import CASHIER_COOKIE, CSRF_HEADER
 from voucherbridge.web.templating import render_page
 
 router = APIRouter(include_in_schema=False)

@@ -12,10 +12,10 @@ from fastapi.responses import RedirectResponse
 
 from voucherbridge.catalogue import items, listings, templates
 from voucherbridge.chain import auth, stores, terminals
+from voucherbridge.core import csrf
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.outbox import service as outbox
 from voucherbridge.platforms import bindings
-from voucherbridge.web import csrf
 from voucherbridge.web.console import pages_alerts, pages_chain, pages_platforms, pages_vouchers
 from voucherbridge.web.console.session import (
     COOKIE,

@@ -18,10 +18,10 @@ from fastapi.routing import APIRoute
 
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain import auth
+from voucherbridge.core import csrf
 from voucherbridge.core.actor import Actor
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import CATALOGUE
-from voucherbridge.web import csrf
 from voucherbridge.web.templating import render_page
 
 # Stored values shown to people: the Chinese label is the msgid English translations key on.

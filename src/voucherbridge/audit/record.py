@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 
 
@@ -22,7 +23,7 @@ def record_admin_change(
 ) -> None:
     """One audit row in the caller's transaction; `action` is "<kind>.<verb>", e.g. store.create."""
     kind = action.split(".", 1)[0]
-    uow.audit.add(
+    uow.repo(AuditRepo).add(
         actor.merchant_id,
         actor_type="user",
         actor_id=str(actor.user_id),

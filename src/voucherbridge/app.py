@@ -19,8 +19,8 @@ from voucherbridge.api.routes import (
 )
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
+from voucherbridge.core.logs import configure_logging
 from voucherbridge.db.migrate import ensure_migrated
-from voucherbridge.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:

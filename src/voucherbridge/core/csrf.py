@@ -23,3 +23,9 @@ def is_same_origin(origin: str | None, host: str | None) -> bool:
     if not origin:
         return True
     return origin.partition("://")[2].rstrip("/") == (host or "")
+
+
+# The cashier page keeps the till's key in this HttpOnly cookie; the Terminal API accepts it
+# only with the session's CSRF token in this header.
+CASHIER_COOKIE = "vb_cashier"
+CSRF_HEADER = "X-CSRF-Token"

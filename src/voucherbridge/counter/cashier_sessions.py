@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.items import item_view
+from voucherbridge.catalogue.repository import ItemRepo
 from voucherbridge.chain.auth import hash_secret, new_terminal_key, resolve_terminal
+from voucherbridge.chain.repository import StoreRepo, TerminalRepo
 from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
 from voucherbridge.chain.terminals import KEY_PREFIX_LENGTH
-from voucherbridge.db.ports import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal, User
 
@@ -56,11 +59,11 @@ def open_cashier_session(
         user = _counter_user(uow, username, password, now, policy)
         (store_id,) = user.store_ids
         name = WEB_TERMINAL_NAME.format(username=user.username)[:100]
-        for old in uow.terminals.list(user.merchant_id, only_stores=frozenset({store_id})):
+        for old in uow.repo(TerminalRepo).list(user.merchant_id, only_stores=frozenset({store_id})):
             if old.name == name and old.revoked_at is None:
-                uow.terminals.revoke(user.merchant_id, old.id, now)
+                uow.repo(TerminalRepo).revoke(user.merchant_id, old.id, now)
         key = new_terminal_key()
-        terminal_id = uow.terminals.add(
+        terminal_id = uow.repo(TerminalRepo).add(
             user.merchant_id,
             store_id=store_id,
             name=name,
@@ -68,7 +71,7 @@ def open_cashier_session(
             key_hash=hash_secret(key),
             now=now,
         )
-        uow.audit.add(
+        uow.repo(AuditRepo).add(
             user.merchant_id,
             actor_type="user",
             actor_id=str(user.id),
@@ -78,7 +81,7 @@ def open_cashier_session(
             after=None,
             now=now,
         )
-        terminal = uow.terminals.get(user.merchant_id, terminal_id)
+        terminal = uow.repo(TerminalRepo).get(user.merchant_id, terminal_id)
         assert terminal is not None
         uow.commit()
         return key, terminal
@@ -87,8 +90,8 @@ def open_cashier_session(
 def counter_context(uow: UnitOfWork, *, terminal: Terminal) -> dict[str, Any]:
     """What the cashier page shows around the scan box: the till, its store, the dishes to bill."""
     with uow:
-        store = uow.stores.get(terminal.merchant_id, terminal.store_id)
-        items = uow.items.list(terminal.merchant_id)
+        store = uow.repo(StoreRepo).get(terminal.merchant_id, terminal.store_id)
+        items = uow.repo(ItemRepo).list(terminal.merchant_id)
     active = [i for i in items if i.active]
     by_code = {i.item_code: i for i in active}
     bill = [(by_code[code], qty) for code, qty in DEMO_BILL if code in by_code]
