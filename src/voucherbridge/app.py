@@ -8,10 +8,16 @@ from voucherbridge import __version__, web
 from voucherbridge.api import errors
 from voucherbridge.api.middleware import BodySizeLimit
 from voucherbridge.api.routes import (
-    admin,
     admin_audit,
+    admin_items,
+    admin_listings,
     admin_outbox,
     admin_platforms,
+    admin_session,
+    admin_stores,
+    admin_templates,
+    admin_terminals,
+    admin_users,
     checkout,
     health,
     hooks,
@@ -39,7 +45,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     app.include_router(terminal.router)
     app.include_router(checkout.router)
-    app.include_router(admin.router)
+    app.include_router(admin_session.router)
+    app.include_router(admin_stores.router)
+    app.include_router(admin_items.router)
+    app.include_router(admin_terminals.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_templates.router)
+    app.include_router(admin_listings.router)
     app.include_router(admin_outbox.router)
     app.include_router(admin_audit.router)
     app.include_router(admin_platforms.router)

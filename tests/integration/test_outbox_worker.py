@@ -12,6 +12,7 @@ from voucherbridge.core.actor import Actor
 from voucherbridge.counter import merchant_codes as redemption
 from voucherbridge.counter import orders
 from voucherbridge.domain.backoff import worst_call_s
+from voucherbridge.domain.codes import classify_code
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxRow
 from voucherbridge.outbox.repository import OutboxRepo
@@ -47,7 +48,7 @@ def _redeem_one(container: Container, demo: dict[str, Any], n: int = 0) -> str:
     outcome = redemption.redeem_code(
         container.uow(write=True),
         terminal=terminal,
-        raw_code=demo["codes"]["cash"][n],
+        scanned=classify_code(demo["codes"]["cash"][n]),
         order_id=order["id"],
         idempotency_key=None,
         now=container.clock(),

@@ -15,6 +15,7 @@ from voucherbridge.config import Settings
 from voucherbridge.counter import merchant_codes as redemption
 from voucherbridge.counter import orders
 from voucherbridge.db import tables as t
+from voucherbridge.domain.codes import classify_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
 
@@ -43,7 +44,7 @@ def _attempt(container: Container, key: str, code: str, order_id: int) -> str:
         redemption.redeem_code(
             container.uow(write=True),
             terminal=terminal,
-            raw_code=code,
+            scanned=classify_code(code),
             order_id=order_id,
             idempotency_key=None,
             now=container.clock(),

@@ -18,7 +18,7 @@ from voucherbridge.domain.records import (
     Listing,
     TemplateRow,
 )
-from voucherbridge.domain.vouchers import CodeStatus
+from voucherbridge.domain.vouchers import CodeStatus, can_transition
 
 
 class TemplateRepo(Repository):
@@ -216,7 +216,12 @@ class CodeRepo(Repository):
     def compare_and_set(
         self, code_id: int, expected: CodeStatus, target: CodeStatus, now: datetime
     ) -> bool:
-        """One statement decides who wins: 0 rows means someone else moved the code first."""
+        """One statement decides who wins: 0 rows means someone else moved the code first.
+
+        Only the moves of the code's one state machine (domain/vouchers.py) are built at all.
+        """
+        if not can_transition(expected, target):
+            raise ValueError(f"a code never moves from {expected} to {target}")
         statement = st.code_transition(expected.value, target.value)
         params: dict[str, Any] = {"b_code_id": code_id}
         if target in (CodeStatus.REDEEMED, CodeStatus.VOIDED):

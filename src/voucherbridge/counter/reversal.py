@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.repository import CodeRepo
-from voucherbridge.counter.merchant_codes import enqueue_side_effects
+from voucherbridge.counter.recording import enqueue_side_effects
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.views import redemption_view
 from voucherbridge.db.uow import UnitOfWork

@@ -14,11 +14,10 @@ from typing import Any
 import structlog
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.counter import checkout, reversal, throttle
+from voucherbridge.counter import checkout, recording, reversal, throttle
 from voucherbridge.counter import merchant_codes as local
+from voucherbridge.counter.platform_answers import credentials_for
 from voucherbridge.counter.platform_codes import (
-    credentials_for,
-    is_platform_code,
     prepare_platform_code,
     redeem_platform_code,
 )
@@ -26,7 +25,7 @@ from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.throttle import GuessLimits
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.alerts import REOPEN_PARTIAL
-from voucherbridge.domain.codes import mask_code
+from voucherbridge.domain.codes import CodeType, ScannedCode, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Redemption, Terminal
 from voucherbridge.platforms.ports import (
@@ -53,12 +52,12 @@ def prepare_scanned(
 ) -> dict[str, Any]:
     """验券准备 for whatever was scanned: our codes locally, platform codes with the platform."""
     with throttle.guarded(make_uow, terminal, raw_code, now, guess_limits) as gate:
-        scanned = is_platform_code(raw_code)
-        if scanned is None:
+        scanned = gate.classify(raw_code)
+        if scanned.code_type is not CodeType.PLATFORM:
             return local.prepare_code(
                 make_uow(),
                 terminal=terminal,
-                raw_code=raw_code,
+                scanned=scanned,
                 order_id=order_id,
                 now=now,
                 guard=gate,
@@ -81,7 +80,7 @@ def redeem_scanned(
     now: datetime,
     reversal_windows: Mapping[str, int],
     guess_limits: GuessLimits = GUESS_LIMITS,
-) -> local.RedeemOutcome:
+) -> recording.RedeemOutcome:
     """核销 whatever was scanned; `count` > 1 only for platform orders of several vouchers."""
     with throttle.guarded(make_uow, terminal, raw_code, now, guess_limits) as gate:
         return _redeem_scanned(
@@ -89,7 +88,7 @@ def redeem_scanned(
             gateway,
             gate,
             terminal=terminal,
-            raw_code=raw_code,
+            scanned=gate.classify(raw_code),
             order_id=order_id,
             count=count,
             idempotency_key=idempotency_key,
@@ -104,21 +103,20 @@ def _redeem_scanned(
     gate: throttle.Gate,
     *,
     terminal: Terminal,
-    raw_code: str,
+    scanned: ScannedCode,
     order_id: int,
     count: int,
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
-) -> local.RedeemOutcome:
-    scanned = is_platform_code(raw_code)
-    if scanned is None:
+) -> recording.RedeemOutcome:
+    if scanned.code_type is not CodeType.PLATFORM:
         if count != 1:
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
         return local.redeem_code(
             make_uow(write=True),
             terminal=terminal,
-            raw_code=raw_code,
+            scanned=scanned,
             order_id=order_id,
             idempotency_key=idempotency_key,
             now=now,

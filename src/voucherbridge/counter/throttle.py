@@ -21,7 +21,7 @@ from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.counter.repository import GuessRepo
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
-from voucherbridge.domain.codes import classify_code, mask_code
+from voucherbridge.domain.codes import ScannedCode, classify_code, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Terminal
 
@@ -57,6 +57,12 @@ class Gate:
         self.terminal, self.now, self.limits = terminal, now, limits
         self.checked = False
         self.refused: tuple[str, int, int] | None = None  # scope, misses at till, at store
+        self.scanned: ScannedCode | None = None
+
+    def classify(self, raw_code: str) -> ScannedCode:
+        """Read the scanned text once (an unreadable one counts as an unknown code)."""
+        self.scanned = classify_code(raw_code)
+        return self.scanned
 
     def __call__(self, uow: UnitOfWork) -> None:
         """Raise 429 `rate_limited` when the till or its store had too many unknown codes."""
@@ -102,7 +108,7 @@ def guarded(
             if error.code is ErrorCode.VOUCHER_NOT_FOUND:
                 record_miss(make_uow, terminal, now, limits)
             elif error.code in KNOWN_CODE_REJECTIONS:
-                record_rejection(make_uow, terminal, raw_code, error, now)
+                record_rejection(make_uow, terminal, gate.scanned, error, now)
         except DomainError as refused:
             error = refused
         except Exception:  # the cashier must see the real answer, not a bookkeeping failure
@@ -173,16 +179,18 @@ def record_miss(
 def record_rejection(
     make_uow: UnitOfWorkFactory,
     terminal: Terminal,
-    raw_code: str,
+    scanned: ScannedCode | None,
     error: DomainError,
     now: datetime,
 ) -> None:
     """Audit a refused scan of a code we know, with the store and till that tried it."""
+    if scanned is None:
+        return
     with make_uow(write=True) as uow:
-        code = _known(uow, terminal, raw_code)
+        code = uow.repo(CodeRepo).find(terminal.merchant_id, scanned.value)
         if code is None:
             return
-        code_id, value = code
+        code_id, value = code.id, code.code
         uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
@@ -195,12 +203,3 @@ def record_rejection(
             store_id=terminal.store_id,
         )
         uow.commit()
-
-
-def _known(uow: UnitOfWork, terminal: Terminal, raw_code: str) -> tuple[int, str] | None:
-    try:
-        scanned = classify_code(raw_code)
-    except DomainError:
-        return None
-    code = uow.repo(CodeRepo).find(terminal.merchant_id, scanned.value)
-    return (code.id, code.code) if code is not None else None

@@ -1,4 +1,8 @@
-"""The schema. Every business table carries merchant_id: tenancy is enforced in queries."""
+"""The schema. Every business table carries merchant_id: tenancy is enforced in queries.
+
+Long on purpose: the whole schema in one file is the database's table of contents, what
+Alembic compares migrations against, and what the repositories of every feature share.
+"""
 
 from __future__ import annotations
 

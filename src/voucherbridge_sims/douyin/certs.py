@@ -1,4 +1,4 @@
-"""Certificate endpoints of the Douyin simulator: prepare, verify, cancel, get, query.
+"""Certificate endpoints of the Douyin simulator that use codes: prepare and verify.
 
 Platform codes follow prepare → verify (one verify per verify_token; a repeated verify_token
 replays the first answer). Merchant codes use the same verify endpoint with ``order_id`` and
@@ -14,125 +14,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from voucherbridge_sims.douyin import wire as w
+from voucherbridge_sims.douyin.cert_views import certificate_notify, prepare_view
 from voucherbridge_sims.douyin.state import (
-    CERT_STATUS,
     Certificate,
     JsonDict,
-    Order,
     PrepareSession,
     SimState,
     Verification,
 )
 
 router = APIRouter(prefix="/goodlife/v1/fulfilment/certificate")
-
-
-def amount_view(order: Order) -> JsonDict:
-    """Per-code amounts in fen."""
-    return {
-        "original_amount": order.original_amount,
-        "pay_amount": order.pay_amount,
-        "list_market_amount": order.original_amount,
-        "coupon_pay_amount": order.pay_amount,
-        "merchant_ticket_amount": 0,
-        "platform_discount_amount": 0,
-        "payment_discount_amount": 0,
-    }
-
-
-def sku_view(sim: SimState, order: Order) -> JsonDict:
-    return {
-        "sku_id": order.sku_id,
-        "title": order.title,
-        "third_sku_id": order.third_sku_id,
-        "groupon_type": order.groupon_type,
-        "market_price": order.original_amount,
-        "account_id": sim.config.account_id,
-        "sold_start_time": int(order.created_at.timestamp()),
-    }
-
-
-def status_of(sim: SimState, cert: Certificate) -> int:
-    order = sim.orders[cert.order_id]
-    if cert.status == "unused" and sim.clock.now() >= order.expire_time:
-        return CERT_STATUS["expired"]
-    return CERT_STATUS[cert.status]
-
-
-def not_available(sim: SimState, order: Order, poi_id: str | None) -> list[str]:
-    """Known POIs (plus the asking one) where this order's codes cannot be used."""
-    pois = set(sim.pois) | ({poi_id} if poi_id else set())
-    return sorted(p for p in pois if p not in order.poi_ids)
-
-
-def prepare_view(sim: SimState, cert: Certificate, poi_id: str) -> JsonDict:
-    order = sim.orders[cert.order_id]
-    return {
-        "encrypted_code": cert.encrypted_code,
-        "certificate_id": cert.certificate_id,
-        "start_time": int(order.start_time.timestamp()),
-        "expire_time": int(order.expire_time.timestamp()),
-        "amount": amount_view(order),
-        "sku": sku_view(sim, order),
-        "not_available_poi_list": not_available(sim, order, poi_id),
-        "status": status_of(sim, cert),
-    }
-
-
-def full_view(sim: SimState, cert: Certificate) -> JsonDict:
-    """What get/query show: the plain code, status and the current verification."""
-    order = sim.orders[cert.order_id]
-    view = {
-        **prepare_view(sim, cert, ""),
-        "code": cert.code,
-        "order_id": cert.order_id,
-        "code_type": cert.code_type,
-    }
-    verification = sim.verifications.get(cert.verify_id or "")
-    if verification is not None:
-        view["verify"] = verify_view(sim, verification)
-    view["not_available_poi_list"] = not_available(sim, order, None)
-    return view
-
-
-def can_cancel(sim: SimState, verification: Verification) -> bool:
-    window = timedelta(seconds=sim.config.cancel_window_s)
-    return verification.cancelled_at is None and (
-        sim.clock.now() - verification.verify_time <= window
-    )
-
-
-def verify_view(sim: SimState, verification: Verification) -> JsonDict:
-    return {
-        "verify_id": verification.verify_id,
-        "certificate_id": verification.certificate_id,
-        "verify_time": int(verification.verify_time.timestamp()),
-        "verify_type": verification.verify_type,
-        "poi_id": verification.poi_id,
-        "can_cancel": can_cancel(sim, verification),
-    }
-
-
-def certificate_notify(
-    sim: SimState, cert: Certificate, action: str, verification: Verification | None = None
-) -> JsonDict:
-    """``content`` of a ``life_trade_certificate_notify`` webhook."""
-    order = sim.orders[cert.order_id]
-    certificate: JsonDict = {
-        "order_id": cert.order_id,
-        "certificate_id": cert.certificate_id,
-        "code": cert.code,
-        "encrypted_code": cert.encrypted_code,
-        "status": status_of(sim, cert),
-        "amount": amount_view(order),
-        "sku": sku_view(sim, order),
-    }
-    verification = verification or sim.verifications.get(cert.verify_id or "")
-    if verification is not None:
-        certificate["verify_id"] = verification.verify_id
-        certificate["poi_id"] = verification.poi_id
-        certificate["verify_time"] = int(verification.verify_time.timestamp())
-    return {"action": action, "msg_time": sim.clock.now_s(), "certificate": certificate}
 
 
 def use_certificate(
@@ -287,70 +178,3 @@ def _verify_merchant(
             results.append(use_certificate(sim, cert, poi_id, token, 2))
         sim.merchant_verifies[token] = {"verify_results": results}
         return w.ok(sim, verify_results=results)
-
-
-@router.post("/cancel/")
-async def cancel(request: Request) -> JSONResponse:
-    """撤销核销: within the cancel window the code becomes usable again."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    body = await w.read_json(request)
-    if body is None or not body.get("certificate_id") or not body.get("verify_id"):
-        return w.fail(sim, w.PARAM_ERROR, "参数不合法: certificate_id 与 verify_id 必填")
-    with sim.lock:
-        verification = sim.verifications.get(str(body["verify_id"]))
-        if verification is None or verification.certificate_id != str(body["certificate_id"]):
-            return w.fail(sim, w.VERIFY_NOT_FOUND)
-        if verification.cancelled_at is not None:
-            return w.fail(sim, w.ALREADY_CANCELLED)
-        if not can_cancel(sim, verification):
-            msg = w.CANCEL_TOO_LATE_MSG
-            return w.fail(sim, w.CANCEL_TOO_LATE, msg, w.CANCEL_TOO_LATE_SUB, msg)
-        cert = sim.certificates[verification.certificate_id]
-        verification.cancelled_at = sim.clock.now()
-        cert.status = "unused"
-        cert.verify_id = None
-        if cert.code_type == "platform":
-            notify = certificate_notify(sim, cert, "verify_cancel", verification)
-            sim.queue_webhook("life_trade_certificate_notify", notify)
-        return w.ok(sim)
-
-
-@router.get("/get/")
-async def get_certificate(request: Request) -> JSONResponse:
-    """券状态查询 by ``encrypted_code`` (``code`` also accepted [M])."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    encrypted, code = request.query_params.get("encrypted_code"), request.query_params.get("code")
-    if not encrypted and not code:
-        return w.fail(sim, w.PARAM_ERROR, "参数不合法: encrypted_code 必填")
-    with sim.lock:
-        cert_id = sim.cert_by_enc.get(encrypted) if encrypted else sim.cert_by_code.get(code or "")
-        if cert_id is None:
-            return w.fail(sim, w.CODE_NOT_FOUND)
-        return w.ok(sim, certificate=full_view(sim, sim.certificates[cert_id]))
-
-
-@router.get("/query/")
-async def query_certificates(request: Request) -> JSONResponse:
-    """券状态批量查询 by ``encrypted_code`` or ``order_id``."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    encrypted = request.query_params.get("encrypted_code")
-    order_id = request.query_params.get("order_id")
-    if not encrypted and not order_id:
-        return w.fail(sim, w.PARAM_ERROR, "参数不合法: encrypted_code 或 order_id 必填")
-    with sim.lock:
-        if encrypted:
-            found = sim.cert_by_enc.get(encrypted)
-            cert_ids = [found] if found else []
-        else:
-            order = sim.orders.get(order_id or "")
-            cert_ids = list(order.certificate_ids) if order else []
-        if not cert_ids:
-            return w.fail(sim, w.CODE_NOT_FOUND)
-        items = [full_view(sim, sim.certificates[c]) for c in cert_ids]
-        return w.ok(sim, certificates=items, certificates_v2=items)

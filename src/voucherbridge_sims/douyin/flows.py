@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from voucherbridge_sims.douyin.certs import certificate_notify
+from voucherbridge_sims.douyin.cert_views import certificate_notify
 from voucherbridge_sims.douyin.push import PushJob, deliver
 from voucherbridge_sims.douyin.state import Certificate, JsonDict, Order, SimState
 

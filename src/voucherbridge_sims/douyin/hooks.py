@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from voucherbridge_sims.douyin import flows as sim_flows
 from voucherbridge_sims.douyin import wire as w
-from voucherbridge_sims.douyin.openapi import build_statement, parse_day
 from voucherbridge_sims.douyin.push import flush_webhooks, post_spi
 from voucherbridge_sims.douyin.state import JsonDict, SimState
+from voucherbridge_sims.douyin.statements import build_statement, parse_day
 from voucherbridge_sims.simkit.hooks import bad, int_field
 
 router = APIRouter(prefix="/_sim")

@@ -16,9 +16,13 @@ import os
 import uvicorn
 from fastapi import FastAPI
 
+from voucherbridge_sims.douyin import callbacks as sim_callbacks
 from voucherbridge_sims.douyin import certs as sim_certs
+from voucherbridge_sims.douyin import certs_after as sim_certs_after
 from voucherbridge_sims.douyin import hooks as sim_hooks
-from voucherbridge_sims.douyin import openapi as sim_openapi
+from voucherbridge_sims.douyin import oauth as sim_oauth
+from voucherbridge_sims.douyin import poi_links as sim_poi_links
+from voucherbridge_sims.douyin import statements as sim_statements
 from voucherbridge_sims.douyin import wire as w
 from voucherbridge_sims.douyin.state import DouyinSimConfig, SimState
 from voucherbridge_sims.simkit.app import simulator_app
@@ -40,7 +44,15 @@ def create_app(config: DouyinSimConfig | None = None) -> FastAPI:
         sim,
         title="Douyin Open Platform simulator (VoucherBridge)",
         description="Loopback imitation of open.douyin.com life-service APIs, with /_sim/ hooks.",
-        routers=[sim_openapi.router, sim_certs.router, sim_hooks.router],
+        routers=[
+            sim_oauth.router,
+            sim_callbacks.router,
+            sim_statements.router,
+            sim_poi_links.router,
+            sim_certs.router,
+            sim_certs_after.router,
+            sim_hooks.router,
+        ],
         busy_code=w.SERVER_BUSY,
         biz_error=biz_error,
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.api.routes.admin_common import admin_router
 from voucherbridge.outbox import service as outbox
 
-router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
+# These operations do not list the error envelope in the OpenAPI document (yet).
+router = admin_router(documented_errors=False)
 
 
 @router.get("/outbox")

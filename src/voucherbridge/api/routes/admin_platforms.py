@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
 from pydantic import Field
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
+from voucherbridge.api.routes.admin_common import admin_router
 from voucherbridge.api.schemas.common import Strict
 from voucherbridge.platforms import bindings
 from voucherbridge.platforms.registry import binding_tester
 
-router = APIRouter(prefix="/api/admin/v1", tags=["admin"])
+# These operations do not list the error envelope in the OpenAPI document (yet).
+router = admin_router(documented_errors=False)
 
 
 class BindingCreate(Strict):

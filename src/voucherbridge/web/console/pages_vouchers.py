@@ -7,11 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from voucherbridge.api.schemas.admin import (
-    ListingCreate,
-    TemplateCreate,
-    TemplateUpdate,
-)
+from voucherbridge.api.schemas.admin_listings import ListingCreate
+from voucherbridge.api.schemas.admin_templates import TemplateCreate, TemplateUpdate
 from voucherbridge.catalogue import issuing, items, listings, templates
 from voucherbridge.chain import stores, terminals, users
 from voucherbridge.domain.errors import DomainError

@@ -3,6 +3,9 @@
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-22 22:38:30.861505
+
+Long on purpose: the first schema as Alembic generated it, frozen; later changes are new
+revisions, never edits of this one.
 """
 
 from __future__ import annotations

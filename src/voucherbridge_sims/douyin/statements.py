@@ -1,94 +1,18 @@
-"""OAuth, callbacks, statements, POI query and short links of the Douyin simulator."""
+"""Reconciliation endpoints of the Douyin simulator: verify records and daily statements."""
 
 from __future__ import annotations
 
-import html
-import json
-import math
 from datetime import date, datetime, time, timedelta, timezone
-from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse
 
-from voucherbridge_sims.douyin import flows as sim_flows
 from voucherbridge_sims.douyin import wire as w
-from voucherbridge_sims.douyin.certs import amount_view, can_cancel, sku_view
+from voucherbridge_sims.douyin.cert_views import amount_view, can_cancel, sku_view
 from voucherbridge_sims.douyin.state import JsonDict, SimState
 
 router = APIRouter()
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # statements are cut by China days
-
-
-async def _token(request: Request, stable: bool) -> JSONResponse:
-    sim = w.get_sim(request)
-    raw = await request.body()
-    if "json" in request.headers.get("content-type", "json"):
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            body = None
-    else:
-        body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-    if not isinstance(body, dict) or body.get("grant_type") != "client_credential":
-        return w.oauth_fail(w.OAUTH_BAD_PARAMS, "Parameter error")
-    if not body.get("client_key") or not body.get("client_secret"):
-        return w.oauth_fail(w.OAUTH_BAD_PARAMS, "Parameter error")
-    if body["client_key"] != sim.config.client_key:
-        return w.oauth_fail(w.OAUTH_UNKNOWN_CLIENT, "client_key不存在")
-    if body["client_secret"] != sim.config.client_secret:
-        return w.oauth_fail(w.OAUTH_BAD_SECRET, "client_key或client_secret错误")
-    if not sim.count_token_call():
-        return w.oauth_fail(w.OAUTH_RATE_LIMITED, "调用频率过高")
-    token = sim.issue_token(stable)
-    remaining = math.ceil((token.expires_at - sim.clock.now()).total_seconds())
-    return w.oauth_ok({"access_token": token.value, "expires_in": max(remaining, 0)})
-
-
-@router.post("/oauth/client_token/")
-async def client_token(request: Request) -> JSONResponse:
-    """生成 client_token: a new token each call; only the latest two live."""
-    return await _token(request, stable=False)
-
-
-@router.post("/oauth/stable_client_token/")
-async def stable_client_token(request: Request) -> JSONResponse:
-    """生成 stable_client_token: the same token while it is valid."""
-    return await _token(request, stable=True)
-
-
-@router.post("/goodlife/v1/fulfilment/create/callback/")
-async def create_callback(request: Request) -> JSONResponse:
-    """发券回调: the async result of an issue SPI that answered ``result: 0``."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    body = await w.read_json(request)
-    if body is None or not body.get("order_id") or body.get("result") not in (1, 2, "1", "2"):
-        return w.fail(sim, w.PARAM_ERROR, "参数不合法: order_id 与 result 必填")
-    with sim.lock:
-        sim.callbacks.append({"kind": "create", "at": sim.clock.now().isoformat(), "body": body})
-    if not sim_flows.apply_create_callback(sim, body):
-        return w.fail(sim, w.ORDER_NOT_FOUND)
-    return w.ok(sim)
-
-
-@router.post("/goodlife/v1/fulfilment/refund/audit/")
-async def refund_audit(request: Request) -> JSONResponse:
-    """退款审核回调: our decision on a refund-apply we answered with ``result: 0``."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    body = await w.read_json(request)
-    if body is None or not body.get("after_sale_id"):
-        return w.fail(sim, w.PARAM_ERROR, "参数不合法: after_sale_id 必填")
-    with sim.lock:
-        sim.callbacks.append(
-            {"kind": "refund_audit", "at": sim.clock.now().isoformat(), "body": body}
-        )
-    if not sim_flows.apply_refund_audit(sim, body):
-        return w.fail(sim, w.ORDER_NOT_FOUND, "售后单不存在")
-    return w.ok(sim)
 
 
 def _int_param(request: Request, name: str, default: int) -> int | None:
@@ -271,52 +195,3 @@ async def ledger_query(request: Request) -> JSONResponse:
             has_more=next_cursor < len(lines),
             total=len(lines),
         )
-
-
-@router.get("/goodlife/v1/shop/poi/query/")
-async def poi_query(request: Request) -> JSONResponse:
-    """门店信息查询: the POI when it exists for the account (``pois`` empty otherwise)."""
-    sim = w.get_sim(request)
-    if (denied := w.check_token(sim, request)) is not None:
-        return denied
-    account_id = request.query_params.get("account_id") or ""
-    poi_id = request.query_params.get("poi_id") or ""
-    with sim.lock:
-        found = [
-            p
-            for p in sim.pois.values()
-            if (not poi_id or p.poi_id == poi_id) and (not account_id or p.account_id == account_id)
-        ]
-        account = {"account_id": sim.config.account_id, "account_name": "模拟商家"}
-        pois = [
-            {
-                "poi": {"poi_id": p.poi_id, "poi_name": p.poi_name, "address": p.address},
-                "account": account,
-                "root_account": account,
-            }
-            for p in found
-        ]
-        return w.ok(sim, pois=pois, total=len(pois))
-
-
-@router.get("/s/{short_id}")
-async def short_link(short_id: str, request: Request) -> Response:
-    """The ``v.douyin.com`` short link of a code: 302 to the coupon page with ``object_id``."""
-    sim = w.get_sim(request)
-    with sim.lock:
-        object_id = sim.short_links.get(short_id)
-    if object_id is None:
-        return HTMLResponse("<h1>404</h1>", status_code=404)
-    base = str(request.base_url).rstrip("/")
-    target = f"{base}/share/commerce/coupon/{short_id}/?object_id={quote(object_id, safe='')}"
-    return RedirectResponse(target, status_code=302)
-
-
-@router.get("/share/commerce/coupon/{short_id}/")
-async def coupon_page(short_id: str, request: Request) -> HTMLResponse:
-    """Where the short link lands (a consumer's coupon page; the QR carries this URL)."""
-    object_id = html.escape(request.query_params.get("object_id", ""))
-    return HTMLResponse(
-        f"<!doctype html><meta charset=utf-8><title>抖音团购券</title>"
-        f"<p>模拟抖音团购券 {html.escape(short_id)}</p><p>object_id: <code>{object_id}</code></p>"
-    )
