@@ -8,9 +8,9 @@ from typing import Any
 
 from voucherbridge.bootstrap import Container
 from voucherbridge.catalogue.issuing import issue_codes
-from voucherbridge.catalogue.listings import create_listing
+from voucherbridge.catalogue.listings import ListingSpec, create_listing
 from voucherbridge.catalogue.repository import ListingRepo
-from voucherbridge.catalogue.templates import create_template
+from voucherbridge.catalogue.templates import TemplateSpec, create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.db.uow import UnitOfWork
@@ -75,20 +75,22 @@ def make_codes(
     actor = actor_of(user)
     now = container.clock()
     spec = {"validity_mode": "relative", "valid_days": 30, **template}
-    created = create_template(container.uow(write=True), actor=actor, spec=spec, now=now)
+    created = create_template(
+        container.uow(write=True), actor=actor, spec=TemplateSpec(**spec), now=now
+    )
     listing_view = create_listing(
         container.uow(write=True),
         actor=actor,
         now=now,
-        spec={
-            "template_id": created["id"],
-            "platform": platform,
-            "code_type": "merchant",
-            "title": f"{template['name']} listing",
-        },
+        spec=ListingSpec(
+            template_id=created.id,
+            platform=platform,
+            code_type="merchant",
+            title=f"{template['name']} listing",
+        ),
     )
     with container.uow(write=True) as uow:
-        listing: Listing | None = uow.repo(ListingRepo).get(actor.merchant_id, listing_view["id"])
+        listing: Listing | None = uow.repo(ListingRepo).get(actor.merchant_id, listing_view.id)
         assert listing is not None
         issued = issue_codes(
             uow,

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
+from tests.helpers import demo_admin_headers, terminal_headers
+
 ADMIN = "/api/admin/v1"
 
 
@@ -39,7 +41,7 @@ def open_order(page: Page) -> int:
 
 
 def fetch_order(live: str, demo: dict[str, Any], order_id: int) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {demo['terminal_key']}"}
+    headers = terminal_headers(demo["terminal_key"])
     response = httpx.get(f"{live}/api/v1/orders/{order_id}", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -51,9 +53,5 @@ def applied(order: dict[str, Any]) -> list[dict[str, Any]]:
 
 def admin_headers(live: str, demo: dict[str, Any]) -> dict[str, str]:
     """A console token for setting things up through the JSON admin API."""
-    console = demo["console"]
-    token = httpx.post(
-        f"{live}{ADMIN}/login",
-        json={"username": console["user"], "password": console["password"]},
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live) as http:
+        return demo_admin_headers(http, demo)

@@ -8,7 +8,6 @@ slowest suite for no new coverage.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.conftest import sqlite_database
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.weimall.simulator import create_app as weimall_app
@@ -37,10 +37,9 @@ POS_TABLET = {"width": 800, "height": 1280}
 
 
 @pytest.fixture
-def database_url(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "vb.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite only: a copy of the migrated template (the demo-seeded one for demo tests)."""
+    return sqlite_database(request, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock
+from tests.helpers import open_order, terminal_headers
 from voucherbridge.bootstrap import Container
 
 SEED_ORDER: dict[str, Any] = {
@@ -37,7 +38,7 @@ def clock(container: Container) -> FakeClock:
 
 @pytest.fixture
 def auth(demo: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {demo['terminal_key']}"}
+    return terminal_headers(demo["terminal_key"])
 
 
 @pytest.fixture
@@ -52,8 +53,6 @@ def new_order(client: Any, auth: dict[str, str]) -> Callable[..., dict[str, Any]
         body = {**SEED_ORDER, **fields}
         if lines is not None:
             body["lines"] = lines
-        response = client.post("/api/v1/orders", json=body, headers=headers or auth)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+        return open_order(client, headers or auth, **body)
 
     return make

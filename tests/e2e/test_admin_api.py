@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from tests.factories import FakeClock, make_merchant
+from tests.helpers import admin_headers, demo_admin_headers
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain import sign_in
 from voucherbridge.chain.repository import UserRepo
@@ -31,12 +32,6 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
     return dict(body["error"])
 
 
-def _login(client: Any, username: str, password: str) -> Headers:
-    response = client.post(f"{API}/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
 def _audit_actions(container: Container) -> list[str]:
     with container.engine.connect() as conn:
         return list(conn.execute(select(t.audit_log.c.action).order_by(t.audit_log.c.id)).scalars())
@@ -52,12 +47,12 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def hq(client: Any, demo: dict[str, Any]) -> Headers:
-    return _login(client, demo["console"]["user"], demo["console"]["password"])
+    return demo_admin_headers(client, demo)
 
 
 @pytest.fixture
 def manager(client: Any, demo: dict[str, Any]) -> Headers:
-    return _login(client, demo["store_manager"]["user"], demo["store_manager"]["password"])
+    return demo_admin_headers(client, demo, "store_manager")
 
 
 @pytest.fixture
@@ -80,7 +75,7 @@ def other_hq(client: Any, container: Container) -> Headers:
             now=container.clock(),
         )
         uow.commit()
-    return _login(client, "other-admin", "other-secret")
+    return admin_headers(client, "other-admin", "other-secret")
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -115,7 +110,7 @@ def test_login_gives_a_token_and_wrong_passwords_get_one_answer(client: Any, dem
 def test_expired_token_is_refused(client: Any, container: Container, demo: dict[str, Any]):
     clock = FakeClock()
     container.clock = clock
-    hq = _login(client, "admin", "admin123")
+    hq = admin_headers(client, "admin", "admin123")
     assert client.get(f"{API}/me", headers=hq).status_code == 200
     clock.advance(hours=container.settings.admin_token_ttl_hours, seconds=1)
     _error(client.get(f"{API}/me", headers=hq), 401, "unauthorized")
@@ -222,6 +217,12 @@ def test_bad_requests_are_422_in_both_languages(client: Any, hq: Headers):
         f"{API}/stores", json={"name": "x", "colour": "red"}, headers={**hq, **EN}
     )
     assert _error(unknown_field, 422, "validation_error")["message"].startswith("Invalid request")
+    # An edit names its fields too: a typo is refused before any change is made.
+    store = client.get(f"{API}/stores", headers=hq).json()[0]["id"]
+    me = client.get(f"{API}/me", headers=hq).json()["id"]
+    for path in (f"{API}/stores/{store}", f"{API}/users/{me}"):
+        typo = client.patch(path, json={"colour": "red"}, headers={**hq, **EN})
+        assert _error(typo, 422, "validation_error")["message"].startswith("Invalid request")
     not_json = client.post(
         f"{API}/stores", content=b"{", headers={**hq, "Content-Type": "application/json"}
     )
@@ -408,13 +409,13 @@ def test_hq_manages_users_and_sessions_follow(
     assert _error(duplicate, 409, "conflict")["message"] == "用户已存在"
     assert "futian" in {u["username"] for u in client.get(f"{API}/users", headers=hq).json()}
 
-    session = _login(client, "futian", "futian-pass")
+    session = admin_headers(client, "futian", "futian-pass")
     assert [s["id"] for s in client.get(f"{API}/stores", headers=session).json()] == [futian]
 
     reset = client.patch(f"{API}/users/{user['id']}", json={"password": "new-pass-123"}, headers=hq)
     assert reset.status_code == 200
     _error(client.get(f"{API}/me", headers=session), 401, "unauthorized")
-    session = _login(client, "futian", "new-pass-123")
+    session = admin_headers(client, "futian", "new-pass-123")
 
     off = client.patch(f"{API}/users/{user['id']}", json={"active": False}, headers=hq)
     assert off.json()["active"] is False
@@ -444,7 +445,7 @@ def test_cashier_accounts_cannot_change_anything(
         "store_ids": [own],
     }
     assert client.post(f"{API}/users", json=body, headers=hq).status_code == 201
-    cashier = _login(client, "cashier1", "cashier-pass")
+    cashier = admin_headers(client, "cashier1", "cashier-pass")
     assert client.get(f"{API}/stores", headers=cashier).status_code == 200
     _error(
         client.post(f"{API}/terminals", json={"store_id": own, "name": "x"}, headers=cashier),
@@ -618,3 +619,32 @@ def test_fresh_listing_may_still_change_code_type(client: Any, hq: Headers):
         404,
         "not_found",
     )
+
+
+def test_catalogue_requests_refuse_unknown_fields(client: Any, hq: Headers, container: Container):
+    """The request models fix the field set: a typo is refused before the service runs."""
+    spec = {**TEMPLATES["cash"], "validity_mode": "relative", "valid_days": 30}
+    template = client.post(f"{API}/templates", json=spec, headers=hq).json()
+    listing = client.post(
+        f"{API}/listings",
+        json={"template_id": template["id"], "platform": "douyin", "title": "抖音团购"},
+        headers=hq,
+    ).json()
+    actions = _audit_actions(container)
+    for method, path, body in (
+        ("patch", f"{API}/items/BEER01", {"colour": "red"}),
+        ("patch", f"{API}/templates/{template['id']}", {"name": "x", "colour": "red"}),
+        ("patch", f"{API}/listings/{listing['id']}", {"colour": "red"}),
+        ("post", f"{API}/templates", {**spec, "colour": "red"}),
+        (
+            "post",
+            f"{API}/listings",
+            {"template_id": template["id"], "platform": "douyin", "title": "x", "colour": "red"},
+        ),
+    ):
+        typo = getattr(client, method)(path, json=body, headers={**hq, **EN})
+        error = _error(typo, 422, "validation_error")
+        assert error["message"].startswith("Invalid request"), path
+        assert error["details"]["field"] == "colour", path
+    assert _audit_actions(container) == actions
+    assert client.get(f"{API}/templates/{template['id']}", headers=hq).json() == template

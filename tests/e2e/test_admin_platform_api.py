@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.factories import FakeClock
+from tests.helpers import admin_headers, demo_admin_headers, redeem
 from voucherbridge.bootstrap import Container
 from voucherbridge.outbox.service import DeliveryFailed, deliver_due
-
-
-def _admin(client: Any, demo: dict[str, Any], user: str = "admin", password: str = "") -> dict:
-    password = password or demo["console"]["password"]
-    token = client.post(
-        "/api/admin/v1/login", json={"username": user, "password": password}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_failed_delivery_is_listed_and_retried_by_hand(
@@ -26,17 +19,13 @@ def test_failed_delivery_is_listed_and_retried_by_hand(
     clock: FakeClock,
 ):
     order = new_order()
-    client.post(
-        "/api/v1/redemptions",
-        json={"code": demo["codes"]["cash"][0], "order_id": order["id"]},
-        headers=auth,
-    )
+    redeem(client, auth, demo["codes"]["cash"][0], order["id"])
 
     def down(row: Any) -> None:
         raise DeliveryFailed("weimall answered 50001", permanent=True)
 
     deliver_due(container.uow, {"platform:weimall": down}, clock)
-    admin = _admin(client, demo)
+    admin = demo_admin_headers(client, demo)
     listing = client.get("/api/admin/v1/outbox?status=dead", headers=admin).json()
     assert listing["counts"] == {"dead": 1}
     [row] = listing["rows"]
@@ -45,12 +34,12 @@ def test_failed_delivery_is_listed_and_retried_by_hand(
     assert (retried.status_code, retried.json()["status"]) == (200, "pending")
     again = client.post(f"/api/admin/v1/outbox/{row['id']}/retry", headers=admin)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "outbox_not_dead")
-    manager = _admin(client, demo, "huanggang", "manager123")
+    manager = admin_headers(client, "huanggang", "manager123")
     assert client.get("/api/admin/v1/outbox", headers=manager).status_code == 403
 
 
 def test_binding_is_not_bound_until_the_platform_answers(client: Any, demo: dict[str, Any]):
-    admin = _admin(client, demo)
+    admin = demo_admin_headers(client, demo)
     response = client.post(
         "/api/admin/v1/bindings",
         headers=admin,

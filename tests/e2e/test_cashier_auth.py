@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import SEED_ORDER
+from tests.helpers import demo_admin_headers
 from voucherbridge.core import csrf
 
 ADMIN = "/api/admin/v1"
@@ -26,16 +27,8 @@ def _token(client: Any, container: Any) -> str:
     return csrf.token_for(container.settings.secret_key, client.cookies["vb_cashier"])
 
 
-def _admin(client: Any, demo: dict[str, Any]) -> dict[str, str]:
-    console = demo["console"]
-    token = client.post(
-        f"{ADMIN}/login", json={"username": console["user"], "password": console["password"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _cashier_user(client: Any, demo: dict[str, Any]) -> dict[str, Any]:
-    admin = _admin(client, demo)
+    admin = demo_admin_headers(client, demo)
     store_id = next(s["id"] for s in client.get(f"{ADMIN}/stores", headers=admin).json())
     created = client.post(
         f"{ADMIN}/users",

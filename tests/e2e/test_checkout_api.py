@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock
+from tests.helpers import must_redeem
 
 Order = Callable[..., dict[str, Any]]
 
@@ -18,14 +19,6 @@ SEED_MEMBER = {
     "points_earned": 284,
     "points_total": 681,
 }
-
-
-def _redeem(client: Any, auth: dict[str, str], code: str, order_id: int) -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order_id}, headers=auth
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def _checkout(
@@ -42,7 +35,7 @@ def test_seed_bill_member_card_plus_voucher_closes_and_prints(
     client: Any, auth: dict[str, str], demo: dict[str, Any], new_order: Order
 ):
     order = new_order()
-    _redeem(client, auth, demo["codes"]["cash"][0], order["id"])
+    must_redeem(client, auth, demo["codes"]["cash"][0], order["id"])
     response = _checkout(
         client,
         auth,
@@ -129,7 +122,7 @@ def test_fully_covered_bill_closes_without_tenders(
         lines=[{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 1, "unit_price_fen": 1990}],
         service_fee_fen=0,
     )
-    _redeem(client, auth, demo["codes"]["deduction"][0], order["id"])
+    must_redeem(client, auth, demo["codes"]["deduction"][0], order["id"])
     closed = _checkout(client, auth, order["id"])
     assert (closed.status_code, closed.json()["status"]) == (200, "closed")
 
@@ -139,7 +132,7 @@ def test_reopen_gives_vouchers_back_inside_the_window_only(
 ):
     order = new_order()
     code = demo["codes"]["cash"][0]
-    _redeem(client, auth, code, order["id"])
+    must_redeem(client, auth, code, order["id"])
     assert (
         _checkout(client, auth, order["id"], {"type": "cash", "amount_fen": 18400}).status_code
         == 200
@@ -153,7 +146,7 @@ def test_reopen_gives_vouchers_back_inside_the_window_only(
         ).status_code
         == 200
     )
-    _redeem(client, auth, code, order["id"])
+    must_redeem(client, auth, code, order["id"])
     assert (
         _checkout(client, auth, order["id"], {"type": "cash", "amount_fen": 18400}).status_code
         == 200

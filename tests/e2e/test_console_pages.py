@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tests.helpers import admin_headers
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.repository import UserRepo
 from voucherbridge.domain.records import OutboxMessage
@@ -152,7 +153,7 @@ def test_template_money_is_typed_in_yuan_and_errors_sit_next_to_the_field(
 
     saved = client.post("/console/templates/new", data={**form, "face_value": "19.90"})
     assert saved.status_code == 200, saved.text
-    admin = _api_login(client)
+    admin = admin_headers(client, "admin", "admin123")
     [created] = [
         t
         for t in client.get(f"{API}/templates", headers=admin).json()
@@ -231,13 +232,6 @@ def test_the_english_switch_sticks_across_pages(client: Any, demo: dict[str, Any
         assert client.get(path).status_code == 200, path
 
 
-def _api_login(client: Any) -> dict[str, str]:
-    token = client.post(f"{API}/login", json={"username": "admin", "password": "admin123"}).json()[
-        "token"
-    ]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_a_template_edit_shows_yuan_and_saves_the_change(client: Any, demo: dict[str, Any]) -> None:
     _login(client)
     form = client.get("/console/templates/1/edit").text
@@ -259,7 +253,8 @@ def test_a_template_edit_shows_yuan_and_saves_the_change(client: Any, demo: dict
         },
     )
     assert saved.status_code == 200, saved.text
-    template = client.get(f"{API}/templates/1", headers=_api_login(client)).json()
+    hq = admin_headers(client, "admin", "admin123")
+    template = client.get(f"{API}/templates/1", headers=hq).json()
     assert (template["price_fen"], template["validity_mode"]) == (5880, "fixed")
     assert (template["valid_from"], template["valid_to"]) == ("2026-01-01", "2026-12-31")
     assert template["stackable"] is False  # an unticked box is a rule too

@@ -9,20 +9,14 @@ from typing import Any
 import pytest
 
 from tests.factories import FakeClock, make_codes
+from tests.helpers import redeem
 from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.db.tables import bindings
 from voucherbridge.domain.vouchers import CodeStatus
 
 Order = Callable[..., dict[str, Any]]
-
-
-def _redeem(client: Any, auth: dict[str, str], code: str, order_id: int, **headers: str) -> Any:
-    return client.post(
-        "/api/v1/redemptions",
-        json={"code": code, "order_id": order_id},
-        headers={**auth, **headers},
-    )
+EN = {"Accept-Language": "en"}
 
 
 def _error(response: Any) -> dict[str, Any]:
@@ -34,7 +28,7 @@ def _error(response: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("code", ["NOPE", "J12345678901234", "X0000000000000", "   ", "券码"])
 def test_unknown_codes_are_not_found(client: Any, auth: dict[str, str], new_order: Order, code):
-    response = _redeem(client, auth, code, new_order()["id"])
+    response = redeem(client, auth, code, new_order()["id"])
     assert response.status_code in (404, 422)
     if response.status_code == 404:
         assert _error(response) == {
@@ -45,16 +39,14 @@ def test_unknown_codes_are_not_found(client: Any, auth: dict[str, str], new_orde
 
 
 def test_item_voucher_without_its_dish(client, auth, demo, new_order):
-    response = _redeem(client, auth, demo["codes"]["item"][0], new_order()["id"])
+    response = redeem(client, auth, demo["codes"]["item"][0], new_order()["id"])
     assert response.status_code == 422
     error = _error(response)
     assert (error["code"], error["message"]) == (
         "voucher_item_not_in_order",
         "订单中没有此券相关菜品,不能使用",
     )
-    english = _redeem(
-        client, auth, demo["codes"]["item"][0], new_order()["id"], **{"Accept-Language": "en"}
-    )
+    english = redeem(client, {**auth, **EN}, demo["codes"]["item"][0], new_order()["id"])
     assert _error(english)["message"] == "The order has no item this voucher applies to"
 
 
@@ -71,16 +63,16 @@ def test_store_not_applicable_names_store_and_code(client, auth, demo, new_order
             "store_ids": [stores["福田店"]],
         },
     )
-    response = _redeem(client, auth, code, new_order()["id"])
+    response = redeem(client, auth, code, new_order()["id"])
     assert response.status_code == 422
     assert _error(response)["message"] == f"皇岗店不能使用该票券,票券【消费号{code}】不能使用!"
 
 
 def test_already_redeemed_says_when_and_where(client, auth, demo, new_order, clock: FakeClock):
     code = demo["codes"]["cash"][0]
-    assert _redeem(client, auth, code, new_order()["id"]).status_code == 201
+    assert redeem(client, auth, code, new_order()["id"]).status_code == 201
     local = clock.now.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
-    response = _redeem(client, auth, code, new_order()["id"])
+    response = redeem(client, auth, code, new_order()["id"])
     assert response.status_code == 409
     assert _error(response)["message"] == f"票券已使用 ({local:%Y-%m-%d %H:%M}, 皇岗店)"
 
@@ -99,10 +91,10 @@ def test_expired_and_not_yet_valid(client, auth, demo, new_order, container, clo
             "valid_to": (future + timedelta(days=5)).isoformat(),
         },
     )
-    response = _redeem(client, auth, later, new_order()["id"])
+    response = redeem(client, auth, later, new_order()["id"])
     assert (response.status_code, _error(response)["message"]) == (422, "票券未到使用时间")
     clock.advance(days=91)  # the demo cash voucher lives 90 days
-    response = _redeem(client, auth, demo["codes"]["cash"][0], new_order()["id"])
+    response = redeem(client, auth, demo["codes"]["cash"][0], new_order()["id"])
     assert (_error(response)["code"], _error(response)["message"]) == (
         "voucher_expired",
         "票券已过期",
@@ -118,7 +110,7 @@ def test_voided_code(client, auth, demo, new_order, container):
             found.id, CodeStatus.ISSUED, CodeStatus.VOIDED, container.clock()
         )
         uow.commit()
-    response = _redeem(client, auth, code, new_order()["id"])
+    response = redeem(client, auth, code, new_order()["id"])
     assert (response.status_code, _error(response)["message"]) == (409, "票券已退款作废")
 
 
@@ -133,7 +125,7 @@ def test_min_spend_and_limit_per_order(client, auth, new_order, container):
             "min_spend_fen": 50000,
         },
     )
-    response = _redeem(client, auth, big, new_order()["id"])
+    response = redeem(client, auth, big, new_order()["id"])
     assert _error(response)["message"] == "订单金额未满500.00元,不能使用该票券"
     first, second = make_codes(
         container,
@@ -141,8 +133,8 @@ def test_min_spend_and_limit_per_order(client, auth, new_order, container):
         template={"kind": "cash", "name": "每单一张", "face_value_fen": 1000, "price_fen": 0},
     )
     order_id = new_order()["id"]
-    assert _redeem(client, auth, first, order_id).status_code == 201
-    response = _redeem(client, auth, second, order_id)
+    assert redeem(client, auth, first, order_id).status_code == 201
+    response = redeem(client, auth, second, order_id)
     assert (_error(response)["code"], _error(response)["message"]) == (
         "voucher_limit_per_order",
         "该票券每单限用1张",
@@ -153,10 +145,10 @@ def test_platform_code_without_binding(client, auth, new_order, container):
     # The demo binds both stores to the Meituan simulator; this store has not bound yet.
     with container.engine.begin() as conn:
         conn.execute(bindings.delete().where(bindings.c.platform == "meituan"))
-    response = _redeem(client, auth, "1234567890", new_order()["id"])  # a Meituan 团购券
+    response = redeem(client, auth, "1234567890", new_order()["id"])  # a Meituan 团购券
     assert response.status_code == 409
     assert _error(response)["message"] == "门店未绑定美团,请先在基础资料中绑定"
-    english = _redeem(client, auth, "1234567890", new_order()["id"], **{"Accept-Language": "en"})
+    english = redeem(client, {**auth, **EN}, "1234567890", new_order()["id"])
     assert _error(english)["message"] == "This store is not bound to Meituan; bind it first"
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.conftest import SEED_ORDER, auth, clock, new_order  # noqa: F401 - fixtures
 from tests.factories import FakeClock
+from tests.helpers import demo_admin_headers
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge_sims.douyin.simulator import DouyinSimConfig
@@ -111,11 +112,7 @@ def live(app: Any, douyin_server: ServerThread, weimall_server: ServerThread) ->
 
 @pytest.fixture
 def admin(client: Any, demo: dict[str, Any]) -> dict[str, str]:
-    token = client.post(
-        "/api/admin/v1/login",
-        json={"username": demo["console"]["user"], "password": demo["console"]["password"]},
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    return demo_admin_headers(client, demo)
 
 
 @pytest.fixture

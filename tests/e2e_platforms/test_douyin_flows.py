@@ -11,6 +11,7 @@ import httpx
 
 from tests.e2e_platforms.conftest import DOUYIN_KEY, DOUYIN_SECRET, sim_clock_follows
 from tests.factories import FakeClock
+from tests.helpers import buy_douyin, douyin_codes, redeem
 from voucherbridge.platforms.douyin.signing import signed_spi_query
 
 API = "/api/admin/v1"
@@ -52,15 +53,6 @@ def _platform_listing(client: Any, admin: dict[str, str], sku_id: str) -> dict[s
     return dict(response.json())
 
 
-def _platform_codes(douyin: httpx.Client, sku_id: str, count: int) -> list[str]:
-    """A consumer buys `count` platform vouchers (抖音券) of `sku_id` at 皇岗店's POI."""
-    bought = douyin.post(
-        "/_sim/douyin/orders",
-        json={"poi_id": POI, "sku_id": sku_id, "count": count, "code_type": "platform"},
-    )
-    return [c["code"] for c in bought.json()["codes"]]
-
-
 def _spi(
     live: str, name: str, payload: dict[str, Any], *, now_ms: int, secret: str = DOUYIN_SECRET
 ):
@@ -86,25 +78,21 @@ def test_merchant_codes_issued_by_spi_redeemed_and_synced_once(
     clock: FakeClock,
 ):
     listing = _listing(client, admin, platform="douyin", code_type="merchant")
-    bought = douyin.post(
-        "/_sim/douyin/orders",
-        json={
-            "poi_id": POI,
-            "third_sku_id": listing["public_id"],
-            "count": 2,
-            "code_type": "merchant",
-            "title": "法棍泡芙-抖音福利",
-        },
-    ).json()
+    bought = buy_douyin(
+        douyin,
+        poi_id=POI,
+        third_sku_id=listing["public_id"],
+        count=2,
+        code_type="merchant",
+        title="法棍泡芙-抖音福利",
+    )
     assert bought["status"] == "issued"
-    codes = [c["code"] for c in bought["codes"]]
+    codes = douyin_codes(bought)
     assert len(codes) == 2
     assert all(c.startswith("D") for c in codes)
 
     order = new_order(lines=BREAD_ORDER)
-    redeemed = client.post(
-        "/api/v1/redemptions", json={"code": codes[0], "order_id": order["id"]}, headers=auth
-    )
+    redeemed = redeem(client, auth, codes[0], order["id"])
     assert redeemed.status_code == 201, redeemed.text
     assert redeemed.json()["discount_fen"] == 1990
 
@@ -176,12 +164,7 @@ def test_refund_voids_unused_codes_and_refuses_a_used_one(
     ).json()["data"]["certificates"]
     used, unused = issued[0]["code"], issued[1]["code"]
     order = new_order(lines=BREAD_ORDER)
-    assert (
-        client.post(
-            "/api/v1/redemptions", json={"code": used, "order_id": order["id"]}, headers=auth
-        ).status_code
-        == 201
-    )
+    assert redeem(client, auth, used, order["id"]).status_code == 201
 
     refused = _spi(
         live,
@@ -198,9 +181,7 @@ def test_refund_voids_unused_codes_and_refuses_a_used_one(
     )
     assert agreed.json()["data"]["result"] == 1
     other = new_order(lines=BREAD_ORDER)
-    voided = client.post(
-        "/api/v1/redemptions", json={"code": unused, "order_id": other["id"]}, headers=auth
-    )
+    voided = redeem(client, auth, unused, other["id"])
     assert (voided.status_code, voided.json()["error"]["code"]) == (409, "voucher_voided")
 
 
@@ -213,18 +194,16 @@ def test_platform_codes_verified_with_douyin_several_in_one_scan(
     douyin: httpx.Client,
 ):
     _platform_listing(client, admin, "sku-100")
-    bought = douyin.post(
-        "/_sim/douyin/orders",
-        json={
-            "poi_id": POI,
-            "sku_id": "sku-100",
-            "count": 3,
-            "code_type": "platform",
-            "title": "100元代金券",
-            "original_amount": 10000,
-            "pay_amount": 6000,
-        },
-    ).json()
+    bought = buy_douyin(
+        douyin,
+        poi_id=POI,
+        sku_id="sku-100",
+        count=3,
+        code_type="platform",
+        title="100元代金券",
+        original_amount=10000,
+        pay_amount=6000,
+    )
     # The consumer shows the order's QR (a v.douyin.com short link): every unused voucher.
     code = "https://v.douyin.com/" + bought["order_short_link"].rsplit("/", 1)[-1]
     order = new_order()
@@ -261,22 +240,14 @@ def test_platform_code_answers_map_to_the_catalogue_and_down_means_nothing_writt
     douyin: httpx.Client,
 ):
     _platform_listing(client, admin, "sku-200")
-    code = douyin.post(
-        "/_sim/douyin/orders",
-        json={"poi_id": POI, "sku_id": "sku-200", "count": 1, "code_type": "platform"},
-    ).json()["codes"][0]["code"]
+    bought = buy_douyin(douyin, poi_id=POI, sku_id="sku-200", count=1, code_type="platform")
+    code = douyin_codes(bought)[0]
     order = new_order()
-    unknown = client.post(
-        "/api/v1/redemptions",
-        json={"code": "620000000000001", "order_id": order["id"]},
-        headers=auth,
-    )
+    unknown = redeem(client, auth, "620000000000001", order["id"])
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "voucher_not_found")
 
     douyin.post("/_sim/faults", json={"path": "/goodlife/*", "kind": "http_503", "count": 10})
-    down = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-    )
+    down = redeem(client, auth, code, order["id"])
     assert (down.status_code, down.json()["error"]["code"]) == (503, "platform_unavailable")
     assert down.json()["error"]["message"] == "抖音暂时无法验券,请稍后重试"
     douyin.delete("/_sim/faults")
@@ -285,14 +256,10 @@ def test_platform_code_answers_map_to_the_catalogue_and_down_means_nothing_writt
         == (order["due_fen"])
     )
 
-    ok = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-    )
+    ok = redeem(client, auth, code, order["id"])
     assert ok.status_code == 201
     other = new_order()
-    used = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": other["id"]}, headers=auth
-    )
+    used = redeem(client, auth, code, other["id"])
     assert used.status_code == 409
     assert used.json()["error"]["code"] == "voucher_already_redeemed"
 
@@ -307,23 +274,19 @@ def test_reverse_a_platform_code_inside_the_hour_and_not_after_61_minutes(
 ):
     _platform_listing(client, admin, "sku-300")
     sim_clock_follows(douyin, clock)
-    codes = _platform_codes(douyin, "sku-300", 2)
+    codes = douyin_codes(
+        buy_douyin(douyin, poi_id=POI, sku_id="sku-300", count=2, code_type="platform")
+    )
     order = new_order()
-    first = client.post(
-        "/api/v1/redemptions", json={"code": codes[0], "order_id": order["id"]}, headers=auth
-    ).json()
+    first = redeem(client, auth, codes[0], order["id"]).json()
     reversed_ = client.post(f"/api/v1/redemptions/{first['id']}/reverse", headers=auth)
     assert (reversed_.status_code, reversed_.json()["status"]) == (200, "reversed")
     state = douyin.get("/_sim/state").json()
     assert [v["cancelled_at"] is not None for v in state["verifications"]] == [True]
-    again = client.post(
-        "/api/v1/redemptions", json={"code": codes[0], "order_id": order["id"]}, headers=auth
-    )
+    again = redeem(client, auth, codes[0], order["id"])
     assert again.status_code == 201  # usable again, on Douyin and with us
 
-    late = client.post(
-        "/api/v1/redemptions", json={"code": codes[1], "order_id": order["id"]}, headers=auth
-    ).json()
+    late = redeem(client, auth, codes[1], order["id"]).json()
     clock.advance(minutes=61)
     sim_clock_follows(douyin, clock)
     refused = client.post(f"/api/v1/redemptions/{late['id']}/reverse", headers=auth)
@@ -339,12 +302,12 @@ def test_a_reopen_that_douyin_half_refuses_is_an_alert_until_the_next_reopen_fin
     douyin: httpx.Client,
 ):
     _platform_listing(client, admin, "sku-400")
-    codes = _platform_codes(douyin, "sku-400", 2)
+    codes = douyin_codes(
+        buy_douyin(douyin, poi_id=POI, sku_id="sku-400", count=2, code_type="platform")
+    )
     order = new_order()
     for code in codes:
-        redeemed = client.post(
-            "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-        )
+        redeemed = redeem(client, auth, code, order["id"])
         assert redeemed.status_code == 201, redeemed.text
     due = client.get(f"/api/v1/orders/{order['id']}", headers=auth).json()["due_fen"]
     paid = client.post(

@@ -11,6 +11,7 @@ import httpx
 
 from tests.e2e_platforms.conftest import sim_clock_follows
 from tests.factories import FakeClock
+from tests.helpers import buy_meituan, redeem
 
 API = "/api/admin/v1"
 SHOP = "mt-shop-1"  # the demo binding of 皇岗店 (see services/demo.py)
@@ -47,33 +48,9 @@ def _listing(client: Any, admin: dict[str, str], deal_id: str) -> dict[str, Any]
     return dict(response.json())
 
 
-def _buy(meituan: httpx.Client, deal_id: str, count: int = 1) -> list[str]:
-    bought = meituan.post(
-        "/_sim/meituan/receipts",
-        json={
-            "open_shop_uuid": SHOP,
-            "deal_id": deal_id,
-            "title": "100元代金券",
-            "price_yuan": "59.9",
-            "market_price_yuan": "100",
-            "count": count,
-            "valid_days": 30,
-        },
-    )
-    assert bought.status_code == 200, bought.text
-    return list(bought.json()["codes"])
-
-
 def _live_consumes(meituan: httpx.Client) -> list[dict[str, Any]]:
     consumes = meituan.get("/_sim/state").json()["consumes"]
     return [c for c in consumes if c["reversed_at"] is None]
-
-
-def _redeem(client: Any, auth: dict[str, str], code: str, order_id: int, **more: Any) -> Any:
-    headers = {**auth, **more.pop("headers", {})}
-    return client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order_id, **more}, headers=headers
-    )
 
 
 def test_binding_needs_a_session_covering_the_shop_and_a_wrong_one_leaves_it_unbound(
@@ -112,7 +89,7 @@ def test_a_meituan_code_prepared_and_redeemed_at_the_counter(
     meituan: httpx.Client,
 ):
     _listing(client, admin, "880001")
-    [code] = _buy(meituan, "880001")
+    [code] = buy_meituan(meituan, "880001")
     order = new_order()
     prepared = client.post(
         "/api/v1/vouchers/prepare", json={"code": code, "order_id": order["id"]}, headers=auth
@@ -127,7 +104,7 @@ def test_a_meituan_code_prepared_and_redeemed_at_the_counter(
     assert shown["platform_title"] == "100元代金券"
     assert _live_consumes(meituan) == []  # prepare changes nothing
 
-    redeemed = _redeem(client, auth, code, order["id"])
+    redeemed = redeem(client, auth, code, order["id"])
     assert redeemed.status_code == 201, redeemed.text
     assert (redeemed.json()["code"], redeemed.json()["discount_fen"]) == (code, 10000)
     [used] = _live_consumes(meituan)
@@ -143,14 +120,14 @@ def test_two_codes_of_a_purchase_in_one_scan_print_as_two_vouchers(
     meituan: httpx.Client,
 ):
     _listing(client, admin, "880002")
-    codes = _buy(meituan, "880002", count=3)
+    codes = buy_meituan(meituan, "880002", count=3)
     order = new_order()
     prepared = client.post(
         "/api/v1/vouchers/prepare", json={"code": codes[0], "order_id": order["id"]}, headers=auth
     )
     assert prepared.json()["available_count"] == 3
 
-    redeemed = _redeem(client, auth, codes[0], order["id"], count=2)
+    redeemed = redeem(client, auth, codes[0], order["id"], count=2)
     assert redeemed.status_code == 201, redeemed.text
     lines = redeemed.json()["redemptions"]
     assert [r["discount_fen"] for r in lines] == [10000, 10000]
@@ -179,13 +156,13 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
     meituan: httpx.Client,
 ):
     _listing(client, admin, "880003")
-    [code] = _buy(meituan, "880003")
+    [code] = buy_meituan(meituan, "880003")
     order = new_order()
-    unknown = _redeem(client, auth, "1000000007", order["id"])
+    unknown = redeem(client, auth, "1000000007", order["id"])
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "voucher_not_found")
 
     meituan.post("/_sim/faults", json={"path": "/router/*", "kind": "http_503", "count": 10})
-    down = _redeem(client, auth, code, order["id"])
+    down = redeem(client, auth, code, order["id"])
     assert (down.status_code, down.json()["error"]["code"]) == (503, "platform_unavailable")
     assert down.json()["error"]["message"] == "美团暂时无法验券,请稍后重试"
     meituan.delete("/_sim/faults")
@@ -194,7 +171,7 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
     assert _live_consumes(meituan) == []
 
     meituan.post("/_sim/meituan/sessions/expire", json={}).raise_for_status()
-    expired = _redeem(client, auth, code, order["id"])
+    expired = redeem(client, auth, code, order["id"])
     assert (expired.status_code, expired.json()["error"]["code"]) == (409, "binding_expired")
     assert expired.json()["error"]["message"] == "美团授权已失效,请店长在基础资料中重新绑定"
     assert _live_consumes(meituan) == []  # and still nothing written
@@ -205,7 +182,7 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
     ]
     assert (binding["status"], binding["status_label"]) == ("expired", "授权已失效")
     asked = len(meituan.get("/_sim/requests").json())
-    again = _redeem(client, auth, code, order["id"])  # answered at once, Meituan not asked
+    again = redeem(client, auth, code, order["id"])  # answered at once, Meituan not asked
     assert again.json()["error"]["code"] == "binding_expired"
     assert len(meituan.get("/_sim/requests").json()) == asked
 
@@ -221,11 +198,11 @@ def test_refusals_map_to_the_catalogue_and_down_means_nothing_written(
         },
     )
     assert rebound.json()["status"] == "bound", rebound.text
-    [code] = _buy(meituan, "880003")
+    [code] = buy_meituan(meituan, "880003")
 
-    assert _redeem(client, auth, code, order["id"]).status_code == 201
+    assert redeem(client, auth, code, order["id"]).status_code == 201
     other = new_order()
-    used = _redeem(client, auth, code, other["id"])
+    used = redeem(client, auth, code, other["id"])
     assert (used.status_code, used.json()["error"]["code"]) == (409, "voucher_already_redeemed")
 
 
@@ -239,18 +216,18 @@ def test_reverse_at_nine_minutes_frees_the_code_and_at_eleven_is_refused(
 ):
     _listing(client, admin, "880004")
     sim_clock_follows(meituan, clock)
-    codes = _buy(meituan, "880004", count=2)
+    codes = buy_meituan(meituan, "880004", count=2)
     order = new_order()
-    first = _redeem(client, auth, codes[0], order["id"]).json()
+    first = redeem(client, auth, codes[0], order["id"]).json()
     clock.advance(minutes=9)
     sim_clock_follows(meituan, clock)
     reversed_ = client.post(f"/api/v1/redemptions/{first['id']}/reverse", headers=auth)
     assert (reversed_.status_code, reversed_.json()["status"]) == (200, "reversed")
     assert _live_consumes(meituan) == []
-    again = _redeem(client, auth, codes[0], order["id"])
+    again = redeem(client, auth, codes[0], order["id"])
     assert again.status_code == 201  # usable again, on Meituan and with us
 
-    late = _redeem(client, auth, codes[1], order["id"]).json()
+    late = redeem(client, auth, codes[1], order["id"]).json()
     clock.advance(minutes=11)
     sim_clock_follows(meituan, clock)
     refused = client.post(f"/api/v1/redemptions/{late['id']}/reverse", headers=auth)
@@ -268,12 +245,12 @@ def test_a_replayed_redeem_request_answers_the_same_body_and_consumes_once(
     meituan: httpx.Client,
 ):
     _listing(client, admin, "880005")
-    [code] = _buy(meituan, "880005")
+    [code] = buy_meituan(meituan, "880005")
     order = new_order()
     key = {"Idempotency-Key": "pos-mt-0001"}
-    first = _redeem(client, auth, code, order["id"], headers=key)
+    first = redeem(client, {**auth, **key}, code, order["id"])
     assert first.status_code == 201, first.text
-    replay = _redeem(client, auth, code, order["id"], headers=key)
+    replay = redeem(client, {**auth, **key}, code, order["id"])
     assert (replay.status_code, replay.json()) == (200, first.json())
     assert len(meituan.get("/_sim/requests", params={"path": CONSUME}).json()) == 1
     assert len(_live_consumes(meituan)) == 1
@@ -287,10 +264,10 @@ def test_a_lost_consume_answer_is_retried_with_the_same_requestid(
     meituan: httpx.Client,
 ):
     _listing(client, admin, "880006")
-    [code] = _buy(meituan, "880006")
+    [code] = buy_meituan(meituan, "880006")
     order = new_order()
     meituan.post("/_sim/faults", json={"path": CONSUME, "kind": "after_commit_503", "count": 1})
-    redeemed = _redeem(client, auth, code, order["id"])
+    redeemed = redeem(client, auth, code, order["id"])
     assert redeemed.status_code == 201, redeemed.text
     [used] = _live_consumes(meituan)  # applied by the lost attempt, answered to the retry
     assert used["requestid"] == redeemed.json()["id"]
@@ -313,7 +290,7 @@ def test_a_12_digit_meituan_code_is_found_by_asking_douyin_and_meituan(
     [code] = bought.json()["codes"]
     assert len(code) == 12  # the shape Douyin codes have too
     order = new_order()
-    redeemed = _redeem(client, auth, code, order["id"])
+    redeemed = redeem(client, auth, code, order["id"])
     assert redeemed.status_code == 201, redeemed.text
     assert redeemed.json()["platform"] == "meituan"
     asked = douyin.get("/_sim/requests", params={"path": "/goodlife/*"}).json()

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e_platforms.conftest import DOUYIN_KEY
+from tests.helpers import buy_douyin, douyin_codes, open_order, redeem
 from voucherbridge.bootstrap import Container
 from voucherbridge.outbox.service import deliver_due
 
@@ -38,23 +39,19 @@ def test_two_workers_deliver_500_uses_once_each(
     )
     codes: list[str] = []
     for _ in range(ORDERS):
-        bought = douyin.post(
-            "/_sim/douyin/orders",
-            json={
-                "poi_id": POI,
-                "third_sku_id": listing["public_id"],
-                "count": PER_ORDER,
-                "code_type": "merchant",
-            },
-        ).json()
-        codes += [c["code"] for c in bought["codes"]]
+        bought = buy_douyin(
+            douyin,
+            poi_id=POI,
+            third_sku_id=listing["public_id"],
+            count=PER_ORDER,
+            code_type="merchant",
+        )
+        codes += douyin_codes(bought)
     assert len(set(codes)) == ORDERS * PER_ORDER
     line = {"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 1, "unit_price_fen": 1990}
     for code in codes:
-        order = client.post("/api/v1/orders", json={"lines": [line]}, headers=auth).json()
-        redeemed = client.post(
-            "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-        )
+        order = open_order(client, auth, [line])
+        redeemed = redeem(client, auth, code, order["id"])
         assert redeemed.status_code == 201, redeemed.text
 
     deliverers = container.deliverers()

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.factories import FakeClock
+from tests.helpers import buy_weimall, demo_admin_headers, redeem
 
 API = "/api/admin/v1"
 REDEEMED = "/open/v1/vouchers/redeemed"
@@ -25,25 +26,6 @@ def _cash_listing(client: Any, admin: dict[str, str]) -> dict[str, Any]:
         for li in listings
         if li["platform"] == "weimall" and li["code_type"] == "merchant" and "100" in li["title"]
     )
-
-
-def _buy(weimall: httpx.Client, listing: dict[str, Any], quantity: int = 2) -> dict[str, Any]:
-    bought = weimall.post(
-        "/_sim/weimall/purchases",
-        json={"store_id": "wm-store-1", "coupon_id": listing["public_id"], "quantity": quantity},
-    )
-    assert bought.status_code == 200, bought.text
-    order = bought.json()
-    assert order["status"] == "issued", order
-    return dict(order)
-
-
-def _login(client: Any, demo: dict[str, Any]) -> dict[str, str]:
-    console = demo["console"]
-    token = client.post(
-        f"{API}/login", json={"username": console["user"], "password": console["password"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _uses(weimall: httpx.Client, code: str) -> int:
@@ -108,7 +90,7 @@ def test_purchase_push_issues_codes_once_and_a_replay_gets_the_same_codes(
     live: str,
 ):
     listing = _cash_listing(client, admin)
-    order = _buy(weimall, listing, quantity=3)
+    order = buy_weimall(weimall, listing["public_id"], quantity=3)
     codes = order["codes"]
     assert len(codes) == 3
     assert all(c.startswith("J") for c in codes)
@@ -140,12 +122,10 @@ def test_redeem_syncs_one_use_through_an_outage_and_a_dead_row_is_retried_by_han
     deliver: Callable[[], Any],
     clock: FakeClock,
 ):
-    codes = _buy(weimall, _cash_listing(client, admin))["codes"]
+    codes = buy_weimall(weimall, _cash_listing(client, admin)["public_id"])["codes"]
     for code in codes:
         order = new_order(lines=SOUP_ORDER)
-        done = client.post(
-            "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-        )
+        done = redeem(client, auth, code, order["id"])
         assert done.status_code == 201, done.text
 
     # down, then back: the mall applies the first call, loses its answer, then is down for
@@ -162,15 +142,13 @@ def test_redeem_syncs_one_use_through_an_outage_and_a_dead_row_is_retried_by_han
 
     # down for good: the row goes dead after its budget, an admin retries it by hand
     order = new_order(lines=SOUP_ORDER)
-    third = _buy(weimall, _cash_listing(client, admin), quantity=1)["codes"][0]
-    client.post(
-        "/api/v1/redemptions", json={"code": third, "order_id": order["id"]}, headers=auth
-    ).raise_for_status()
+    third = buy_weimall(weimall, _cash_listing(client, admin)["public_id"], quantity=1)["codes"][0]
+    redeem(client, auth, third, order["id"]).raise_for_status()
     weimall.post("/_sim/faults", json={"path": REDEEMED, "kind": "http_503", "count": 1000})
     for _ in range(12):
         deliver()
         clock.advance(hours=2)
-    admin = _login(client, demo)  # a day passed: the console session has expired
+    admin = demo_admin_headers(client, demo)  # a day passed: the console session has expired
     listed = client.get(f"{API}/outbox?status=dead", headers=admin)
     assert listed.status_code == 200, listed.text
     dead = listed.json()["rows"]
@@ -192,13 +170,9 @@ def test_refund_voids_unused_codes_and_refuses_used_ones(
     weimall: httpx.Client,
     live: str,
 ):
-    order = _buy(weimall, _cash_listing(client, admin), quantity=2)
+    order = buy_weimall(weimall, _cash_listing(client, admin)["public_id"], quantity=2)
     used, unused = order["codes"]
-    client.post(
-        "/api/v1/redemptions",
-        json={"code": used, "order_id": new_order(lines=SOUP_ORDER)["id"]},
-        headers=auth,
-    ).raise_for_status()
+    redeem(client, auth, used, new_order(lines=SOUP_ORDER)["id"]).raise_for_status()
 
     refund = weimall.post("/_sim/weimall/refunds", json={"order_no": order["order_no"]}).json()
     assert refund["status"] == "done", refund

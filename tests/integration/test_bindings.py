@@ -39,7 +39,7 @@ def test_good_secret_binds_and_is_sealed_at_rest(container: Container, demo: dic
         sealer=container.secrets,
         now=container.clock(),
     )
-    assert (view["status"], view["status_label"]) == ("bound", "已绑定")
+    assert (view.status, view.status_label) == ("bound", "已绑定")
     assert "secret" not in str(view)
     with container.engine.connect() as conn:
         stored = conn.execute(
@@ -68,9 +68,9 @@ def test_wrong_secret_leaves_the_store_unbound(container: Container, demo: dict[
     [binding] = [
         b
         for b in list_bindings(container.uow, actor=HQ)
-        if (b["store_id"], b["platform"]) == (1, "meituan")
+        if (b.store_id, b.platform) == (1, "meituan")
     ]
-    assert (binding["status"], binding["status_label"]) == ("failed", "绑定失败")
+    assert (binding.status, binding.status_label) == ("failed", "绑定失败")
     with container.uow() as uow:
         assert not uow.repo(BindingRepo).is_bound(1, "meituan")
 

@@ -7,12 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.helpers import wait_until
 
 
 def _free_port() -> int:
@@ -43,14 +44,16 @@ def running_demo(tmp_path: Path) -> Iterator[tuple[dict[str, int], Path]]:
             cwd=tmp_path,
         )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+
+        def serving() -> bool:
             try:
                 httpx.get(f"http://127.0.0.1:{ports['api']}/healthz", timeout=2)
-                break
+                return True
             except httpx.TransportError:
                 assert process.poll() is None, log.read_text()
-                time.sleep(0.3)
+                return False
+
+        wait_until(serving, timeout_s=120, interval_s=0.3, message="the demo did not start")
         yield ports, log
     finally:
         process.terminate()

@@ -49,12 +49,12 @@ def _redeem_one(container: Container, demo: dict[str, Any], n: int = 0) -> str:
         container.uow(write=True),
         terminal=terminal,
         scanned=classify_code(demo["codes"]["cash"][n]),
-        order_id=order["id"],
+        order_id=order.id,
         idempotency_key=None,
         now=container.clock(),
         reversal_windows=container.settings.reversal_windows(),
     )
-    return str(outcome.body["id"])
+    return outcome.body.id
 
 
 def test_down_platform_is_retried_with_backoff_then_dead_then_retried_by_hand(
@@ -73,17 +73,17 @@ def test_down_platform_is_retried_with_backoff_then_dead_then_retried_by_hand(
         clock.advance(hours=2)
         deliver_due(container.uow, table, clock, max_attempts=3)
     listing = list_outbox(container.uow, actor=HQ, status="dead")
-    assert listing["counts"] == {"dead": 1}
-    assert listing["rows"][0]["attempts"] == 3
-    assert "503" in listing["rows"][0]["last_error"]
+    assert listing.counts == {"dead": 1}
+    assert listing.rows[0].attempts == 3
+    assert "503" in (listing.rows[0].last_error or "")
 
     platform.down = False
     clock.advance(hours=2)
     assert deliver_due(container.uow, table, clock).delivered == 0  # dead stays dead
-    retry_dead(container.uow, actor=HQ, outbox_id=listing["rows"][0]["id"], now=clock())
+    retry_dead(container.uow, actor=HQ, outbox_id=listing.rows[0].id, now=clock())
     assert deliver_due(container.uow, table, clock).delivered == 1
     assert platform.received == [redemption_id]
-    assert list_outbox(container.uow, actor=HQ, status=None)["counts"] == {"delivered": 1}
+    assert list_outbox(container.uow, actor=HQ, status=None).counts == {"delivered": 1}
 
 
 def test_a_crashed_workers_rows_come_back_after_the_lease(

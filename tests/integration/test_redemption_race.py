@@ -33,7 +33,7 @@ def _open_orders(container: Container, key: str, n: int) -> list[int]:
             lines=LINES,
             service_fee_fen=0,
             now=container.clock(),
-        )["id"]
+        ).id
         for i in range(n)
     ]
 

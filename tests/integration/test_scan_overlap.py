@@ -60,8 +60,8 @@ class Platform:
 
 
 def _setup(container: Container, demo: dict[str, Any]) -> Any:
-    from voucherbridge.catalogue.listings import create_listing
-    from voucherbridge.catalogue.templates import create_template
+    from voucherbridge.catalogue.listings import ListingSpec, create_listing
+    from voucherbridge.catalogue.templates import TemplateSpec, create_template
     from voucherbridge.chain.auth import actor_of
 
     now = container.clock()
@@ -75,27 +75,27 @@ def _setup(container: Container, demo: dict[str, Any]) -> Any:
     template = create_template(
         container.uow(write=True),
         actor=actor,
-        spec={
-            "kind": "cash",
-            "name": "美团100元代金券",
-            "face_value_fen": 10000,
-            "price_fen": 6000,
-            "validity_mode": "relative",
-            "valid_days": 30,
-        },
+        spec=TemplateSpec(
+            kind="cash",
+            name="美团100元代金券",
+            face_value_fen=10000,
+            price_fen=6000,
+            validity_mode="relative",
+            valid_days=30,
+        ),
         now=now,
     )
     create_listing(
         container.uow(write=True),
         actor=actor,
         now=now,
-        spec={
-            "template_id": template["id"],
-            "platform": "meituan",
-            "code_type": "platform",
-            "title": "美团 100元代金券",
-            "platform_product_id": "deal-1",
-        },
+        spec=ListingSpec(
+            template_id=template.id,
+            platform="meituan",
+            code_type="platform",
+            title="美团 100元代金券",
+            platform_product_id="deal-1",
+        ),
     )
 
 
@@ -119,7 +119,7 @@ def _order(container: Container, terminal: Any) -> int:
         service_fee_fen=0,
         now=container.clock(),
     )
-    return int(order["id"])
+    return order.id
 
 
 def test_the_platform_that_knows_the_code_answers(container: Container, demo: dict[str, Any]):
@@ -135,7 +135,7 @@ def test_the_platform_that_knows_the_code_answers(container: Container, demo: di
         order_id=_order(container, terminal),
         now=container.clock(),
     )
-    assert (prepared["platform"], prepared["discount_fen"]) == ("meituan", 10000)
+    assert (prepared.platform, prepared.discount_fen) == ("meituan", 10000)
     assert douyin.asked == [CODE]  # both were asked ...
     assert meituan.asked == [CODE]
     assert douyin.threads.isdisjoint({threading.current_thread().name})  # ... in parallel

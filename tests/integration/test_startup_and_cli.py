@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
 from voucherbridge.app import create_app
 from voucherbridge.config import Settings
 from voucherbridge.db.migrate import SchemaNotMigrated
@@ -75,7 +76,6 @@ def test_docs_error_catalogue_is_current() -> None:
 
 def test_simulate_serves_the_douyin_simulator_on_loopback(tmp_path: Path) -> None:
     import socket
-    import time
 
     import httpx
 
@@ -88,10 +88,10 @@ def test_simulate_serves_the_douyin_simulator_on_loopback(tmp_path: Path) -> Non
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answered() -> httpx.Response | None:
             try:
-                token = httpx.post(
+                return httpx.post(
                     f"http://127.0.0.1:{port}/oauth/client_token/",
                     json={
                         "client_key": "vb-demo-key",
@@ -100,10 +100,12 @@ def test_simulate_serves_the_douyin_simulator_on_loopback(tmp_path: Path) -> Non
                     },
                     timeout=2,
                 )
-                break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "simulator did not start"
-                time.sleep(0.2)
+                return None
+
+        token = wait_until(
+            answered, timeout_s=30, interval_s=0.2, message="simulator did not start"
+        )
         assert token.json()["data"]["access_token"]
     finally:
         proc.terminate()

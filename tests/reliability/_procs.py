@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from tests import helpers
+from tests.helpers import demo_admin_headers, terminal_headers, wait_until
 from tests.pgserver import _as_postgres, _wait_ready, find_pg_bin, free_port
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
@@ -84,15 +85,17 @@ class Api:
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"process for {url} exited with {proc.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
+            return httpx.get(url, timeout=2).status_code == 200
+        return False
+
+    try:
+        wait_until(answers, timeout_s=timeout, interval_s=0.1)
+    except AssertionError:
+        raise RuntimeError(f"{url} did not answer 200 within {timeout} s") from None
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
@@ -134,11 +137,7 @@ def seed(database_url: str) -> dict[str, Any]:
 def issue_cash_codes(base_url: str, demo: dict[str, Any], quantity: int) -> list[str]:
     """A console batch of the demo's 100元代金券 (micro-mall merchant codes)."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
-        console = demo["console"]
-        token = http.post(
-            f"{ADMIN}/login", json={"username": console["user"], "password": console["password"]}
-        ).json()["token"]
-        admin = {"Authorization": f"Bearer {token}"}
+        admin = demo_admin_headers(http, demo)
         listings = http.get(f"{ADMIN}/listings", headers=admin).json()
         listing = next(
             li
@@ -153,13 +152,8 @@ def issue_cash_codes(base_url: str, demo: dict[str, Any], quantity: int) -> list
 
 
 def open_order(http: httpx.Client, key: str) -> int:
-    made = http.post("/api/v1/orders", json={"lines": SOUP}, headers=bearer(key))
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    """A one-soup order at the till whose terminal key is `key`; its id."""
+    return int(helpers.open_order(http, terminal_headers(key), SOUP)["id"])
 
 
 def scalar(conn: Any, sql: str, **params: Any) -> Any:

@@ -15,13 +15,3 @@ A_MARKERS = ("右姑娘", "皇岗", "福田", "BEER01", "huanggang", "60代100")
 def binding_to(store_id: int) -> dict[str, Any]:
     """A micro-mall binding aimed at `store_id` (whose the store is decides the answer)."""
     return {"store_id": store_id, "platform": "weimall", "platform_store_id": "x", "secret": "s"}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def login(client: Any, username: str, password: str) -> dict[str, str]:
-    response = client.post("/api/admin/v1/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return bearer(response.json()["token"])

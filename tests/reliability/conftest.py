@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from tests.factories import make_merchant
-from tests.reliability._tenancy import B_HQ, B_LINE, B_PASSWORD, LINE, bearer, login
+from tests.helpers import admin_headers, demo_admin_headers, open_order, redeem, terminal_headers
+from tests.reliability._tenancy import B_HQ, B_LINE, B_PASSWORD, LINE
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.users import create_user
 from voucherbridge.core.actor import Actor
@@ -16,14 +17,10 @@ from voucherbridge.core.actor import Actor
 @pytest.fixture
 def world(client: Any, demo: dict[str, Any], container: Container) -> dict[str, Any]:
     """A's objects (an order with a redemption, a template, a listing...) and B's credentials."""
-    a_hq = login(client, demo["console"]["user"], demo["console"]["password"])
-    a_till = bearer(demo["terminal_key"])
-    order = client.post("/api/v1/orders", json={"lines": [LINE]}, headers=a_till).json()["id"]
-    redeemed = client.post(
-        "/api/v1/redemptions",
-        json={"code": demo["codes"]["cash"][0], "order_id": order},
-        headers=a_till,
-    )
+    a_hq = demo_admin_headers(client, demo)
+    a_till = terminal_headers(demo["terminal_key"])
+    order = open_order(client, a_till, [LINE])["id"]
+    redeemed = redeem(client, a_till, demo["codes"]["cash"][0], order)
     assert redeemed.status_code == 201, redeemed.text
     stores = {s["name"]: s["id"] for s in client.get("/api/admin/v1/stores", headers=a_hq).json()}
     terminals = client.get("/api/admin/v1/terminals", headers=a_hq).json()
@@ -38,8 +35,8 @@ def world(client: Any, demo: dict[str, Any], container: Container) -> dict[str, 
         role="hq_admin",
         now=container.clock(),
     )
-    b_till = bearer(other.terminal_key)
-    b_order = client.post("/api/v1/orders", json={"lines": [B_LINE]}, headers=b_till).json()["id"]
+    b_till = terminal_headers(other.terminal_key)
+    b_order = open_order(client, b_till, [B_LINE])["id"]
     return {
         "order": order,
         "redemption": redeemed.json()["id"],
@@ -54,9 +51,9 @@ def world(client: Any, demo: dict[str, Any], container: Container) -> dict[str, 
         "outbox": 1,
         "a_hq": a_hq,
         "a_till": a_till,
-        "a_till2": bearer(demo["terminal_keys"]["福田店"]),
-        "manager": login(client, demo["store_manager"]["user"], demo["store_manager"]["password"]),
+        "a_till2": terminal_headers(demo["terminal_keys"]["福田店"]),
+        "manager": demo_admin_headers(client, demo, "store_manager"),
         "b_till": b_till,
-        "b_hq": login(client, B_HQ, B_PASSWORD),
+        "b_hq": admin_headers(client, B_HQ, B_PASSWORD),
         "b_order": b_order,
     }

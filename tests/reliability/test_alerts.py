@@ -12,6 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.factories import FakeClock
+from tests.helpers import (
+    demo_admin_headers,
+    must_redeem,
+    open_order,
+    redeem_on_new_order,
+    terminal_headers,
+)
 from voucherbridge.bootstrap import Container
 from voucherbridge.cli.main import app as cli
 from voucherbridge.domain.alerts import is_open, parse_opening_hours
@@ -21,35 +28,14 @@ LINES = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "u
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _login(client: Any, user: dict[str, str]) -> dict[str, str]:
-    body = {"username": user["user"], "password": user["password"]}
-    response = client.post(f"{API}/login", json=body)
+def _reverse(client: Any, till: dict[str, str], redemption_id: str) -> None:
+    response = client.post(f"/api/v1/redemptions/{redemption_id}/reverse", headers=till)
     assert response.status_code == 200, response.text
-    return _auth(response.json()["token"])
 
 
-def _order(client: Any, key: str) -> int:
-    response = client.post("/api/v1/orders", json={"lines": LINES}, headers=_auth(key))
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
-def _redeem(client: Any, key: str, code: str, order_id: int | None = None) -> dict[str, Any]:
-    order_id = order_id or _order(client, key)
-    response = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order_id}, headers=_auth(key)
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def _reverse(client: Any, key: str, redemption_id: str) -> None:
-    response = client.post(f"/api/v1/redemptions/{redemption_id}/reverse", headers=_auth(key))
-    assert response.status_code == 200, response.text
+def _tills(demo: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The terminal headers of 皇岗店's and 福田店's demo tills."""
+    return terminal_headers(demo["terminal_key"]), terminal_headers(demo["terminal_keys"]["福田店"])
 
 
 def _alerts(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -71,22 +57,22 @@ def test_a_code_used_at_one_store_and_tried_at_another(
     client: Any, container: Container, demo: dict[str, Any], clock: FakeClock
 ):
     code = demo["codes"]["cash"][0]
-    _redeem(client, demo["terminal_key"], code)
-    other = demo["terminal_keys"]["福田店"]
+    till, other = _tills(demo)
+    redeem_on_new_order(client, till, code, LINES)
     tried = client.post(
         "/api/v1/vouchers/prepare",
-        json={"code": code, "order_id": _order(client, other)},
-        headers=_auth(other),
+        json={"code": code, "order_id": open_order(client, other, LINES)["id"]},
+        headers=other,
     )
     assert tried.status_code == 409
     assert tried.json()["error"]["code"] == "voucher_already_redeemed"
 
-    alerts = _alerts(client, _login(client, demo["console"]))
+    alerts = _alerts(client, demo_admin_headers(client, demo))
     assert [a["kind"] for a in alerts] == ["code_at_two_stores"]
     assert {s["name"] for s in alerts[0]["stores"]} == {"皇岗店", "福田店"}
     assert alerts[0]["detail"]["code"] != code, "the alert shows the code masked"
     # the manager of one of the two stores sees it too
-    assert len(_alerts(client, _login(client, demo["store_manager"]))) == 1
+    assert len(_alerts(client, demo_admin_headers(client, demo, "store_manager"))) == 1
     # and so does the console's alerts page
     console = demo["console"]
     signed_in = {"username": console["user"], "password": console["password"]}
@@ -101,40 +87,41 @@ def test_a_code_used_at_one_store_and_tried_at_another(
 def test_many_reversals_by_one_till(
     client: Any, container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    busy, quiet = demo["terminal_key"], demo["terminal_keys"]["福田店"]
+    busy, quiet = _tills(demo)
     for till, times, code in (
         (busy, 5, demo["codes"]["cash"][0]),
         (quiet, 4, demo["codes"]["cash"][1]),
     ):
-        order_id = _order(client, till)
+        order_id = open_order(client, till, LINES)["id"]
         for _ in range(times):
-            _reverse(client, till, _redeem(client, till, code, order_id)["id"])
+            _reverse(client, till, must_redeem(client, till, code, order_id)["id"])
             clock.advance(minutes=1)
 
-    alerts = _alerts(client, _login(client, demo["console"]))
+    alerts = _alerts(client, demo_admin_headers(client, demo))
     assert [a["kind"] for a in alerts] == ["many_reversals"]
     assert alerts[0]["detail"]["count"] == 5
     assert [s["name"] for s in alerts[0]["stores"]] == ["皇岗店"]
     # the threshold is a setting
     container.settings.alert_reversals_threshold = 4
-    assert len(_alerts(client, _login(client, demo["console"]))) == 2
+    assert len(_alerts(client, demo_admin_headers(client, demo))) == 2
 
 
 def test_redemptions_outside_opening_hours(
     client: Any, container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    _redeem(client, demo["terminal_key"], demo["codes"]["cash"][0])  # 15:00, open
+    till, other = _tills(demo)
+    redeem_on_new_order(client, till, demo["codes"]["cash"][0], LINES)  # 15:00, open
     clock.advance(hours=11, minutes=30)  # 02:30 the next night
-    _redeem(client, demo["terminal_keys"]["福田店"], demo["codes"]["cash"][1])
+    redeem_on_new_order(client, other, demo["codes"]["cash"][1], LINES)
 
-    hq = _login(client, demo["console"])
+    hq = demo_admin_headers(client, demo)
     alerts = _alerts(client, hq)
     assert [a["kind"] for a in alerts] == ["outside_opening_hours"]
     assert alerts[0]["detail"]["opening_hours"] == "10:00-22:00"
     assert alerts[0]["detail"]["local_time"].endswith("02:30")
     assert alerts[0]["stores"][0]["name"] == "福田店"
     # the manager of 皇岗店 has nothing to look at
-    assert _alerts(client, _login(client, demo["store_manager"])) == []
+    assert _alerts(client, demo_admin_headers(client, demo, "store_manager")) == []
 
     # opening hours are part of the store; a store open all night raises no such alert
     store_id = alerts[0]["stores"][0]["id"]
@@ -156,7 +143,7 @@ def test_the_cli_lists_alerts_as_json(
     monkeypatch: pytest.MonkeyPatch,
 ):
     clock.advance(hours=12)  # 03:00
-    _redeem(client, demo["terminal_key"], demo["codes"]["cash"][0])
+    redeem_on_new_order(client, _tills(demo)[0], demo["codes"]["cash"][0], LINES)
     url = container.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("VOUCHERBRIDGE_DATABASE_URL", url)
     monkeypatch.setenv("VOUCHERBRIDGE_ENVIRONMENT", "test")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from tests.helpers import demo_admin_headers, redeem_on_new_order, terminal_headers
 from voucherbridge.audit import verify as audit_verify
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.bootstrap import Container, build
@@ -40,23 +41,6 @@ from voucherbridge.platforms import purchases as platform_orders
 
 API = "/api/admin/v1"
 LINES = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
-
-
-def _login(client: Any, demo: dict[str, Any]) -> dict[str, str]:
-    body = {"username": demo["console"]["user"], "password": demo["console"]["password"]}
-    response = client.post(f"{API}/login", json=body)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def _redeem(client: Any, key: str, code: str) -> dict[str, Any]:
-    auth = {"Authorization": f"Bearer {key}"}
-    order = client.post("/api/v1/orders", json={"lines": LINES}, headers=auth).json()
-    response = client.post(
-        "/api/v1/redemptions", json={"code": code, "order_id": order["id"]}, headers=auth
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def _tamper(container: Container, sql: str, **params: Any) -> None:
@@ -81,14 +65,15 @@ def _verify_cli(container: Container, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture
 def history(client: Any, container: Container, demo: dict[str, Any]) -> dict[str, Any]:
     """One of each audited event: login, admin change, redemption, reversal, refund, retry."""
-    hq = _login(client, demo)
+    hq = demo_admin_headers(client, demo)
     store = client.post(f"{API}/stores", json={"name": "东门店"}, headers=hq)
     assert store.status_code == 201, store.text
-    redeemed = _redeem(client, demo["terminal_key"], demo["codes"]["cash"][0])
+    till = terminal_headers(demo["terminal_key"])
+    redeemed = redeem_on_new_order(client, till, demo["codes"]["cash"][0], LINES)
     reversed_ = client.post(
         f"/api/v1/redemptions/{redeemed['id']}/reverse",
         json={"reason": "客人改主意"},
-        headers={"Authorization": f"Bearer {demo['terminal_key']}"},
+        headers=till,
     )
     assert reversed_.status_code == 200, reversed_.text
     with container.engine.connect() as conn:
@@ -330,9 +315,9 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration(
 def test_managers_see_their_stores_rows_and_cannot_verify(
     client: Any, container: Container, demo: dict[str, Any], history: dict[str, Any]
 ):
-    other = demo["terminal_keys"]["福田店"]
-    _redeem(client, other, demo["codes"]["cash"][1])
-    manager = _login(client, {"console": demo["store_manager"]})
+    other = terminal_headers(demo["terminal_keys"]["福田店"])
+    redeem_on_new_order(client, other, demo["codes"]["cash"][1], LINES)
+    manager = demo_admin_headers(client, demo, "store_manager")
     assert client.get(f"{API}/audit/verify", headers=manager).status_code == 403
     seen = client.get(f"{API}/audit", params={"action": "redemption."}, headers=manager)
     assert seen.status_code == 200, seen.text

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.helpers import bearer, wait_until
 from tests.reliability._procs import (
     Api,
-    bearer,
     cli,
     issue_cash_codes,
     open_order,
@@ -74,9 +74,12 @@ def test_api_killed_mid_load_keeps_every_answered_redemption_and_no_half_written
         ]
         for till in tills:
             till.start()
-        deadline = time.monotonic() + 120
-        while len(seen) < KILL_AFTER and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(
+            lambda: len(seen) >= KILL_AFTER,
+            timeout_s=120,
+            interval_s=0.01,
+            message=f"fewer than {KILL_AFTER} redemptions answered within 120 s",
+        )
         api.kill9()  # mid-load: every till has a request in flight or about to be sent
         for till in tills:
             till.join(timeout=60)
@@ -182,9 +185,12 @@ def test_worker_killed_mid_delivery_then_restarted_delivers_every_use_exactly_on
         worker = subprocess.Popen(
             cli("worker", "--poll", "0.2"), env=env, stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 60
-        while sum(_uses(sim).values()) < 15 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(
+            lambda: sum(_uses(sim).values()) >= 15,
+            timeout_s=60,
+            interval_s=0.05,
+            message="the worker delivered fewer than 15 uses within 60 s",
+        )
         worker.kill()  # SIGKILL
         worker.wait(timeout=10)
         time.sleep(0.5)  # the request the worker had in flight still lands at the mall
@@ -204,14 +210,19 @@ def test_worker_killed_mid_delivery_then_restarted_delivers_every_use_exactly_on
         worker = subprocess.Popen(
             cli("worker", "--poll", "0.2"), env=env, stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 120
         with engine.connect() as conn:
-            while time.monotonic() < deadline:
+
+            def all_delivered() -> bool:
                 left = scalar(conn, "select count(*) from outbox where status <> 'delivered'")
-                if left == 0:
-                    break
                 conn.rollback()
-                time.sleep(0.2)
+                return bool(left == 0)
+
+            wait_until(
+                all_delivered,
+                timeout_s=120,
+                interval_s=0.2,
+                message="the restarted worker left rows undelivered after 120 s",
+            )
             statuses = dict(
                 conn.execute(text("select status, count(*) from outbox group by status")).all()
             )

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
+from tests.helpers import bearer
 from tests.pgserver import find_pg_bin
 from tests.reliability._procs import (
     SOUP,
     Api,
     OwnPostgres,
-    bearer,
     issue_cash_codes,
     open_order,
     seed,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import demo_admin_headers, open_order, terminal_headers
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.auth import hash_secret, new_terminal_key
 from voucherbridge.chain.repository import TerminalRepo
@@ -23,14 +24,12 @@ MISSES = "code_attempts"
 
 @pytest.fixture
 def auth(demo: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {demo['terminal_key']}"}
+    return terminal_headers(demo["terminal_key"])
 
 
 @pytest.fixture
 def order_id(client: Any, auth: dict[str, str]) -> int:
-    response = client.post("/api/v1/orders", json={"lines": [LINE]}, headers=auth)
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return int(open_order(client, auth, [LINE])["id"])
 
 
 def _row_counts(container: Container) -> Callable[[], None]:
@@ -190,9 +189,7 @@ def test_odd_text_in_an_order_is_kept_exactly(client, auth):
 
 def test_nul_in_any_text_is_a_validation_error(client, auth, demo, unchanged):
     """PostgreSQL cannot store NUL: refused as bad input on both backends, not a DB crash."""
-    login = {"username": demo["console"]["user"], "password": demo["console"]["password"]}
-    token = client.post("/api/admin/v1/login", json=login).json()["token"]
-    admin = {"Authorization": f"Bearer {token}"}
+    admin = demo_admin_headers(client, demo)
     unchanged()
     calls = [
         ("POST", "/api/v1/orders", {"lines": [{**LINE, "name": "鱼\x00香"}]}, auth),

@@ -16,7 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
-from tests.reliability._procs import Api, apis, bearer, issue_cash_codes, open_order, scalar, seed
+from tests.helpers import bearer
+from tests.reliability._procs import Api, apis, issue_cash_codes, open_order, scalar, seed
 
 CLIENTS, CODES = 8, 200
 ALREADY = "voucher_already_redeemed"

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import FakeClock
+from tests.helpers import admin_login
 from voucherbridge.audit.verify import verify_all
 from voucherbridge.bootstrap import Container
 from voucherbridge.db import tables as t
 
-LOGIN = "/api/admin/v1/login"
 MAX_FAILURES = 10
 
 
@@ -25,13 +25,9 @@ def clock(container: Container) -> FakeClock:
     return fake
 
 
-def _login(client: Any, username: str, password: str, **headers: str) -> Any:
-    return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
-
-
 def _fail(client: Any, username: str, times: int) -> None:
     for n in range(times):
-        response = _login(client, username, f"guess-{n}")
+        response = admin_login(client, username, f"guess-{n}")
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "unauthorized"
 
@@ -48,22 +44,22 @@ def test_the_eleventh_sign_in_is_refused_even_with_the_right_password_until_the_
     console = demo["console"]
     _fail(client, console["user"], MAX_FAILURES)
 
-    locked = _login(client, console["user"], console["password"])
+    locked = admin_login(client, console["user"], console["password"])
     assert locked.status_code == 429
     error = locked.json()["error"]
     assert error["code"] == "sign_in_locked"
     assert error["message"] == "登录失败次数过多,请15分钟后再试"
     assert locked.headers["Retry-After"] == str(error["details"]["retry_after_s"])
-    english = _login(client, console["user"], console["password"], **{"Accept-Language": "en"})
+    english = admin_login(client, console["user"], console["password"], **{"Accept-Language": "en"})
     assert english.json()["error"]["message"] == (
         "Too many failed sign-ins; please try again in 15 minutes"
     )
 
     clock.advance(minutes=10)
-    again = _login(client, console["user"], console["password"])
+    again = admin_login(client, console["user"], console["password"])
     assert again.json()["error"]["message"] == "登录失败次数过多,请5分钟后再试"
     clock.advance(minutes=5, seconds=1)
-    assert _login(client, console["user"], console["password"]).status_code == 200
+    assert admin_login(client, console["user"], console["password"]).status_code == 200
 
 
 def test_each_failure_of_a_real_account_is_audited_and_the_chain_still_verifies(
@@ -82,7 +78,7 @@ def test_an_unknown_name_is_locked_the_same_way_and_leaves_no_trace_of_what_was_
 ):
     typed = "hunter2-typed-in-the-name-box"
     _fail(client, typed, MAX_FAILURES)
-    locked = _login(client, typed, "anything")
+    locked = admin_login(client, typed, "anything")
     assert locked.status_code == 429  # the same answer as a real account: nothing to learn
     assert _audit(container, "user.login_failed") == []  # no merchant to tell
     with container.engine.connect() as conn:
@@ -91,7 +87,7 @@ def test_an_unknown_name_is_locked_the_same_way_and_leaves_no_trace_of_what_was_
     assert not any(typed in str(value) for row in stored for value in row)
     # someone else's account is untouched by it
     console = demo["console"]
-    assert _login(client, console["user"], console["password"]).status_code == 200
+    assert admin_login(client, console["user"], console["password"]).status_code == 200
 
 
 def test_a_good_sign_in_forgets_earlier_failures(
@@ -99,9 +95,9 @@ def test_a_good_sign_in_forgets_earlier_failures(
 ):
     console = demo["console"]
     _fail(client, console["user"], MAX_FAILURES - 1)
-    assert _login(client, console["user"], console["password"]).status_code == 200
+    assert admin_login(client, console["user"], console["password"]).status_code == 200
     _fail(client, console["user"], MAX_FAILURES - 1)  # a typo-prone day, never locked
-    assert _login(client, console["user"], console["password"]).status_code == 200
+    assert admin_login(client, console["user"], console["password"]).status_code == 200
 
 
 def test_the_console_and_the_cashier_page_share_the_lock(
@@ -132,7 +128,7 @@ def test_signing_out_ends_that_session_only(
 ):
     console = demo["console"]
     desk, laptop = (
-        _login(client, console["user"], console["password"]).json()["token"] for _ in range(2)
+        admin_login(client, console["user"], console["password"]).json()["token"] for _ in range(2)
     )
     out = client.post("/api/admin/v1/logout", headers={"Authorization": f"Bearer {desk}"})
     assert out.status_code in (200, 204), out.text

@@ -19,7 +19,8 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from tests.factories import bind_all_stores
-from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to, login
+from tests.helpers import demo_admin_headers
+from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to
 from voucherbridge.bootstrap import Container
 from voucherbridge.platforms.repository import BindingRepo
 from voucherbridge.platforms.weimall.signing import build_envelope
@@ -318,7 +319,7 @@ def test_weimall_replay_outside_the_tolerance_is_refused(client, bound, settings
 def test_douyin_badly_signed_calls_get_one_answer_whether_the_product_exists_or_not(
     client, demo, settings
 ):
-    admin = login(client, demo["console"]["user"], demo["console"]["password"])
+    admin = demo_admin_headers(client, demo)
     listings = client.get("/api/admin/v1/listings", headers=admin).json()
     real = next(x["public_id"] for x in listings if x["platform"] == "douyin")
     now_ms = int(time.time() * 1000)

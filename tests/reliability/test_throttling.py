@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import FakeClock
+from tests.helpers import demo_admin_headers, open_order, redeem, terminal_headers
 from voucherbridge.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
@@ -18,21 +19,11 @@ from voucherbridge.db import tables as t
 LINES = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
 
 
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _order(client: Any, key: str) -> int:
-    response = client.post("/api/v1/orders", json={"lines": LINES}, headers=_auth(key))
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
 def _prepare(client: Any, key: str, order_id: int, code: str, **headers: str) -> Any:
     return client.post(
         "/api/v1/vouchers/prepare",
         json={"code": code, "order_id": order_id},
-        headers={**_auth(key), **headers},
+        headers={**terminal_headers(key), **headers},
     )
 
 
@@ -62,7 +53,7 @@ def test_the_21st_unknown_code_in_a_minute_is_refused(
     client: Any, container: Container, demo: dict[str, Any], clock: FakeClock
 ):
     key = demo["terminal_key"]
-    order_id = _order(client, key)
+    order_id = open_order(client, terminal_headers(key), LINES)["id"]
     _guess(client, key, order_id, 20)
 
     refused = _prepare(client, key, order_id, "NOSUCH9999")
@@ -92,37 +83,27 @@ def test_the_21st_unknown_code_in_a_minute_is_refused(
 
 def test_another_store_is_unaffected(client: Any, demo: dict[str, Any], clock: FakeClock):
     key = demo["terminal_key"]
-    _guess(client, key, _order(client, key), 20)
-    assert _prepare(client, key, _order(client, key), "NOSUCH9999").status_code == 429
+    _guess(client, key, open_order(client, terminal_headers(key), LINES)["id"], 20)
+    order_id = open_order(client, terminal_headers(key), LINES)["id"]
+    assert _prepare(client, key, order_id, "NOSUCH9999").status_code == 429
 
     other = demo["terminal_keys"]["福田店"]
-    response = _prepare(client, other, _order(client, other), demo["codes"]["cash"][1])
+    order_id = open_order(client, terminal_headers(other), LINES)["id"]
+    response = _prepare(client, other, order_id, demo["codes"]["cash"][1])
     assert response.status_code == 200, response.text
     assert response.json()["redeemable"] is True
 
 
 def test_redeem_is_throttled_like_prepare(client: Any, demo: dict[str, Any], clock: FakeClock):
     key = demo["terminal_key"]
-    order_id = _order(client, key)
+    order_id = open_order(client, terminal_headers(key), LINES)["id"]
     for n in range(20):
-        response = client.post(
-            "/api/v1/redemptions",
-            json={"code": f"NOSUCH{n:04d}", "order_id": order_id},
-            headers=_auth(key),
-        )
+        response = redeem(client, terminal_headers(key), f"NOSUCH{n:04d}", order_id)
         assert response.status_code == 404
-    refused = client.post(
-        "/api/v1/redemptions",
-        json={"code": demo["codes"]["cash"][0], "order_id": order_id},
-        headers=_auth(key),
-    )
+    refused = redeem(client, terminal_headers(key), demo["codes"]["cash"][0], order_id)
     assert refused.status_code == 429
     clock.advance(seconds=61)
-    redeemed = client.post(
-        "/api/v1/redemptions",
-        json={"code": demo["codes"]["cash"][0], "order_id": order_id},
-        headers=_auth(key),
-    )
+    redeemed = redeem(client, terminal_headers(key), demo["codes"]["cash"][0], order_id)
     assert redeemed.status_code == 201, redeemed.text
 
 
@@ -140,7 +121,7 @@ def test_the_limit_holds_across_two_api_processes(
     client: Any, second_process: Any, demo: dict[str, Any], clock: FakeClock
 ):
     key = demo["terminal_key"]
-    order_id = _order(client, key)
+    order_id = open_order(client, terminal_headers(key), LINES)["id"]
     _guess(client, key, order_id, 10)
     _guess(second_process, key, order_id, 10, start=10)
     assert _prepare(client, key, order_id, "NOSUCH9999").status_code == 429
@@ -151,22 +132,20 @@ def test_the_store_limit_catches_guessing_spread_over_tills(
     client: Any, container: Container, demo: dict[str, Any], clock: FakeClock
 ):
     container.settings.guess_limit_per_store_per_minute = 6
-    hq = client.post(
-        "/api/admin/v1/login",
-        json={"username": demo["console"]["user"], "password": demo["console"]["password"]},
-    ).json()["token"]
-    stores = client.get("/api/admin/v1/stores", headers=_auth(hq)).json()
+    hq = demo_admin_headers(client, demo)
+    stores = client.get("/api/admin/v1/stores", headers=hq).json()
     store_id = next(s["id"] for s in stores if s["name"] == "皇岗店")
     made = client.post(
         "/api/admin/v1/terminals",
         json={"store_id": store_id, "name": "2号收银台"},
-        headers=_auth(hq),
+        headers=hq,
     )
     assert made.status_code == 201, made.text
     second_till = made.json()["key"]
     first_till = demo["terminal_key"]
-    _guess(client, first_till, _order(client, first_till), 3)
-    _guess(client, second_till, _order(client, second_till), 3)
-    refused = _prepare(client, second_till, _order(client, second_till), "NOSUCH9999")
+    _guess(client, first_till, open_order(client, terminal_headers(first_till), LINES)["id"], 3)
+    _guess(client, second_till, open_order(client, terminal_headers(second_till), LINES)["id"], 3)
+    order_id = open_order(client, terminal_headers(second_till), LINES)["id"]
+    refused = _prepare(client, second_till, order_id, "NOSUCH9999")
     assert refused.status_code == 429
     assert refused.json()["error"]["details"]["scope"] == "store"

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from tests.helpers import wait_until
 from voucherbridge.platforms.douyin.signing import (
     signed_spi_query,
     spi_sign,
@@ -416,12 +417,12 @@ def test_issue_retry_schedule(sim: TestClient, rx: Receiver) -> None:
     bought = order(sim, code_type="merchant")
     assert bought["status"] == "issuing"
     assert bought["retrying"] is True
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def settled() -> dict[str, Any] | None:
         current = sim.get(f"/_sim/douyin/orders/{bought['order_id']}").json()
-        if current["status"] != "issuing":
-            break
-        time.sleep(0.01)
+        return dict(current) if current["status"] != "issuing" else None
+
+    current = wait_until(settled, timeout_s=5, interval_s=0.01)
     assert current["status"] == "issued"
     assert len(current["certificates"]) == 1
     calls = rx.of("issue")
@@ -443,9 +444,7 @@ def test_retry_wait_is_released_by_advancing_the_clock(receiver: tuple[Receiver,
     bought = order(client, code_type="merchant", wait=True)
     assert bought["status"] == "issuing"
     client.post("/_sim/clock", json={"advance_s": 10})
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and len(rx.of("issue")) < 2:
-        time.sleep(0.01)
+    wait_until(lambda: len(rx.of("issue")) >= 2, timeout_s=3, interval_s=0.01)
     assert len(rx.of("issue")) == 2
     client.post("/_sim/reset")
 

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from tests.helpers import wait_until
 from voucherbridge.platforms.weimall.signing import (
     SignatureError,
     build_envelope,
@@ -149,13 +150,6 @@ def use(client: TestClient, code: str, rid: str, **extra: Any) -> dict[str, Any]
 def seed(client: TestClient, *codes: str) -> None:
     response = client.post("/_sim/weimall/codes", json={"codes": list(codes)})
     assert response.status_code == 200, response.text
-
-
-def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 # ---- signing ------------------------------------------------------------------------------------
@@ -349,7 +343,7 @@ def test_receiver_failing_twice_then_succeeding(sim: TestClient, rx: Receiver) -
         state = sim.get("/_sim/state").json()
         return bool(state["orders"][0]["status"] == "issued")
 
-    wait_for(issued)
+    wait_until(issued, timeout_s=10, interval_s=0.02, message="condition not reached")
     state = sim.get("/_sim/state").json()
     [stored] = state["orders"]
     assert stored["order_no"] == order_no
@@ -370,7 +364,7 @@ def test_push_gives_up_after_five_resends(receiver: tuple[Receiver, str], rx: Re
         def failed() -> bool:
             return bool(client.get("/_sim/state").json()["orders"][0]["status"] == "failed")
 
-        wait_for(failed)
+        wait_until(failed, timeout_s=10, interval_s=0.02, message="condition not reached")
         assert len(client.get("/_sim/weimall/pushes").json()) == 6
         assert order["codes"] == []
 

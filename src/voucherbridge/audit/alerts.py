@@ -24,6 +24,64 @@ class AlertSettings:
     reversals_window: timedelta = timedelta(hours=24)
 
 
+@dataclass(frozen=True, kw_only=True)
+class AlertStore:
+    id: int
+    name: str  # "" for a store that no longer exists
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertView:
+    kind: str
+    at: str | None
+    stores: list[AlertStore]
+    audit_ids: list[int]
+    # What the rule found (a code, a till and its count, ...): free-form JSON, per kind.
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, alert: Alert, names: dict[int, str], zone: ZoneInfo) -> AlertView:
+        return cls(
+            kind=alert.kind,
+            at=iso(alert.at, zone),
+            stores=[AlertStore(id=s, name=names.get(s, "")) for s in alert.store_ids],
+            audit_ids=list(alert.audit_ids),
+            detail=alert.detail,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertsView:
+    since: str
+    count: int
+    alerts: list[AlertView]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntryView:
+    """One audit log row, its time in the merchant's zone."""
+
+    id: int
+    merchant_id: int | None
+    store_id: int | None
+    seq: int
+    actor_type: str
+    actor_id: str
+    action: str
+    subject: str
+    # The changed object before and after, as recorded: genuinely free-form JSON.
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: str | None
+    row_hash: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditPage:
+    items: list[AuditEntryView]
+    next_before_id: int | None
+
+
 def find_alerts(
     uow: UnitOfWork,
     *,
@@ -31,7 +89,7 @@ def find_alerts(
     since: datetime,
     settings: AlertSettings,
     store_ids: frozenset[int] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AlertView]:
     """Every alert since `since`, newest first; `store_ids` limits them to a manager's stores."""
     with uow:
         merchant = uow.repo(MerchantRepo).get(merchant_id)
@@ -50,12 +108,12 @@ def find_alerts(
     if store_ids is not None:
         found = [a for a in found if store_ids.intersection(a.store_ids)]
     found.sort(key=lambda a: a.at, reverse=True)
-    return [_view(a, names, zone) for a in found]
+    return [AlertView.of(a, names, zone) for a in found]
 
 
 def alerts_for(
     uow: UnitOfWork, *, actor: Actor, since: datetime, settings: AlertSettings
-) -> dict[str, Any]:
+) -> AlertsView:
     """The admin API: HQ sees the chain, a manager the alerts touching their stores."""
     actor.require_manager()
     found = find_alerts(
@@ -65,17 +123,7 @@ def alerts_for(
         settings=settings,
         store_ids=actor.store_ids,
     )
-    return {"since": since.isoformat(), "count": len(found), "alerts": found}
-
-
-def _view(alert: Alert, names: dict[int, str], zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "kind": alert.kind,
-        "at": iso(alert.at, zone),
-        "stores": [{"id": s, "name": names.get(s, "")} for s in alert.store_ids],
-        "audit_ids": list(alert.audit_ids),
-        "detail": alert.detail,
-    }
+    return AlertsView(since=since.isoformat(), count=len(found), alerts=found)
 
 
 def list_audit(
@@ -85,7 +133,7 @@ def list_audit(
     action: str | None,
     before_id: int | None,
     limit: int,
-) -> dict[str, Any]:
+) -> AuditPage:
     """Audit rows, newest first, `limit` per page; a manager sees rows of their stores only."""
     actor.require_manager()
     with uow:
@@ -99,7 +147,21 @@ def list_audit(
             limit=limit + 1,
         )
     more = len(rows) > limit
-    rows = rows[:limit]
-    for row in rows:
-        row["at"] = iso(row["at"], zone)
-    return {"items": rows, "next_before_id": rows[-1]["id"] if more else None}
+    items = [
+        AuditEntryView(
+            id=row["id"],
+            merchant_id=row["merchant_id"],
+            store_id=row["store_id"],
+            seq=row["seq"],
+            actor_type=row["actor_type"],
+            actor_id=row["actor_id"],
+            action=row["action"],
+            subject=row["subject"],
+            before=row["before"],
+            after=row["after"],
+            at=iso(row["at"], zone),
+            row_hash=row["row_hash"],
+        )
+        for row in rows[:limit]
+    ]
+    return AuditPage(items=items, next_before_id=items[-1].id if more else None)

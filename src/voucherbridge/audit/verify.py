@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
-from voucherbridge.domain.audit_chain import Break, first_broken_link
+from voucherbridge.domain.audit_chain import Break, Reason, first_broken_link
 
 REASONS_ZH = {
     "edited": "被修改",
@@ -18,6 +17,33 @@ REASONS_ZH = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class BrokenLinkView:
+    row_id: int | None  # None: rows are missing after the last one
+    seq: int
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainView:
+    """One chain's check. `broken` is None when the chain is intact; the JSON then leaves
+    the key out (the CLI and the API response model do so)."""
+
+    chain: int
+    rows: int
+    head_hash: str | None
+    ok: bool
+    broken: BrokenLinkView | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainCheckView(ChainView):
+    """The admin API's answer: the check and the line for a person."""
+
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     chain_id: int  # the merchant id; 0 for rows of no merchant
@@ -25,21 +51,14 @@ class ChainReport:
     head_hash: str | None
     broken: Break | None
 
-    def view(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "chain": self.chain_id,
-            "rows": self.rows,
-            "head_hash": self.head_hash,
-            "ok": self.broken is None,
-        }
-        if self.broken is not None:
-            body["broken"] = {
-                "row_id": self.broken.row_id,
-                "seq": self.broken.seq,
-                "reason": self.broken.reason,
-                "detail": self.broken.detail,
-            }
-        return body
+    def view(self) -> ChainView:
+        return ChainView(
+            chain=self.chain_id,
+            rows=self.rows,
+            head_hash=self.head_hash,
+            ok=self.broken is None,
+            broken=_broken_view(self.broken),
+        )
 
     def message(self) -> str:
         """One line for a person: 审计链完整 N 条, or where and how it broke."""
@@ -57,6 +76,14 @@ class ChainReport:
         )
 
 
+def _broken_view(broken: Break | None) -> BrokenLinkView | None:
+    if broken is None:
+        return None
+    return BrokenLinkView(
+        row_id=broken.row_id, seq=broken.seq, reason=broken.reason, detail=broken.detail
+    )
+
+
 def verify_chain(uow: UnitOfWork, chain_id: int) -> ChainReport:
     """Check one chain (a merchant's) from its first row to its head."""
     with uow:
@@ -72,8 +99,16 @@ def verify_all(make_uow: UnitOfWorkFactory) -> list[ChainReport]:
     return [verify_chain(make_uow(), chain) for chain in chains]
 
 
-def verify_for(uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+def verify_for(uow: UnitOfWork, *, actor: Actor) -> ChainCheckView:
     """The admin API: HQ checks its own merchant's chain."""
     actor.require_hq()
     report = verify_chain(uow, actor.merchant_id)
-    return {**report.view(), "message": report.message()}
+    view = report.view()
+    return ChainCheckView(
+        chain=view.chain,
+        rows=view.rows,
+        head_hash=view.head_hash,
+        ok=view.ok,
+        broken=view.broken,
+        message=report.message(),
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
@@ -26,6 +25,41 @@ MAX_BATCH = 1000
 class Issued:
     codes: list[str]
     created: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedBatchView:
+    """A console batch: its reference, its codes, and whether this call made them."""
+
+    listing_id: int
+    reference: str
+    codes: list[str]
+    created: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeEventView:
+    event: str
+    at: str | None
+    store_id: int | None
+    order_id: int | None
+    redemption_id: int | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeArchiveView:
+    """票券档案: one code, its status and its whole history, in the merchant's time zone."""
+
+    code: str
+    status: str
+    platform: str
+    listing_id: int
+    template_id: int
+    valid_from: str | None
+    valid_until: str | None
+    issued_at: str | None
+    events: list[CodeEventView]
 
 
 def issue_codes(
@@ -99,7 +133,7 @@ def issue_batch(
     quantity: int,
     reference: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> IssuedBatchView:
     """Issue a batch from the console; the same reference returns the same codes."""
     actor.require_manager()
     reference = (reference or "").strip()[:64] or f"batch-{secrets.token_hex(8)}"
@@ -134,15 +168,15 @@ def issue_batch(
                 now=now,
             )
         uow.commit()
-        return {
-            "listing_id": listing.id,
-            "reference": reference,
-            "codes": issued.codes,
-            "created": issued.created,
-        }
+        return IssuedBatchView(
+            listing_id=listing.id,
+            reference=reference,
+            codes=issued.codes,
+            created=issued.created,
+        )
 
 
-def code_archive(uow: UnitOfWork, *, actor: Actor, code: str) -> dict[str, Any]:
+def code_archive(uow: UnitOfWork, *, actor: Actor, code: str) -> CodeArchiveView:
     """票券档案: one code with its status and whole history."""
     with uow:
         found = uow.repo(CodeRepo).find(actor.merchant_id, normalize_code(code))
@@ -150,24 +184,24 @@ def code_archive(uow: UnitOfWork, *, actor: Actor, code: str) -> dict[str, Any]:
             raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code[:32])
         zone: ZoneInfo = merchant_zone(uow, actor.merchant_id)
         events = uow.repo(CodeRepo).events(actor.merchant_id, found.id)
-        return {
-            "code": found.code,
-            "status": found.status.value,
-            "platform": found.platform.value,
-            "listing_id": found.listing_id,
-            "template_id": found.template_id,
-            "valid_from": iso(found.valid_from, zone),
-            "valid_until": iso(found.valid_until, zone),
-            "issued_at": iso(found.issued_at, zone),
-            "events": [
-                {
-                    "event": e.event,
-                    "at": iso(e.at, zone),
-                    "store_id": e.store_id,
-                    "order_id": e.order_id,
-                    "redemption_id": e.redemption_id,
-                    "actor": e.actor,
-                }
+        return CodeArchiveView(
+            code=found.code,
+            status=found.status.value,
+            platform=found.platform.value,
+            listing_id=found.listing_id,
+            template_id=found.template_id,
+            valid_from=iso(found.valid_from, zone),
+            valid_until=iso(found.valid_until, zone),
+            issued_at=iso(found.issued_at, zone),
+            events=[
+                CodeEventView(
+                    event=e.event,
+                    at=iso(e.at, zone),
+                    store_id=e.store_id,
+                    order_id=e.order_id,
+                    redemption_id=e.redemption_id,
+                    actor=e.actor,
+                )
                 for e in events
             ],
-        }
+        )

@@ -5,30 +5,52 @@ The item code is the key the till rings up and templates refer to, so it never c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.audit.record import record_admin_change
 from voucherbridge.catalogue.repository import ItemRepo
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Item
 
 MAX_FEN = 100_000_000_000
-EDITABLE = ("name", "unit", "unit_price_fen", "active")
 
 
-def item_view(item: Item) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "item_code": item.item_code,
-        "name": item.name,
-        "unit": item.unit,
-        "unit_price_fen": item.unit_price_fen,
-        "active": item.active,
-    }
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemView:
+    """An item as the API, the console and the cashier page show it (and the audit row keeps)."""
+
+    id: int
+    item_code: str
+    name: str
+    unit: str
+    unit_price_fen: int
+    active: bool
+
+    @classmethod
+    def of(cls, item: Item) -> ItemView:
+        return cls(
+            id=item.id,
+            item_code=item.item_code,
+            name=item.name,
+            unit=item.unit,
+            unit_price_fen=item.unit_price_fen,
+            active=item.active,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemChanges:
+    """An edit of an item: a field left UNSET stays as it is (the item code never changes)."""
+
+    name: Maybe[str] = UNSET
+    unit: Maybe[str] = UNSET
+    unit_price_fen: Maybe[int] = UNSET
+    active: Maybe[bool] = UNSET
 
 
 def create_item(
@@ -40,7 +62,7 @@ def create_item(
     unit: str = "份",
     unit_price_fen: int,
     now: datetime,
-) -> dict[str, Any]:
+) -> ItemView:
     """Add an item to the catalogue (HQ only); an item code that exists is a conflict."""
     actor.require_hq()
     code = _item_code(item_code)
@@ -60,49 +82,48 @@ def create_item(
         )
         item = uow.repo(ItemRepo).get(actor.merchant_id, code)
         assert item is not None
-        view = item_view(item)
-        record_admin_change(uow, actor, "item.create", code, None, view, now)
+        view = ItemView.of(item)
+        record_admin_change(uow, actor, "item.create", code, None, asdict(view), now)
         uow.commit()
         return view
 
 
 def update_item(
-    uow: UnitOfWork, *, actor: Actor, item_code: str, changes: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, actor: Actor, item_code: str, changes: ItemChanges, now: datetime
+) -> ItemView:
     """Change an item's name, unit, price or active flag (HQ only)."""
     actor.require_hq()
-    reject_unknown_fields(changes, EDITABLE)
-    values: dict[str, Any] = {}
-    if "name" in changes:
-        values["name"] = _text(changes["name"], "name", 100)
-    if "unit" in changes:
-        values["unit"] = _text(changes["unit"], "unit", 16)
-    if "unit_price_fen" in changes:
-        values["unit_price_fen"] = _fen(changes["unit_price_fen"])
-    if "active" in changes:
-        if not isinstance(changes["active"], bool):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
-        values["active"] = changes["active"]
+    values: dict[str, Any] = {}  # column -> checked value, for ItemRepo.update
+    if changes.name is not UNSET:
+        values["name"] = _text(changes.name, "name", 100)
+    if changes.unit is not UNSET:
+        values["unit"] = _text(changes.unit, "unit", 16)
+    if changes.unit_price_fen is not UNSET:
+        values["unit_price_fen"] = _fen(changes.unit_price_fen)
+    if changes.active is not UNSET:
+        values["active"] = _flag(changes.active, "active")
     with uow:
         item = uow.repo(ItemRepo).get(actor.merchant_id, item_code)
         if item is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="item")
-        before = item_view(item)
+        before = ItemView.of(item)
         if values:
             uow.repo(ItemRepo).update(actor.merchant_id, item.item_code, values)
         updated = uow.repo(ItemRepo).get(actor.merchant_id, item.item_code)
         assert updated is not None
-        view = item_view(updated)
+        view = ItemView.of(updated)
         if view != before:
-            record_admin_change(uow, actor, "item.update", item.item_code, before, view, now)
+            record_admin_change(
+                uow, actor, "item.update", item.item_code, asdict(before), asdict(view), now
+            )
         uow.commit()
         return view
 
 
-def list_items(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+def list_items(uow: UnitOfWork, *, actor: Actor) -> list[ItemView]:
     """The merchant's whole catalogue; every console user may read it."""
     with uow:
-        return [item_view(i) for i in uow.repo(ItemRepo).list(actor.merchant_id)]
+        return [ItemView.of(i) for i in uow.repo(ItemRepo).list(actor.merchant_id)]
 
 
 def _item_code(value: Any) -> str:
@@ -112,6 +133,13 @@ def _item_code(value: Any) -> str:
     if not code or len(code) > 64 or any(ch.isspace() or not ch.isprintable() for ch in code):
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="item_code")
     return code
+
+
+def _flag(value: object, field: str) -> bool:
+    """A yes/no field takes only true or false (not 1, "yes" or "on")."""
+    if not isinstance(value, bool):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field=field)
+    return value
 
 
 def _text(value: Any, field: str, limit: int) -> str:

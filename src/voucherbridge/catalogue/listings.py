@@ -7,37 +7,77 @@ type can never change once a code exists under the listing (seed 002: 券码类�
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.audit.record import record_admin_change
 from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.core.formatting import iso
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import CodeType, Platform
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Listing
 
-EDITABLE = ("title", "code_type", "platform_product_id", "reversal_window_minutes", "active")
 UTC_ZONE = ZoneInfo("UTC")
+E = TypeVar("E", Platform, CodeType)
 
 
-def listing_view(listing: Listing) -> dict[str, Any]:
-    return {
-        "id": listing.id,
-        "public_id": listing.public_id,
-        "template_id": listing.template_id,
-        "platform": listing.platform.value,
-        "code_type": listing.code_type.value,
-        "title": listing.title,
-        "platform_product_id": listing.platform_product_id,
-        "reversal_window_minutes": listing.reversal_window_minutes,
-        "active": listing.active,
-        "created_at": iso(listing.created_at, UTC_ZONE),
-    }
+@dataclass(frozen=True, kw_only=True)
+class ListingSpec:
+    """A new listing: which template a platform product sells, and how its codes are made."""
+
+    template_id: int
+    platform: str
+    code_type: str = "merchant"
+    title: str
+    platform_product_id: str | None = None
+    reversal_window_minutes: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingChanges:
+    """An edit of a listing: a field left UNSET stays; None clears a nullable one."""
+
+    title: Maybe[str] = UNSET
+    code_type: Maybe[str] = UNSET
+    platform_product_id: Maybe[str | None] = UNSET
+    reversal_window_minutes: Maybe[int | None] = UNSET
+    active: Maybe[bool] = UNSET
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingView:
+    """A listing as the API and the console show it (and the audit row keeps)."""
+
+    id: int
+    public_id: str
+    template_id: int
+    platform: str
+    code_type: str
+    title: str
+    platform_product_id: str | None
+    reversal_window_minutes: int | None
+    active: bool
+    created_at: str | None
+
+    @classmethod
+    def of(cls, listing: Listing) -> ListingView:
+        return cls(
+            id=listing.id,
+            public_id=listing.public_id,
+            template_id=listing.template_id,
+            platform=listing.platform.value,
+            code_type=listing.code_type.value,
+            title=listing.title,
+            platform_product_id=listing.platform_product_id,
+            reversal_window_minutes=listing.reversal_window_minutes,
+            active=listing.active,
+            created_at=iso(listing.created_at, UTC_ZONE),
+        )
 
 
 def new_public_id() -> str:
@@ -46,19 +86,19 @@ def new_public_id() -> str:
 
 
 def create_listing(
-    uow: UnitOfWork, *, actor: Actor, spec: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, actor: Actor, spec: ListingSpec, now: datetime
+) -> ListingView:
     """Link a platform product to a template; returns the listing with its generated id."""
     actor.require_manager()
-    platform = _enum(Platform, spec.get("platform"), "platform")
-    code_type = _enum(CodeType, spec.get("code_type", "merchant"), "code_type")
-    title = str(spec.get("title") or "").strip()
+    platform = _enum(Platform, spec.platform, "platform")
+    code_type = _enum(CodeType, spec.code_type, "code_type")
+    title = str(spec.title or "").strip()
     if not title or len(title) > 100:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="title")
     if platform is Platform.DIRECT and code_type is CodeType.PLATFORM:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="code_type")
     with uow:
-        template_id = spec.get("template_id")
+        template_id = spec.template_id
         template = (
             uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
             if isinstance(template_id, int)
@@ -70,78 +110,79 @@ def create_listing(
         public_id = new_public_id()
         while uow.repo(ListingRepo).by_public_id(public_id) is not None:
             public_id = new_public_id()
-        values = {
+        values: dict[str, Any] = {  # the row's columns, as ListingRepo.add takes them
             "public_id": public_id,
             "template_id": template.template.id,
             "platform": platform.value,
             "code_type": code_type.value,
             "title": title,
-            "platform_product_id": _optional_text(spec.get("platform_product_id")),
-            "reversal_window_minutes": _window(spec.get("reversal_window_minutes")),
+            "platform_product_id": _optional_text(spec.platform_product_id),
+            "reversal_window_minutes": _window(spec.reversal_window_minutes),
             "active": True,
         }
         listing_id = uow.repo(ListingRepo).add(actor.merchant_id, values, now)
         listing = uow.repo(ListingRepo).get(actor.merchant_id, listing_id)
         assert listing is not None
-        view = listing_view(listing)
-        record_admin_change(uow, actor, "listing.create", listing_id, None, view, now)
+        view = ListingView.of(listing)
+        record_admin_change(uow, actor, "listing.create", listing_id, None, asdict(view), now)
         uow.commit()
         return view
 
 
 def update_listing(
-    uow: UnitOfWork, *, actor: Actor, listing_id: int, changes: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, actor: Actor, listing_id: int, changes: ListingChanges, now: datetime
+) -> ListingView:
     """Edit a listing; changing the code type after a code was issued is refused."""
     actor.require_manager()
-    reject_unknown_fields(changes, EDITABLE)
     with uow:
         listing = _get_visible(uow, actor, listing_id)
-        values: dict[str, Any] = {}
-        if "code_type" in changes:
-            code_type = _enum(CodeType, changes["code_type"], "code_type")
+        values: dict[str, Any] = {}  # column -> checked value, for ListingRepo.update
+        if changes.code_type is not UNSET:
+            code_type = _enum(CodeType, changes.code_type, "code_type")
             if code_type is not listing.code_type:
                 if uow.repo(ListingRepo).has_codes(listing.id):
                     raise DomainError(ErrorCode.CODE_TYPE_IMMUTABLE, listing_id=listing.public_id)
                 values["code_type"] = code_type.value
-        if "title" in changes:
-            title = str(changes["title"] or "").strip()
+        if changes.title is not UNSET:
+            title = str(changes.title or "").strip()
             if not title or len(title) > 100:
                 raise DomainError(ErrorCode.VALIDATION_ERROR, field="title")
             values["title"] = title
-        if "platform_product_id" in changes:
-            values["platform_product_id"] = _optional_text(changes["platform_product_id"])
-        if "reversal_window_minutes" in changes:
-            values["reversal_window_minutes"] = _window(changes["reversal_window_minutes"])
-        if "active" in changes:
-            values["active"] = bool(changes["active"])
-        before = listing_view(listing)
+        if changes.platform_product_id is not UNSET:
+            values["platform_product_id"] = _optional_text(changes.platform_product_id)
+        if changes.reversal_window_minutes is not UNSET:
+            values["reversal_window_minutes"] = _window(changes.reversal_window_minutes)
+        if changes.active is not UNSET:
+            values["active"] = bool(changes.active)
+        before = ListingView.of(listing)
         if values:
             uow.repo(ListingRepo).update(actor.merchant_id, listing.id, values)
         updated = uow.repo(ListingRepo).get(actor.merchant_id, listing.id)
         assert updated is not None
-        view = listing_view(updated)
-        record_admin_change(uow, actor, "listing.update", listing.id, before, view, now)
+        view = ListingView.of(updated)
+        record_admin_change(
+            uow, actor, "listing.update", listing.id, asdict(before), asdict(view), now
+        )
         uow.commit()
         return view
 
 
-def list_listings(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+def list_listings(uow: UnitOfWork, *, actor: Actor) -> list[ListingView]:
     with uow:
         listings = uow.repo(ListingRepo).list(actor.merchant_id)
         if actor.store_ids is None:
-            return [listing_view(listing) for listing in listings]
+            return [ListingView.of(listing) for listing in listings]
         visible = {
             row.template.id
             for row in uow.repo(TemplateRepo).list(actor.merchant_id)
             if not row.template.store_ids or row.template.store_ids & actor.store_ids
         }
-        return [listing_view(li) for li in listings if li.template_id in visible]
+        return [ListingView.of(li) for li in listings if li.template_id in visible]
 
 
-def get_listing(uow: UnitOfWork, *, actor: Actor, listing_id: int) -> dict[str, Any]:
+def get_listing(uow: UnitOfWork, *, actor: Actor, listing_id: int) -> ListingView:
     with uow:
-        return listing_view(_get_visible(uow, actor, listing_id))
+        return ListingView.of(_get_visible(uow, actor, listing_id))
 
 
 def _get_visible(uow: UnitOfWork, actor: Actor, listing_id: int) -> Listing:
@@ -160,14 +201,14 @@ def _require_template_scope(actor: Actor, store_ids: frozenset[int]) -> None:
         raise DomainError(ErrorCode.FORBIDDEN)
 
 
-def _enum(kind: type[Platform] | type[CodeType], value: Any, field: str) -> Any:
+def _enum(kind: type[E], value: str, field: str) -> E:
     try:
         return kind(value)
     except ValueError as exc:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field=field) from exc
 
 
-def _optional_text(value: Any) -> str | None:
+def _optional_text(value: object) -> str | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
@@ -176,7 +217,7 @@ def _optional_text(value: Any) -> str | None:
     return text
 
 
-def _window(value: Any) -> int | None:
+def _window(value: object) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 7 * 24 * 60:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voucherbridge.audit.repository import AuditRepo
@@ -16,6 +17,30 @@ from voucherbridge.domain.records import Terminal, User
 
 TERMINAL_KEY_PREFIX = "vbt_"
 ADMIN_TOKEN_PREFIX = "vba_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionUserView:
+    """Who a sign-in is for; `store_ids` None means the whole chain (HQ)."""
+
+    id: int
+    username: str
+    role: str
+    store_ids: list[int] | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> SessionUserView:
+        scope = None if actor.store_ids is None else sorted(actor.store_ids)
+        return cls(id=actor.user_id, username=actor.username, role=actor.role, store_ids=scope)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedIn:
+    """A successful sign-in: the bearer token, until when it holds, and for whom."""
+
+    token: str
+    expires_at: datetime
+    user: SessionUserView
 
 
 def hash_secret(secret: str) -> str:
@@ -51,7 +76,7 @@ def login(
     now: datetime,
     ttl_hours: int,
     policy: SignInPolicy = DEFAULT_POLICY,
-) -> tuple[str, datetime, Actor]:
+) -> SignedIn:
     """Check the password and hand out a bearer token valid for `ttl_hours`."""
     with uow:
         user = verified_user(uow, username, password, now, policy)
@@ -69,7 +94,8 @@ def login(
             now=now,
         )
         uow.commit()
-        return token, expires_at, actor_of(user)
+        who = SessionUserView.of(actor_of(user))
+        return SignedIn(token=token, expires_at=expires_at, user=who)
 
 
 def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from voucherbridge.audit.record import record_admin_change
 from voucherbridge.chain.repository import MerchantRepo
 from voucherbridge.chain.sign_in import hash_password
-from voucherbridge.chain.users import add_user, checked_new_user
+from voucherbridge.chain.users import MerchantView, UserView, add_user, checked_new_user
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewMerchant(MerchantView):
+    """A merchant just created, with its first HQ admin."""
+
+    user: UserView
 
 
 def create_merchant(
@@ -24,7 +31,7 @@ def create_merchant(
     password: str,
     display_name: str = "",
     now: datetime,
-) -> dict[str, Any]:
+) -> NewMerchant:
     """A merchant and its first HQ admin in one transaction (both audited), or nothing."""
     shown = name.strip()
     if not 1 <= len(shown) <= 100 or not shown.isprintable():
@@ -38,8 +45,10 @@ def create_merchant(
     with uow:
         merchant_id = uow.repo(MerchantRepo).add(name=shown, timezone=timezone, now=now)
         operator = Actor.operator(merchant_id)
-        merchant = {"id": merchant_id, "name": shown, "timezone": timezone}
-        record_admin_change(uow, operator, "merchant.create", merchant_id, None, merchant, now)
+        merchant = MerchantView(id=merchant_id, name=shown, timezone=timezone)
+        record_admin_change(
+            uow, operator, "merchant.create", merchant_id, None, asdict(merchant), now
+        )
         user = add_user(
             uow,
             actor=operator,
@@ -51,7 +60,7 @@ def create_merchant(
             now=now,
         )
         uow.commit()
-    return {**merchant, "user": user}
+    return NewMerchant(**asdict(merchant), user=user)
 
 
 def merchant_zone(uow: UnitOfWork, merchant_id: int) -> ZoneInfo:

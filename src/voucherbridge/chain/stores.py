@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.audit.record import record_admin_change
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import parse_opening_hours
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Store
 
 MANAGER_ROLES = frozenset({"hq_admin", "store_manager"})
-EDITABLE = ("name", "brand", "address", "receipt_title", "active", "opening_hours")
 LIMITS = {"name": 100, "brand": 100, "address": 200, "receipt_title": 100, "opening_hours": 100}
 
 
@@ -24,17 +24,44 @@ def require_manager(actor: Actor) -> None:
     actor.require_manager()
 
 
-def store_view(store: Store) -> dict[str, Any]:
-    return {
-        "id": store.id,
-        "name": store.name,
-        "brand": store.brand,
-        "address": store.address,
-        "receipt_title": store.receipt_title,
-        "printed_title": store.printed_title,
-        "active": store.active,
-        "opening_hours": store.opening_hours,
-    }
+@dataclass(frozen=True, kw_only=True)
+class StoreView:
+    """A store as the console and the admin API show it (and its audit rows record it)."""
+
+    id: int
+    name: str
+    brand: str
+    address: str
+    receipt_title: str | None
+    printed_title: str
+    active: bool
+    opening_hours: str | None
+
+    @classmethod
+    def of(cls, store: Store) -> StoreView:
+        return cls(
+            id=store.id,
+            name=store.name,
+            brand=store.brand,
+            address=store.address,
+            receipt_title=store.receipt_title,
+            printed_title=store.printed_title,
+            active=store.active,
+            opening_hours=store.opening_hours,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreChanges:
+    """An edit of a store: only the fields set are changed (None clears the receipt title or
+    the opening hours; UNSET leaves a field as it is)."""
+
+    name: Maybe[str] = UNSET
+    brand: Maybe[str] = UNSET
+    address: Maybe[str] = UNSET
+    receipt_title: Maybe[str | None] = UNSET
+    active: Maybe[bool] = UNSET
+    opening_hours: Maybe[str | None] = UNSET
 
 
 def create_store(
@@ -45,7 +72,7 @@ def create_store(
     brand: str = "",
     address: str = "",
     now: datetime,
-) -> dict[str, Any]:
+) -> StoreView:
     """Open a new store for the chain (HQ only); store names are unique per merchant."""
     actor.require_hq()
     clean_name = _text(name, "name", required=True)
@@ -58,60 +85,63 @@ def create_store(
         )
         store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
         assert store is not None
-        view = store_view(store)
-        record_admin_change(uow, actor, "store.create", store_id, None, view, now)
+        view = StoreView.of(store)
+        record_admin_change(uow, actor, "store.create", store_id, None, asdict(view), now)
         uow.commit()
         return view
 
 
 def update_store(
-    uow: UnitOfWork, *, actor: Actor, store_id: int, changes: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, actor: Actor, store_id: int, changes: StoreChanges, now: datetime
+) -> StoreView:
     """Edit a store's name, brand, address or receipt title; only HQ opens or closes a store."""
     require_manager(actor)
-    reject_unknown_fields(changes, EDITABLE)
-    values: dict[str, Any] = {}
-    for key in ("name", "brand", "address"):
-        if key in changes:
-            values[key] = _text(changes[key], key, required=key == "name")
-    if "receipt_title" in changes:
-        values["receipt_title"] = _text(changes["receipt_title"], "receipt_title") or None
-    if "opening_hours" in changes:
-        values["opening_hours"] = _opening_hours(changes["opening_hours"])
-    if "active" in changes:
-        if not isinstance(changes["active"], bool):
+    values: dict[str, Any] = {}  # column -> checked value, for StoreRepo.update
+    if changes.name is not UNSET:
+        values["name"] = _text(changes.name, "name", required=True)
+    if changes.brand is not UNSET:
+        values["brand"] = _text(changes.brand, "brand")
+    if changes.address is not UNSET:
+        values["address"] = _text(changes.address, "address")
+    if changes.receipt_title is not UNSET:
+        values["receipt_title"] = _text(changes.receipt_title, "receipt_title") or None
+    if changes.opening_hours is not UNSET:
+        values["opening_hours"] = _opening_hours(changes.opening_hours)
+    if changes.active is not UNSET:
+        if not isinstance(changes.active, bool):
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
-        values["active"] = changes["active"]
+        values["active"] = changes.active
     with uow:
         store = _get_managed(uow, actor, store_id)
         if "active" in values and values["active"] != store.active:
             actor.require_hq()
         if "name" in values and values["name"] != store.name:
             _refuse_duplicate_name(uow, actor, values["name"], except_id=store.id)
-        before = store_view(store)
+        before = StoreView.of(store)
         if values:
             uow.repo(StoreRepo).update(actor.merchant_id, store.id, values)
         updated = uow.repo(StoreRepo).get(actor.merchant_id, store.id)
         assert updated is not None
-        view = store_view(updated)
+        view = StoreView.of(updated)
         if view != before:
-            record_admin_change(uow, actor, "store.update", store.id, before, view, now)
+            record_admin_change(
+                uow, actor, "store.update", store.id, asdict(before), asdict(view), now
+            )
         uow.commit()
         return view
 
 
-def list_stores(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+def list_stores(uow: UnitOfWork, *, actor: Actor) -> list[StoreView]:
     """Every store of the chain for HQ; a manager sees only their own."""
     with uow:
-        return [
-            store_view(s) for s in uow.repo(StoreRepo).list(actor.merchant_id, only=actor.store_ids)
-        ]
+        rows = uow.repo(StoreRepo).list(actor.merchant_id, only=actor.store_ids)
+        return [StoreView.of(s) for s in rows]
 
 
-def get_store(uow: UnitOfWork, *, actor: Actor, store_id: int) -> dict[str, Any]:
+def get_store(uow: UnitOfWork, *, actor: Actor, store_id: int) -> StoreView:
     """One store, if the actor may see it."""
     with uow:
-        return store_view(_get_managed(uow, actor, store_id))
+        return StoreView.of(_get_managed(uow, actor, store_id))
 
 
 def _get_managed(uow: UnitOfWork, actor: Actor, store_id: int) -> Store:

@@ -6,8 +6,8 @@ Revoking takes effect at once: every Terminal API call resolves the key again.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.record import record_admin_change
@@ -24,22 +24,42 @@ from voucherbridge.domain.records import Terminal
 KEY_PREFIX_LENGTH = 8
 
 
-def terminal_view(terminal: Terminal, zone: ZoneInfo) -> dict[str, Any]:
-    """What the console shows of a terminal: never the key nor its hash."""
-    return {
-        "id": terminal.id,
-        "store_id": terminal.store_id,
-        "name": terminal.name,
-        "key_prefix": terminal.key_prefix,
-        "active": terminal.revoked_at is None,
-        "created_at": iso(terminal.created_at, zone),
-        "revoked_at": iso(terminal.revoked_at, zone),
-    }
+@dataclass(frozen=True, kw_only=True)
+class TerminalView:
+    """What the console shows of a terminal: never the key nor its hash (times in ISO 8601,
+    in the merchant's zone)."""
+
+    id: int
+    store_id: int
+    name: str
+    key_prefix: str
+    active: bool
+    created_at: str
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, terminal: Terminal, zone: ZoneInfo) -> TerminalView:
+        return cls(
+            id=terminal.id,
+            store_id=terminal.store_id,
+            name=terminal.name,
+            key_prefix=terminal.key_prefix,
+            active=terminal.revoked_at is None,
+            created_at=iso(terminal.created_at, zone) or "",  # never empty: created_at is set
+            revoked_at=iso(terminal.revoked_at, zone),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedTerminal(TerminalView):
+    """A terminal just issued, with its API key: the only time the key is ever shown."""
+
+    key: str
 
 
 def issue_terminal(
     uow: UnitOfWork, *, actor: Actor, store_id: int, name: str, now: datetime
-) -> dict[str, Any]:
+) -> IssuedTerminal:
     """Register a till for a store and return its key; the key is never shown again."""
     require_manager(actor)
     clean_name = name.strip() if isinstance(name, str) else ""
@@ -61,23 +81,24 @@ def issue_terminal(
         )
         terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
         assert terminal is not None
-        view = terminal_view(terminal, merchant_zone(uow, actor.merchant_id))
-        record_admin_change(uow, actor, "terminal.issue", terminal_id, None, view, now)
+        view = TerminalView.of(terminal, merchant_zone(uow, actor.merchant_id))
+        after = asdict(view)  # the audit row never holds the key
+        record_admin_change(uow, actor, "terminal.issue", terminal_id, None, after, now)
         uow.commit()
-        return {**view, "key": key}
+        return IssuedTerminal(**after, key=key)
 
 
-def list_terminals(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+def list_terminals(uow: UnitOfWork, *, actor: Actor) -> list[TerminalView]:
     """Terminals of the chain for HQ, of their own stores for a manager; keys never included."""
     with uow:
         zone = merchant_zone(uow, actor.merchant_id)
         terminals = uow.repo(TerminalRepo).list(actor.merchant_id, only_stores=actor.store_ids)
-        return [terminal_view(t, zone) for t in terminals]
+        return [TerminalView.of(t, zone) for t in terminals]
 
 
 def revoke_terminal(
     uow: UnitOfWork, *, actor: Actor, terminal_id: int, now: datetime
-) -> dict[str, Any]:
+) -> TerminalView:
     """Refuse the terminal's key from now on; revoking twice changes nothing."""
     require_manager(actor)
     with uow:
@@ -86,13 +107,15 @@ def revoke_terminal(
             raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
         actor.require_store(terminal.store_id)
         zone = merchant_zone(uow, actor.merchant_id)
-        before = terminal_view(terminal, zone)
+        before = TerminalView.of(terminal, zone)
         if terminal.revoked_at is None:
             uow.repo(TerminalRepo).revoke(actor.merchant_id, terminal.id, now)
         revoked = uow.repo(TerminalRepo).get(actor.merchant_id, terminal.id)
         assert revoked is not None
-        view = terminal_view(revoked, zone)
+        view = TerminalView.of(revoked, zone)
         if view != before:
-            record_admin_change(uow, actor, "terminal.revoke", terminal.id, before, view, now)
+            record_admin_change(
+                uow, actor, "terminal.revoke", terminal.id, asdict(before), asdict(view), now
+            )
         uow.commit()
         return view

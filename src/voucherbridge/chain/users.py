@@ -6,34 +6,76 @@ deactivating a user ends the sessions they have open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from voucherbridge.audit.record import record_admin_change, reject_unknown_fields
+from voucherbridge.audit.record import record_admin_change
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.domain.records import User
+from voucherbridge.domain.records import Merchant, User
 
 ROLES = ("hq_admin", "store_manager", "cashier")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
-EDITABLE = ("active", "store_ids", "password", "display_name")
 
 
-def user_view(user: User) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class UserView:
     """A user without the password hash; `store_ids` None means the whole chain."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "store_ids": None if user.role == "hq_admin" else sorted(user.store_ids),
-        "active": user.active,
-    }
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    store_ids: list[int] | None
+    active: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            store_ids=None if user.role == "hq_admin" else sorted(user.store_ids),
+            active=user.active,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MerchantView:
+    """A merchant as its users see it (me) and as its creation is recorded."""
+
+    id: int
+    name: str
+    timezone: str
+
+    @classmethod
+    def of(cls, merchant: Merchant) -> MerchantView:
+        return cls(id=merchant.id, name=merchant.name, timezone=merchant.timezone)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeView(UserView):
+    """The signed-in user and their merchant."""
+
+    merchant: MerchantView
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserChanges:
+    """An edit of a user (HQ only): only the fields set are changed; UNSET leaves one as it is."""
+
+    active: Maybe[bool] = UNSET
+    store_ids: Maybe[Sequence[int]] = UNSET
+    password: Maybe[str] = UNSET
+    display_name: Maybe[str] = UNSET
 
 
 def create_user(
@@ -46,7 +88,7 @@ def create_user(
     store_ids: Sequence[int] = (),
     display_name: str = "",
     now: datetime,
-) -> dict[str, Any]:
+) -> UserView:
     """Create a console user (HQ only); usernames are unique across all merchants."""
     actor.require_hq()
     name = _username(username)
@@ -83,7 +125,7 @@ def add_user(
     role: str,
     store_ids: Sequence[int],
     now: datetime,
-) -> dict[str, Any]:
+) -> UserView:
     """Insert a checked user and its audit row in the caller's transaction."""
     if uow.repo(UserRepo).by_username(username) is not None:
         raise DomainError(ErrorCode.CONFLICT, what="user", field="username")
@@ -98,8 +140,8 @@ def add_user(
     )
     user = uow.repo(UserRepo).get(actor.merchant_id, user_id)
     assert user is not None
-    view = user_view(user)
-    record_admin_change(uow, actor, "user.create", user_id, None, view, now)
+    view = UserView.of(user)
+    record_admin_change(uow, actor, "user.create", user_id, None, asdict(view), now)
     return view
 
 
@@ -110,20 +152,19 @@ def checked_new_user(username: str, password: str, display_name: str) -> tuple[s
 
 
 def update_user(
-    uow: UnitOfWork, *, actor: Actor, user_id: int, changes: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, actor: Actor, user_id: int, changes: UserChanges, now: datetime
+) -> UserView:
     """Activate or deactivate a user, change their stores, display name or password (HQ only)."""
     actor.require_hq()
-    reject_unknown_fields(changes, EDITABLE)
-    values: dict[str, Any] = {}
-    if "password" in changes:
-        _check_password(changes["password"])
-    if "display_name" in changes:
-        values["display_name"] = _display_name(changes["display_name"])
-    if "active" in changes:
-        if not isinstance(changes["active"], bool):
+    values: dict[str, Any] = {}  # column -> checked value, for UserRepo.update
+    if changes.password is not UNSET:
+        _check_password(changes.password)
+    if changes.display_name is not UNSET:
+        values["display_name"] = _display_name(changes.display_name)
+    if changes.active is not UNSET:
+        if not isinstance(changes.active, bool):
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
-        values["active"] = changes["active"]
+        values["active"] = changes.active
     with uow:
         user = uow.repo(UserRepo).get(actor.merchant_id, user_id)
         if user is None:
@@ -131,43 +172,42 @@ def update_user(
         if user.id == actor.user_id and values.get("active") is False:
             # An admin locking themselves out leaves the chain without anyone to undo it.
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
-        if "store_ids" in changes:
-            values["store_ids"] = _store_scope(uow, actor, user.role, changes["store_ids"])
-        if "password" in changes:
-            values["password_hash"] = hash_password(changes["password"])
-        before = user_view(user)
+        if changes.store_ids is not UNSET:
+            values["store_ids"] = _store_scope(uow, actor, user.role, changes.store_ids)
+        if changes.password is not UNSET:
+            values["password_hash"] = hash_password(changes.password)
+        before = asdict(UserView.of(user))
         if values:
             uow.repo(UserRepo).update(actor.merchant_id, user.id, values)
         if "password_hash" in values or values.get("active") is False:
             uow.repo(UserRepo).revoke_tokens(user.id, now)
         updated = uow.repo(UserRepo).get(actor.merchant_id, user.id)
         assert updated is not None
-        view = user_view(updated)
-        after = {**view, "password": "changed"} if "password_hash" in values else view
+        view = UserView.of(updated)
+        after = asdict(view)
+        if "password_hash" in values:
+            after["password"] = "changed"  # the audit row says so, never what it became
         if after != before:
             record_admin_change(uow, actor, "user.update", user.id, before, after, now)
         uow.commit()
         return view
 
 
-def list_users(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+def list_users(uow: UnitOfWork, *, actor: Actor) -> list[UserView]:
     """Every console user of the merchant (HQ only)."""
     actor.require_hq()
     with uow:
-        return [user_view(u) for u in uow.repo(UserRepo).list(actor.merchant_id)]
+        return [UserView.of(u) for u in uow.repo(UserRepo).list(actor.merchant_id)]
 
 
-def get_me(uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+def get_me(uow: UnitOfWork, *, actor: Actor) -> MeView:
     """The calling user and their merchant."""
     with uow:
         user = uow.repo(UserRepo).get(actor.merchant_id, actor.user_id)
         merchant = uow.repo(MerchantRepo).get(actor.merchant_id)
         if user is None or merchant is None:
             raise DomainError(ErrorCode.UNAUTHORIZED)
-        return {
-            **user_view(user),
-            "merchant": {"id": merchant.id, "name": merchant.name, "timezone": merchant.timezone},
-        }
+        return MeView(**asdict(UserView.of(user)), merchant=MerchantView.of(merchant))
 
 
 def _store_scope(uow: UnitOfWork, actor: Actor, role: str, store_ids: Any) -> list[int]:

@@ -1,11 +1,12 @@
-"""`voucherbridge audit verify|list` and `voucherbridge alerts`. Commands only wire."""
+"""`voucherbridge audit verify` and `voucherbridge alerts`. Commands only wire."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +19,11 @@ audit_app = typer.Typer(help="审计日志 / the hash-chained audit log.", no_ar
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object instead of text")]
 _SPAN = re.compile(r"^(\d+)([mhd])$")
+
+
+def _chain_json(view: audit_verify.ChainView) -> dict[str, Any]:
+    """A chain's check as JSON: `broken` only when the chain is broken."""
+    return {k: v for k, v in asdict(view).items() if k != "broken" or v is not None}
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -41,7 +47,8 @@ def verify(as_json: JsonOpt = False) -> None:
     reports = audit_verify.verify_all(container.uow)
     broken = [r for r in reports if r.broken is not None]
     if as_json:
-        typer.echo(json.dumps({"ok": not broken, "chains": [r.view() for r in reports]}))
+        chains = [_chain_json(r.view()) for r in reports]
+        typer.echo(json.dumps({"ok": not broken, "chains": chains}))
     else:
         total = sum(r.rows for r in reports)
         for report in broken:
@@ -70,14 +77,15 @@ def alerts(
         ),
     )
     if as_json:
-        typer.echo(json.dumps({"count": len(found), "alerts": found}, ensure_ascii=False))
+        body = {"count": len(found), "alerts": [asdict(a) for a in found]}
+        typer.echo(json.dumps(body, ensure_ascii=False))
         return
     if not found:
         typer.echo("没有告警 / no alerts")
     for alert in found:
-        stores = ",".join(s["name"] or str(s["id"]) for s in alert["stores"])
-        detail = json.dumps(alert["detail"], ensure_ascii=False)
-        typer.echo(f"{alert['at']}  {alert['kind']:<22} [{stores}] {detail}")
+        stores = ",".join(s.name or str(s.id) for s in alert.stores)
+        detail = json.dumps(alert.detail, ensure_ascii=False)
+        typer.echo(f"{alert.at}  {alert.kind:<22} [{stores}] {detail}")
 
 
 audit_app.command("alerts")(alerts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -140,7 +141,7 @@ def outbox_retry(
     container = build()
     cli_actor = Actor.operator(merchant_id)
     row = retry_dead(container.uow, actor=cli_actor, outbox_id=outbox_id, now=container.clock())
-    typer.echo(f"outbox {row['id']}: {row['status']}")
+    typer.echo(f"outbox {row.id}: {row.status}")
 
 
 @app.command()
@@ -154,8 +155,9 @@ def simulate(
 
     if platform not in SIMULATED:
         raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATED)}")
-    default_port = {"douyin": 18081, "meituan": 18082, "weimall": 18084}[platform]
-    command = simulator_command(platform, host, port or default_port)
+    # The simulator listens where our settings look for the platform (18081, 18082, 18084).
+    configured = urlsplit(getattr(Settings(), f"{platform}_base_url")).port
+    command = simulator_command(platform, host, port or configured or 0)
     os.execv(command[0], command)
 
 
@@ -194,7 +196,7 @@ def create_user(
         )
     except DomainError as exc:
         raise _domain_failure(exc) from exc
-    typer.echo(f"created user {user['username']} ({user['role']}) id={user['id']}")
+    typer.echo(f"created user {user.username} ({user.role}) id={user.id}")
 
 
 @app.command("create-merchant")
@@ -219,9 +221,7 @@ def create_merchant(
         )
     except DomainError as exc:
         raise _domain_failure(exc) from exc
-    typer.echo(
-        f"created merchant {made['name']} id={made['id']}, HQ admin {made['user']['username']}"
-    )
+    typer.echo(f"created merchant {made.name} id={made.id}, HQ admin {made.user.username}")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.catalogue.items import item_view
+from voucherbridge.catalogue.items import ItemView
 from voucherbridge.catalogue.repository import ItemRepo
 from voucherbridge.chain.auth import hash_secret, new_terminal_key, resolve_terminal
 from voucherbridge.chain.repository import StoreRepo, TerminalRepo
@@ -87,6 +87,8 @@ def open_cashier_session(
         return key, terminal
 
 
+# The page context stays a dict: it is the Jinja context of cashier/counter.html (routes.py adds
+# the CSRF token to it) and the demo bill is handed to cashier.js as JSON; it is no API answer.
 def counter_context(uow: UnitOfWork, *, terminal: Terminal) -> dict[str, Any]:
     """What the cashier page shows around the scan box: the till, its store, the dishes to bill."""
     with uow:
@@ -100,7 +102,7 @@ def counter_context(uow: UnitOfWork, *, terminal: Terminal) -> dict[str, Any]:
     return {
         "terminal_name": terminal.name,
         "store_name": store.name if store else "",
-        "items": [item_view(i) for i in active],
+        "items": [ItemView.of(i) for i in active],
         "demo_order": {
             "table": DEMO_TABLE,
             "guests": DEMO_GUESTS,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.reversal import apply_reversal, window_minutes
-from voucherbridge.counter.views import order_view
+from voucherbridge.counter.views import OrderView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import REOPEN
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -29,15 +31,37 @@ RECEIPT_TITLE = "结账单"
 RECEIPT_FOOTER = "谢谢惠顾,欢迎下次光临!"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MemberCard:
+    """Member card data as the POS reports it (we print it; we do not keep balances)."""
+
+    card_no: str
+    phone: str = ""
+    balance_fen: int = 0
+    points_earned: int = 0
+    points_total: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenderLine:
+    """One payment the till reports at checkout: type, amount in fen, its reference (WeChat,
+    Alipay), and the member card for a member_card payment."""
+
+    type: str
+    amount_fen: int
+    reference: str | None = None
+    member: MemberCard | None = None
+
+
 def checkout_order(
     uow: UnitOfWork,
     *,
     terminal: Terminal,
     order_id: int,
-    tenders: Sequence[TenderIn],
+    tenders: Sequence[TenderLine],
     cashier: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> OrderView:
     """Close the order when the tenders cover what is due; vouchers count by themselves."""
     with uow:
         if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
@@ -46,7 +70,7 @@ def checkout_order(
         order = _own_order(uow, terminal, order_id)
         vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
         due = order.total_fen - sum(r.discount_fen for r in vouchers)
-        change = settle(due, tenders)
+        change = settle(due, [_tender_in(t) for t in tenders])
         rows = [_tender_row(i + 1, t) for i, t in enumerate(tenders)]
         if rows:
             uow.repo(OrderRepo).add_tenders(order_id, rows, now)
@@ -75,12 +99,12 @@ def checkout_order(
         closed = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert closed is not None
         uow.commit()
-        return order_view(closed, vouchers, ZoneInfo(terminal.timezone), rows)
+        return OrderView.of(closed, vouchers, ZoneInfo(terminal.timezone), rows)
 
 
 def reopen_order(
     uow: UnitOfWork, *, terminal: Terminal, order_id: int, reason: str | None, now: datetime
-) -> dict[str, Any]:
+) -> OrderView:
     """反结账: reopen a closed order and give its vouchers back, all or nothing."""
     with uow:
         order = _own_order(uow, terminal, order_id)
@@ -114,7 +138,7 @@ def reopen_order(
         reopened = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert reopened is not None
         uow.commit()
-        return order_view(reopened, [], ZoneInfo(terminal.timezone))
+        return OrderView.of(reopened, [], ZoneInfo(terminal.timezone))
 
 
 def print_receipt(uow: UnitOfWork, *, terminal: Terminal, order_id: int, count: bool) -> Receipt:
@@ -182,6 +206,7 @@ def build_receipt(
 
 
 def _member(raw: dict[str, Any] | None) -> MemberInfo | None:
+    # `raw` is the member JSON a tender row keeps (see `_tender_row`), read back from the table.
     if not raw:
         return None
     return MemberInfo(
@@ -193,10 +218,17 @@ def _member(raw: dict[str, Any] | None) -> MemberInfo | None:
     )
 
 
-def _tender_row(seq: int, tender: TenderIn) -> Tender:
+def _tender_in(tender: TenderLine) -> TenderIn:
+    """The tender as `settle` checks it (its member card as the JSON the POS sent)."""
+    member = dataclasses.asdict(tender.member) if tender.member is not None else None
+    return TenderIn(tender.type, tender.amount_fen, tender.reference, member)
+
+
+def _tender_row(seq: int, tender: TenderLine) -> Tender:
+    """The tender row; its member card is kept as JSON, with the phone number masked."""
     member = None
     if tender.member is not None:
-        member = {**tender.member, "phone": mask_phone(str(tender.member.get("phone", "")))}
+        member = {**dataclasses.asdict(tender.member), "phone": mask_phone(tender.member.phone)}
     return Tender(seq, tender.type, tender.amount_fen, tender.reference, member)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -25,7 +24,7 @@ from voucherbridge.counter.recording import (
     request_hash_of,
 )
 from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo
-from voucherbridge.counter.views import redemption_view
+from voucherbridge.counter.views import PrepareView, RedemptionView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import (
     CodeType,
@@ -55,7 +54,7 @@ def prepare_code(
     order_id: int,
     now: datetime,
     guard: Guard | None = None,
-) -> dict[str, Any]:
+) -> PrepareView:
     """What the code is worth on this order. Reads only; nothing changes."""
     with uow:
         if guard is not None:
@@ -65,16 +64,16 @@ def prepare_code(
         code = _find_code(uow, terminal, scanned)
         evaluation = evaluate(uow, terminal, code, order, now, zone)
         template = evaluation.template.template
-        return {
-            "code": evaluation.code.code,
-            "platform": evaluation.code.platform.value,
-            "kind": template.kind.value,
-            "name": template.name,
-            "face_value_fen": template.face_value_fen,
-            "discount_fen": evaluation.discount.discount_fen,
-            "valid_until": iso(evaluation.code.valid_until, zone),
-            "redeemable": True,
-        }
+        return PrepareView(
+            code=evaluation.code.code,
+            platform=evaluation.code.platform.value,
+            kind=template.kind.value,
+            name=template.name,
+            face_value_fen=template.face_value_fen,
+            discount_fen=evaluation.discount.discount_fen,
+            valid_until=iso(evaluation.code.valid_until, zone),
+            redeemable=True,
+        )
 
 
 def redeem_code(
@@ -106,9 +105,9 @@ def redeem_code(
         "voucher.redeem.replayed" if outcome.replayed else "voucher.redeem.succeeded",
         terminal_id=terminal.id,
         order_id=order_id,
-        redemption_id=outcome.body["id"],
-        discount_fen=outcome.body["discount_fen"],
-        code=mask_code(outcome.body["code"]),
+        redemption_id=outcome.body.id,
+        discount_fen=outcome.body.discount_fen,
+        code=mask_code(outcome.body.code),
     )
     return outcome
 
@@ -137,12 +136,12 @@ def _redeem(
             if stored is not None:
                 if stored.request_hash != request_hash:
                     raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
-                return RedeemOutcome(stored.response, replayed=True)
+                return RedeemOutcome.replay_of(stored)
         zone = ZoneInfo(terminal.timezone)
         code = _find_code(uow, terminal, scanned)
         replay = double_enter(uow, terminal, code, order)
         if replay is not None:
-            body = redemption_view(replay, zone)
+            body = RedemptionView.of(replay, zone)
             remember(uow, terminal, idempotency_key, request_hash, replay.id, body, now)
             uow.commit()
             return RedeemOutcome(body, replayed=True)
@@ -153,7 +152,7 @@ def _redeem(
             uow.rollback()
             return _lost_race(uow, terminal, scanned, order, zone)
         redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
-        body = redemption_view(redemption, zone)
+        body = RedemptionView.of(redemption, zone)
         remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now)
         uow.commit()
         return RedeemOutcome(body, replayed=False)
@@ -186,7 +185,7 @@ def _lost_race(
     code = _find_code(uow, terminal, scanned)
     replay = double_enter(uow, terminal, code, order)
     if replay is not None:
-        return RedeemOutcome(redemption_view(replay, zone), replayed=True)
+        return RedeemOutcome(RedemptionView.of(replay, zone), replayed=True)
     if code.status is CodeStatus.VOIDED:
         raise DomainError(ErrorCode.VOUCHER_VOIDED, code=code.code)
     raise already_redeemed(uow, terminal, code, zone)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
-from voucherbridge.counter.views import order_view
+from voucherbridge.counter.views import OrderView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine, order_total_fen, validate_lines
@@ -24,7 +23,7 @@ def create_order(
     lines: Sequence[OrderLine],
     service_fee_fen: int,
     now: datetime,
-) -> dict[str, Any]:
+) -> OrderView:
     """Open an order for the terminal's store and return it with its totals."""
     validate_lines(lines, service_fee_fen)
     if not 0 <= guests <= 10_000:
@@ -46,10 +45,10 @@ def create_order(
         order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert order is not None
         uow.commit()
-        return order_view(order, [], zone)
+        return OrderView.of(order, [], zone)
 
 
-def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str, Any]:
+def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> OrderView:
     """The order with its lines, vouchers and what is still due; other stores' orders 404."""
     with uow:
         order = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
@@ -57,4 +56,4 @@ def get_order(uow: UnitOfWork, *, terminal: Terminal, order_id: int) -> dict[str
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
         tenders = uow.repo(OrderRepo).tenders(order_id)
-        return order_view(order, vouchers, ZoneInfo(terminal.timezone), tenders)
+        return OrderView.of(order, vouchers, ZoneInfo(terminal.timezone), tenders)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -27,7 +26,7 @@ from voucherbridge.counter.platform_answers import (
     plan_codes,
 )
 from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo, RedemptionRepo
-from voucherbridge.counter.views import redemption_view
+from voucherbridge.counter.views import PrepareView, RedemptionView, scan_answer
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import ScannedCode, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -52,7 +51,7 @@ def prepare_platform_code(
     scanned: ScannedCode,
     order_id: int,
     now: datetime,
-) -> dict[str, Any]:
+) -> PrepareView:
     """What the code is worth on this order, as the platform and our rules say. Reads only."""
     platform, credentials, prepared = ask_platforms(make_uow, gateway, terminal, scanned, now)
     with make_uow() as uow:
@@ -61,18 +60,18 @@ def prepare_platform_code(
         plans = plan_codes(uow, terminal, order, prepared, 1, now, zone)
     first = plans[0]
     template = first.evaluation.template.template
-    return {
-        "code": scanned.value,
-        "platform": platform,
-        "kind": template.kind.value,
-        "name": template.name,
-        "face_value_fen": template.face_value_fen,
-        "discount_fen": first.evaluation.discount.discount_fen,
-        "valid_until": iso(first.certificate.expires_at, zone),
-        "redeemable": True,
-        "available_count": len(prepared.certificates),
-        "platform_title": first.certificate.title,
-    }
+    return PrepareView(
+        code=scanned.value,
+        platform=platform,
+        kind=template.kind.value,
+        name=template.name,
+        face_value_fen=template.face_value_fen,
+        discount_fen=first.evaluation.discount.discount_fen,
+        valid_until=iso(first.certificate.expires_at, zone),
+        redeemable=True,
+        available_count=len(prepared.certificates),
+        platform_title=first.certificate.title,
+    )
 
 
 # ---- redeem ----------------------------------------------------------------------------------
@@ -140,7 +139,7 @@ def redeem_platform_code(
         order_id=order_id,
         platform=platform,
         count=len(verified),
-        redemption_id=outcome.body["id"],
+        redemption_id=outcome.body.id,
         code=mask_code(scanned.value),
     )
     return outcome
@@ -161,7 +160,7 @@ def _replay(
         if stored is not None:
             if stored.request_hash != request_hash:
                 raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
-            return recording.RedeemOutcome(stored.response, replayed=True)
+            return recording.RedeemOutcome.replay_of(stored)
     # The double Enter: this scan (a code or a whole-order link) already used on this order.
     group = [
         r
@@ -172,17 +171,9 @@ def _replay(
     ]
     if group:
         base = group[0].public_id
-        bodies = [redemption_view(r, zone) for r in group if r.public_id.startswith(base)]
-        return recording.RedeemOutcome(_scan_body(bodies), replayed=True)
+        views = [RedemptionView.of(r, zone) for r in group if r.public_id.startswith(base)]
+        return recording.RedeemOutcome(scan_answer(views), replayed=True)
     return None
-
-
-def _scan_body(bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first redemption, and every one of the scan when it used several vouchers."""
-    body = dict(bodies[0])
-    if len(bodies) > 1:
-        body["redemptions"] = bodies
-    return body
 
 
 def _record_all(
@@ -204,7 +195,7 @@ def _record_all(
             open_order(uow, terminal, order_id)
         order = open_order(uow, terminal, order_id)
         plans = plan_codes(uow, terminal, order, prepared, len(verified), now, zone)
-        bodies: list[dict[str, Any]] = []
+        views: list[RedemptionView] = []
         for index, (plan, done) in enumerate(zip(plans, verified, strict=True)):
             code = mirror_code(uow, terminal, prepared, plan, done, now)
             evaluation = Evaluation(
@@ -225,8 +216,8 @@ def _record_all(
                     **done.extra,
                 },
             )
-            bodies.append(redemption_view(redemption, zone))
-        body = _scan_body(bodies)
+            views.append(RedemptionView.of(redemption, zone))
+        body = scan_answer(views)
         recording.remember(
             uow,
             terminal,

@@ -3,6 +3,7 @@ all in the caller's transaction; and the hash that ties an idempotency key to it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -15,6 +16,7 @@ from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.counter.evaluation import Evaluation
 from voucherbridge.counter.repository import IdempotencyRepo, RedemptionRepo
+from voucherbridge.counter.views import RedemptionView, ScanView, stored_answer
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.records import (
@@ -30,11 +32,19 @@ from voucherbridge.outbox.repository import OutboxRepo
 
 @dataclass(frozen=True, slots=True)
 class RedeemOutcome:
-    body: dict[str, Any]
+    """What a redeem answers: the redemption, or a ScanView when one scan used several."""
+
+    body: RedemptionView | ScanView
     replayed: bool
+
+    @classmethod
+    def replay_of(cls, stored: IdempotencyRecord) -> RedeemOutcome:
+        """The first answer again, from its idempotency row, field for field."""
+        return cls(stored_answer(stored.response), replayed=True)
 
 
 def request_hash_of(code: str, order_id: int, count: int = 1) -> str:
+    # The request as canonical JSON, hashed; `count` only when it is not the default.
     body: dict[str, Any] = {"code": code, "order_id": order_id}
     if count != 1:
         body["count"] = count
@@ -58,6 +68,7 @@ def record_redemption(
     window = evaluation.listing.reversal_window_minutes
     if window is None:
         window = reversal_windows.get(code.platform.value, 60)
+    # The new row's columns, as RedemptionRepo.add takes them.
     values: dict[str, Any] = {
         "merchant_id": terminal.merchant_id,
         "public_id": public_id or new_redemption_id(),
@@ -150,10 +161,12 @@ def remember(
     key: str | None,
     request_hash: str,
     redemption_id: int,
-    body: dict[str, Any],
+    body: RedemptionView | ScanView,
     now: datetime,
 ) -> None:
+    """Keep the answer under the request's idempotency key, as the JSON it was answered with."""
     if key:
+        response = dataclasses.asdict(body)
         uow.repo(IdempotencyRepo).add(
-            IdempotencyRecord(terminal.id, key, request_hash, redemption_id, body), now
+            IdempotencyRecord(terminal.id, key, request_hash, redemption_id, response), now
         )

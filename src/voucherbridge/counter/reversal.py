@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.counter.recording import enqueue_side_effects
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
-from voucherbridge.counter.views import redemption_view
+from voucherbridge.counter.views import RedemptionView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -30,7 +29,7 @@ def reverse_redemption(
     redemption_id: str,
     reason: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> RedemptionView:
     """Reverse once; reversing an already reversed redemption returns it unchanged."""
     with uow:
         redemption = uow.repo(RedemptionRepo).get(terminal.merchant_id, redemption_id)
@@ -38,7 +37,7 @@ def reverse_redemption(
             raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, redemption_id=redemption_id)
         zone = ZoneInfo(terminal.timezone)
         if redemption.status == "reversed":
-            return redemption_view(redemption, zone)
+            return RedemptionView.of(redemption, zone)
         if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, redemption.order_id):
             raise DomainError(ErrorCode.ORDER_CLOSED, order_id=redemption.order_id)
         if now > redemption.reversible_until:
@@ -48,9 +47,9 @@ def reverse_redemption(
             uow.rollback()
             latest = uow.repo(RedemptionRepo).by_id(redemption.id)
             assert latest is not None
-            return redemption_view(latest, zone)
+            return RedemptionView.of(latest, zone)
         uow.commit()
-        return redemption_view(reversed_, zone)
+        return RedemptionView.of(reversed_, zone)
 
 
 def apply_reversal(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -23,6 +22,7 @@ from voucherbridge.counter.platform_codes import (
 )
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.throttle import GuessLimits
+from voucherbridge.counter.views import OrderView, PrepareView, RedemptionView
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.alerts import REOPEN_PARTIAL
 from voucherbridge.domain.codes import CodeType, ScannedCode, mask_code
@@ -49,7 +49,7 @@ def prepare_scanned(
     order_id: int,
     now: datetime,
     guess_limits: GuessLimits = GUESS_LIMITS,
-) -> dict[str, Any]:
+) -> PrepareView:
     """验券准备 for whatever was scanned: our codes locally, platform codes with the platform."""
     with throttle.guarded(make_uow, terminal, raw_code, now, guess_limits) as gate:
         scanned = gate.classify(raw_code)
@@ -145,7 +145,7 @@ def reverse_any(
     redemption_id: str,
     reason: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> RedemptionView:
     """反结账退券. A platform code is cancelled on its platform first, so that it is usable
     there again before we say so; our merchant codes tell their platform via the outbox."""
     with make_uow() as uow:
@@ -204,7 +204,7 @@ def reopen_any(
     order_id: int,
     reason: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> OrderView:
     """反结账 of a closed order: its platform codes are cancelled on their platforms first."""
     cancels: list[_Cancel] = []
     with make_uow() as uow:

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.catalogue.issuing import issue_codes
-from voucherbridge.catalogue.listings import create_listing
+from voucherbridge.catalogue.listings import ListingSpec, create_listing
 from voucherbridge.catalogue.repository import ItemRepo, ListingRepo
-from voucherbridge.catalogue.templates import create_template
+from voucherbridge.catalogue.templates import TemplateSpec, create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
@@ -250,17 +250,19 @@ def _listings(make_uow: UnitOfWorkFactory, actor: Actor, now: datetime) -> dict[
     result: dict[str, Listing] = {}
     for kind, spec, platform, title in TEMPLATES:
         if title not in by_title:
-            template = create_template(make_uow(write=True), actor=actor, spec=spec, now=now)
+            template = create_template(
+                make_uow(write=True), actor=actor, spec=TemplateSpec(**spec), now=now
+            )
             create_listing(
                 make_uow(write=True),
                 actor=actor,
                 now=now,
-                spec={
-                    "template_id": template["id"],
-                    "platform": Platform(platform).value,
-                    "code_type": CodeType.MERCHANT.value,
-                    "title": title,
-                },
+                spec=ListingSpec(
+                    template_id=template.id,
+                    platform=Platform(platform).value,
+                    code_type=CodeType.MERCHANT.value,
+                    title=title,
+                ),
             )
             with make_uow() as uow:
                 by_title = {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}

@@ -140,6 +140,7 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
 
 # Names of things as they appear inside messages ({what}, {platform}).
 NOUNS: dict[str, tuple[str, str]] = {
+    "merchant": ("商户", "Merchant"),
     "store": ("门店", "Store"),
     "item": ("菜品", "Item"),
     "terminal": ("收银终端", "Terminal"),

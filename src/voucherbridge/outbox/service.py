@@ -123,37 +123,60 @@ def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> Deliver
     return None
 
 
-def outbox_view(row: OutboxRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "topic": row.topic,
-        "destination": row.destination,
-        "status": row.status,
-        "attempts": row.attempts,
-        "next_attempt_at": iso(row.next_attempt_at, UTC_ZONE),
-        "last_error": row.last_error,
-        "created_at": iso(row.created_at, UTC_ZONE),
-        "delivered_at": iso(row.delivered_at, UTC_ZONE),
-        "payload": row.payload,
-    }
+@dataclass(frozen=True, kw_only=True)
+class OutboxRowView:
+    """One outbox row as a person sees it (dead rows need one)."""
+
+    id: int
+    topic: str
+    destination: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    created_at: str | None
+    delivered_at: str | None
+    # The message as queued: genuinely free-form JSON (its shape depends on the topic).
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: OutboxRow) -> OutboxRowView:
+        return cls(
+            id=row.id,
+            topic=row.topic,
+            destination=row.destination,
+            status=row.status,
+            attempts=row.attempts,
+            next_attempt_at=iso(row.next_attempt_at, UTC_ZONE),
+            last_error=row.last_error,
+            created_at=iso(row.created_at, UTC_ZONE),
+            delivered_at=iso(row.delivered_at, UTC_ZONE),
+            payload=row.payload,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxListing:
+    counts: dict[str, int]  # rows per status; a status with no rows is absent
+    rows: list[OutboxRowView]
 
 
 def list_outbox(
     make_uow: UnitOfWorkFactory, *, actor: Actor, status: str | None, limit: int = 100
-) -> dict[str, Any]:
+) -> OutboxListing:
     """Rows of the merchant's outbox, newest first, with counts per status."""
     actor.require_hq()
     with make_uow() as uow:
         rows = uow.repo(OutboxRepo).list(actor.merchant_id, status, min(max(limit, 1), 500))
-        return {
-            "counts": uow.repo(OutboxRepo).counts(actor.merchant_id),
-            "rows": [outbox_view(r) for r in rows],
-        }
+        return OutboxListing(
+            counts=uow.repo(OutboxRepo).counts(actor.merchant_id),
+            rows=[OutboxRowView.of(r) for r in rows],
+        )
 
 
 def retry_dead(
     make_uow: UnitOfWorkFactory, *, actor: Actor, outbox_id: int, now: datetime
-) -> dict[str, Any]:
+) -> OutboxRowView:
     """Put a dead row back in the queue with a fresh budget (the seed's 重试 button)."""
     actor.require_hq()
     with make_uow(write=True) as uow:
@@ -175,4 +198,4 @@ def retry_dead(
         row = uow.repo(OutboxRepo).get(actor.merchant_id, outbox_id)
         assert row is not None
         uow.commit()
-        return outbox_view(row)
+        return OutboxRowView.of(row)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.record import record_admin_change
@@ -38,18 +39,31 @@ class SecretSealer(Protocol):
     def open(self, sealed: str) -> str: ...
 
 
-def binding_view(binding: Binding, platform_store_name: str | None = None) -> dict[str, Any]:
-    """What the console shows; never the secret."""
-    return {
-        "store_id": binding.store_id,
-        "platform": binding.platform,
-        "platform_store_id": binding.platform_store_id,
-        "status": binding.status,
-        "status_label": STATUS_LABELS.get(binding.status, binding.status),
-        "last_error": binding.last_error,
-        "bound_at": iso(binding.bound_at, UTC_ZONE),
-        "platform_store_name": platform_store_name,
-    }
+@dataclass(frozen=True, kw_only=True)
+class BindingView:
+    """What the console shows of a binding; never the secret."""
+
+    store_id: int
+    platform: str
+    platform_store_id: str
+    status: str
+    status_label: str
+    last_error: str | None
+    bound_at: str | None
+    platform_store_name: str | None
+
+    @classmethod
+    def of(cls, binding: Binding, platform_store_name: str | None = None) -> BindingView:
+        return cls(
+            store_id=binding.store_id,
+            platform=binding.platform,
+            platform_store_id=binding.platform_store_id,
+            status=binding.status,
+            status_label=STATUS_LABELS.get(binding.status, binding.status),
+            last_error=binding.last_error,
+            bound_at=iso(binding.bound_at, UTC_ZONE),
+            platform_store_name=platform_store_name,
+        )
 
 
 def bind_store(
@@ -63,7 +77,7 @@ def bind_store(
     tester: BindingTester,
     sealer: SecretSealer,
     now: datetime,
-) -> dict[str, Any]:
+) -> BindingView:
     """Test the credentials with the platform, then record the binding (or the failure)."""
     actor.require_manager()
     if platform not in BINDABLE:
@@ -101,14 +115,14 @@ def bind_store(
         )
         binding = uow.repo(BindingRepo).get(actor.merchant_id, store_id, platform)
         assert binding is not None
-        view = binding_view(binding, name)
+        view = BindingView.of(binding, name)
         record_admin_change(
             uow,
             actor,
             f"binding.{status}",
             f"{store_id}:{platform}",
             None,
-            {k: v for k, v in view.items() if k != "last_error"},
+            {k: v for k, v in asdict(view).items() if k != "last_error"},
             now,
         )
         uow.commit()
@@ -117,8 +131,7 @@ def bind_store(
     return view
 
 
-def list_bindings(make_uow: UnitOfWorkFactory, *, actor: Actor) -> list[dict[str, Any]]:
+def list_bindings(make_uow: UnitOfWorkFactory, *, actor: Actor) -> list[BindingView]:
     with make_uow() as uow:
-        return [
-            binding_view(b) for b in uow.repo(BindingRepo).list(actor.merchant_id, actor.store_ids)
-        ]
+        found = uow.repo(BindingRepo).list(actor.merchant_id, actor.store_ids)
+        return [BindingView.of(b) for b in found]

@@ -7,8 +7,9 @@ same codes. Refund voids the unused codes of that order; a used code is refused,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Literal
 
 import structlog
 
@@ -29,10 +30,18 @@ class Purchased:
     created: bool
 
 
+@dataclass(frozen=True, kw_only=True)
+class RefusedCode:
+    """A code of the refund that stays as it is, and why."""
+
+    code: str
+    reason: Literal["not_found", "already_redeemed"]
+
+
 @dataclass
 class Refunded:
     voided: list[str] = field(default_factory=list)
-    refused: list[dict[str, str]] = field(default_factory=list)
+    refused: list[RefusedCode] = field(default_factory=list)
 
 
 def record_purchase(
@@ -107,7 +116,7 @@ def record_refund(
         for value in wanted:
             code = of_order.get(value)
             if code is None:
-                result.refused.append({"code": value, "reason": "not_found"})
+                result.refused.append(RefusedCode(code=value, reason="not_found"))
             elif code.status is CodeStatus.VOIDED:
                 result.voided.append(value)
             elif code.status is CodeStatus.ISSUED and uow.repo(CodeRepo).compare_and_set(
@@ -122,7 +131,7 @@ def record_refund(
                 )
                 result.voided.append(value)
             else:
-                result.refused.append({"code": value, "reason": "already_redeemed"})
+                result.refused.append(RefusedCode(code=value, reason="already_redeemed"))
         uow.repo(AuditRepo).add(
             merchant_id,
             actor_type="platform",
@@ -130,7 +139,7 @@ def record_refund(
             action="codes.refund",
             subject=f"{platform}:{platform_order_id}",
             before=None,
-            after={"voided": result.voided, "refused": result.refused},
+            after={"voided": result.voided, "refused": [asdict(r) for r in result.refused]},
             now=now,
         )
         uow.commit()

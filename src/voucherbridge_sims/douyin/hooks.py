@@ -13,20 +13,13 @@ from voucherbridge_sims.douyin import wire as w
 from voucherbridge_sims.douyin.push import flush_webhooks, post_spi
 from voucherbridge_sims.douyin.state import JsonDict, SimState
 from voucherbridge_sims.douyin.statements import build_statement, parse_day
-from voucherbridge_sims.simkit.hooks import bad, int_field
+from voucherbridge_sims.simkit.hooks import bad, fen_deltas, int_field
 
 router = APIRouter(prefix="/_sim")
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
-
-
-@router.post("/reset")
-async def reset(request: Request) -> JsonDict:
-    """Forget everything (tokens, orders, codes, faults, clock offset); config stays."""
-    w.get_sim(request).reset()
-    return {"ok": True}
 
 
 @router.get("/state")
@@ -89,16 +82,12 @@ async def statement(request: Request) -> Any:
     if day is None:
         return bad("date must be YYYY-MM-DD")
     drop = [str(x) for x in body.get("drop") or []]
-    raw_deltas = body.get("amount_delta_fen") or {}
-    if not isinstance(raw_deltas, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in raw_deltas.values()
-    ):
-        return bad("amount_delta_fen must map ids to integer fen")
     try:
+        deltas = fen_deltas(body)
         extra = int_field(body, "extra", 0) or 0
     except ValueError as exc:
         return bad(str(exc))
-    lines = build_statement(sim, day, drop, {str(k): v for k, v in raw_deltas.items()}, extra)
+    lines = build_statement(sim, day, drop, {str(k): v for k, v in deltas.items()}, extra)
     with sim.lock:
         sim.statements[day.isoformat()] = lines
     return {"date": day.isoformat(), "count": len(lines), "lines": lines}

@@ -5,15 +5,13 @@ webhook delivery. Every attempt is recorded in ``sim.pushes`` (GET /_sim/pushes)
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from voucherbridge.platforms.douyin.signing import signed_spi_query, webhook_signature
 from voucherbridge_sims.douyin.state import JsonDict, SimState
+from voucherbridge_sims.simkit.push import answer_data, post_recorded, start_retries, target
 
 SPI_PATHS = {
     "issue": "/hooks/douyin/spi/issue",
@@ -28,16 +26,15 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _record(sim: SimState, entry: JsonDict) -> None:
-    with sim.lock:
-        sim.pushes.append(entry)
-        del sim.pushes[:-1000]
-
-
-def post_spi(sim: SimState, name: str, payload: JsonDict, attempt: int = 1) -> JsonDict:
+def post_spi(
+    sim: SimState,
+    name: str,
+    payload: JsonDict,
+    attempt: int = 1,
+    attempts: list[JsonDict] | None = None,
+) -> JsonDict:
     """One signed SPI call; returns the attempt record with ``ok`` and the parsed ``answer``."""
-    target = (sim.config.target_base_url or "").rstrip("/")
-    url = target + SPI_PATHS[name]
+    url = target(sim) + SPI_PATHS[name]
     body = dumps(payload)
     query, headers = signed_spi_query(
         sim.config.client_key, sim.config.client_secret, body, sim.clock.now_ms()
@@ -51,42 +48,26 @@ def post_spi(sim: SimState, name: str, payload: JsonDict, attempt: int = 1) -> J
         "url": url,
         "query": query,
         "body": payload,
-        "status_code": None,
-        "answer": None,
-        "error": None,
-        "ok": False,
     }
-    if not target:
-        entry["error"] = "target_base_url not configured"
-    else:
-        try:
-            response = httpx.post(
-                url, params=query, content=body, headers=headers, timeout=sim.config.spi_timeout_s
-            )
-            entry["status_code"] = response.status_code
-            try:
-                entry["answer"] = response.json()
-            except ValueError:
-                entry["answer"] = response.text[:500]
-            entry["ok"] = response.status_code == 200 and _error_code(entry["answer"]) == 0
-        except httpx.HTTPError as exc:
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-    _record(sim, entry)
-    return entry
+    return post_recorded(
+        sim,
+        entry,
+        params=query,
+        content=body,
+        headers=headers,
+        timeout_s=sim.config.spi_timeout_s,
+        accepted=_accepted,
+        attempts=attempts,
+    )
 
 
-def _error_code(answer: Any) -> int | None:
-    if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
-        return None
-    code = answer["data"].get("error_code", 0)
-    return code if isinstance(code, int) else None
-
-
-def answer_data(entry: JsonDict) -> JsonDict:
-    answer = entry.get("answer")
-    if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
-        return dict(answer["data"])
-    return {}
+def _accepted(status_code: int, answer: Any) -> bool:
+    """Douyin takes an SPI answer on HTTP 200 with ``data.error_code`` 0 (missing = 0)."""
+    if status_code != 200 or not isinstance(answer, dict):
+        return False
+    data = answer.get("data")
+    code = data.get("error_code", 0) if isinstance(data, dict) else None
+    return isinstance(code, int) and code == 0
 
 
 @dataclass
@@ -108,45 +89,30 @@ def deliver(sim: SimState, job: PushJob, wait: bool = True) -> JsonDict:
     Returns ``{"status": "ok" | "retrying" | "queued", "attempts": [...]}``.
     """
     generation = sim.generation
+
+    def attempt(number: int) -> JsonDict:
+        return post_spi(sim, job.name, job.payload, number, job.attempts)
+
     if wait:
-        entry = post_spi(sim, job.name, job.payload, 1)
-        job.attempts.append(entry)
+        entry = attempt(1)
         if entry["ok"]:
             job.on_answer(answer_data(entry))
             return {"status": "ok", "attempts": job.attempts}
-        _start(sim, job, 1, generation)
-        return {"status": "retrying", "attempts": job.attempts}
-    _start(sim, job, 0, generation)
-    return {"status": "queued", "attempts": job.attempts}
-
-
-def _start(sim: SimState, job: PushJob, first: int, generation: int) -> None:
-    thread = threading.Thread(
-        target=_retry_loop, args=(sim, job, first, generation), daemon=True, name="douyin-sim-push"
-    )
-    thread.start()
-
-
-def _retry_loop(sim: SimState, job: PushJob, first: int, generation: int) -> None:
+        status, first = "retrying", 2
+    else:
+        status, first = "queued", 1
     schedule = sim.config.retry_schedule_s
-    for index in range(first, len(schedule) + 1):
-        if index > 0 and not sim.sleep_schedule(schedule[index - 1], generation):
-            return
-        entry = post_spi(sim, job.name, job.payload, index + 1)
-        job.attempts.append(entry)
-        if sim.generation != generation:
-            return
-        if entry["ok"]:
-            job.on_answer(answer_data(entry))
-            return
-    job.on_give_up()
+    start_retries(
+        "douyin-sim-push", sim, generation, schedule, attempt, job.on_answer, job.on_give_up, first
+    )
+    return {"status": status, "attempts": job.attempts}
 
 
 def flush_webhooks(sim: SimState, duplicate: bool = False) -> JsonDict:
     """Deliver queued webhooks (twice each with ``duplicate``); failed ones stay queued."""
     with sim.lock:
         queued = list(sim.webhooks)
-    target = (sim.config.target_base_url or "").rstrip("/")
+    base = target(sim)
     results = []
     delivered_ids = set()
     for message in queued:
@@ -169,27 +135,18 @@ def flush_webhooks(sim: SimState, duplicate: bool = False) -> JsonDict:
                 "name": message["event"],
                 "msg_id": message["msg_id"],
                 "at": sim.clock.now().isoformat(),
-                "url": target + WEBHOOK_PATH,
+                "url": base + WEBHOOK_PATH,
                 "body": json.loads(body),
-                "status_code": None,
-                "error": None,
-                "ok": False,
             }
-            if not target:
-                entry["error"] = "target_base_url not configured"
-            else:
-                try:
-                    response = httpx.post(
-                        target + WEBHOOK_PATH,
-                        content=body,
-                        headers=headers,
-                        timeout=sim.config.spi_timeout_s,
-                    )
-                    entry["status_code"] = response.status_code
-                    entry["ok"] = 200 <= response.status_code < 300
-                except httpx.HTTPError as exc:
-                    entry["error"] = f"{type(exc).__name__}: {exc}"
-            _record(sim, entry)
+            post_recorded(
+                sim,
+                entry,
+                content=body,
+                headers=headers,
+                timeout_s=sim.config.spi_timeout_s,
+                accepted=lambda status_code, _answer: 200 <= status_code < 300,
+                keep_answer=False,
+            )
             results.append(entry)
             if entry["ok"]:
                 delivered_ids.add(message["msg_id"])

@@ -11,9 +11,6 @@ Run it with ``voucherbridge simulate douyin --port 18081`` (see `main`).
 
 from __future__ import annotations
 
-import os
-
-import uvicorn
 from fastapi import FastAPI
 
 from voucherbridge_sims.douyin import callbacks as sim_callbacks
@@ -25,7 +22,7 @@ from voucherbridge_sims.douyin import poi_links as sim_poi_links
 from voucherbridge_sims.douyin import statements as sim_statements
 from voucherbridge_sims.douyin import wire as w
 from voucherbridge_sims.douyin.state import DouyinSimConfig, SimState
-from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.app import env_config, serve, simulator_app
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.simkit.state import Fault, JsonDict
 
@@ -60,15 +57,11 @@ def create_app(config: DouyinSimConfig | None = None) -> FastAPI:
 
 def config_from_env(env: dict[str, str] | None = None) -> DouyinSimConfig:
     """DOUYIN_CLIENT_KEY, DOUYIN_CLIENT_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
-    env = dict(os.environ) if env is None else env
-    return DouyinSimConfig(
-        client_key=env.get("DOUYIN_CLIENT_KEY") or "vb-demo-key",
-        client_secret=env.get("DOUYIN_CLIENT_SECRET") or "vb-demo-secret",
-        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
-        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    return env_config(
+        DouyinSimConfig, env, client_key="DOUYIN_CLIENT_KEY", client_secret="DOUYIN_CLIENT_SECRET"
     )
 
 
 def main(host: str = "127.0.0.1", port: int = 18081) -> None:
     """Serve the simulator with uvicorn until interrupted."""
-    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")
+    serve(create_app(config_from_env()), host, port)

@@ -122,18 +122,17 @@ class PrepareSession:
 class SimState(SimBase):
     """All simulator state; `lock` guards every field, `generation` stops stale retry threads."""
 
+    config: DouyinSimConfig
+    default_biz_code = 2100005  # 服务器错误: transient, the client retries
+
     def __init__(self, config: DouyinSimConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.default_biz_code = 2100005  # 服务器错误: transient, the client retries
-        self.fault_timeout_s = config.fault_timeout_s
-        self.generation = 0
-        self.stopped = False
+        super().__init__(config)
         self.reset()
 
     def reset(self) -> None:
+        """Forget everything (tokens, orders, codes, faults, clock offset); config stays."""
         with self.lock:
-            self.generation += 1
+            super().reset()
             self.tokens: list[Token] = []
             self.token_calls: list[datetime] = []
             self.pois: dict[str, Poi] = {}
@@ -150,16 +149,6 @@ class SimState(SimBase):
             self.statements: dict[str, list[JsonDict]] = {}
             self.callbacks: list[JsonDict] = []
             self.refunds: dict[str, JsonDict] = {}
-            self.pushes: list[JsonDict] = []
-        self.reset_common()
-
-    def shutdown(self) -> None:
-        """Stop background retry threads (app shutdown)."""
-        with self.lock:
-            self.stopped = True
-            self.generation += 1
-        with self.clock.changed:
-            self.clock.changed.notify_all()
 
     # ---- ids -----------------------------------------------------------------------------
     def mint_digits(self, length: int, taken: dict[str, Any] | None = None) -> str:
@@ -272,19 +261,3 @@ class SimState(SimBase):
             self.token_calls = [t for t in self.token_calls if t > window_start]
             self.token_calls.append(now)
             return len(self.token_calls) <= self.config.token_rate_limit
-
-    def sleep_schedule(self, delay_s: float, generation: int) -> bool:
-        """Wait ``delay_s * time_scale`` real seconds or ``delay_s`` of simulated time.
-
-        Returns False when the simulator was reset or stopped meanwhile.
-        """
-        real_end = time.monotonic() + delay_s * self.config.time_scale
-        sim_end = self.clock.now() + timedelta(seconds=delay_s)
-        with self.clock.changed:
-            while True:
-                if self.generation != generation or self.stopped:
-                    return False
-                real_left = real_end - time.monotonic()
-                if real_left <= 0 or self.clock.now() >= sim_end:
-                    return True
-                self.clock.changed.wait(timeout=real_left)

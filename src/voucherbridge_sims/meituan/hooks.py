@@ -1,6 +1,6 @@
 """Test hooks of the Meituan simulator (``/_sim/...``, no auth, loopback only).
 
-Besides the shared ones of `simkit.hooks` (requests, faults, latency, clock): reset, state,
+Besides the shared ones of `simkit.hooks` (reset, requests, faults, latency, clock): state,
 buying a receipt group, minting an ``auth_code``, expiring sessions, adding a shop and building
 the statement that ``querylistbydate`` then serves.
 """
@@ -8,7 +8,7 @@ the statement that ``querylistbydate`` then serves.
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +24,7 @@ from voucherbridge_sims.meituan.state import (
     Shop,
     SimState,
 )
-from voucherbridge_sims.simkit.hooks import bad, get_sim, int_field, read_json
+from voucherbridge_sims.simkit.hooks import bad, get_sim, int_field, read_json, statement_ask
 
 
 def yuan_to_fen(yuan: Decimal) -> int:
@@ -55,13 +55,6 @@ def _fen(body: JsonDict, key: str, default: int | None) -> int | None:
     if fen < 0:
         raise ValueError(f"{key} must not be negative")
     return fen
-
-
-@router.post("/reset")
-async def reset(request: Request) -> JsonDict:
-    """Back to the demo shops and session; forget receipts, consumes, faults, clock offset."""
-    get_sim(request).reset()
-    return {"ok": True}
 
 
 @router.get("/state")
@@ -178,16 +171,10 @@ async def statement(request: Request) -> Any:
     sim: SimState = get_sim(request)
     body = await read_json(request) or {}
     try:
-        day = date.fromisoformat(str(body.get("date")))
-        extra = int_field(body, "extra", 0) or 0
+        ask = statement_ask(body)
     except ValueError as exc:
         return bad(str(exc))
-    drop = {str(i) for i in body.get("drop") or []}
-    deltas = body.get("amount_delta_fen") or {}
-    if not isinstance(deltas, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in deltas.values()
-    ):
-        return bad("amount_delta_fen must map ids to integer fen")
+    day, drop, deltas = ask.day, ask.drop, ask.deltas
     with sim.lock:
         rows = [
             r
@@ -198,7 +185,7 @@ async def statement(request: Request) -> Any:
             delta = int(deltas.get(row["receipt_code"], deltas.get(row["requestid"], 0)) or 0)
             row["deal_price"] = (yuan_to_fen(Decimal(str(row["deal_price"]))) + delta) / 100
         shop = _text(body, "open_shop_uuid") or "mt-shop-1"
-        for n in range(extra):
+        for n in range(ask.extra):
             rows.append(
                 {
                     "order_id": sim.digits(16),

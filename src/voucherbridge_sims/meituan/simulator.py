@@ -16,16 +16,13 @@ Run it with ``voucherbridge simulate meituan --port 18082`` (see `main`).
 
 from __future__ import annotations
 
-import os
-
-import uvicorn
 from fastapi import FastAPI
 
 from voucherbridge_sims.meituan import hooks as sim_hooks
 from voucherbridge_sims.meituan import oauth as sim_oauth
 from voucherbridge_sims.meituan import receipts as sim_receipts
 from voucherbridge_sims.meituan.state import SERVER_ERROR, MeituanSimConfig, SimState, envelope
-from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.app import env_config, serve, simulator_app
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.simkit.state import Fault, JsonDict
 
@@ -51,15 +48,11 @@ def create_app(config: MeituanSimConfig | None = None) -> FastAPI:
 
 def config_from_env(env: dict[str, str] | None = None) -> MeituanSimConfig:
     """MEITUAN_APP_KEY, MEITUAN_APP_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
-    env = dict(os.environ) if env is None else env
-    return MeituanSimConfig(
-        app_key=env.get("MEITUAN_APP_KEY") or "mt-demo-key",
-        app_secret=env.get("MEITUAN_APP_SECRET") or "mt-demo-secret",
-        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
-        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    return env_config(
+        MeituanSimConfig, env, app_key="MEITUAN_APP_KEY", app_secret="MEITUAN_APP_SECRET"
     )
 
 
 def main(host: str = "127.0.0.1", port: int = 18082) -> None:
     """Serve the simulator with uvicorn until interrupted."""
-    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")
+    serve(create_app(config_from_env()), host, port)

@@ -142,19 +142,20 @@ class Consume:
 
 
 class SimState(SimBase):
-    """All simulator state; `lock` guards every field."""
+    """All simulator state; `lock` guards every field. Nothing runs in the background
+    (Meituan pushes nothing), so the retry bookkeeping of `SimBase` stays idle."""
 
+    config: MeituanSimConfig
     default_biz_code = SERVER_ERROR
 
     def __init__(self, config: MeituanSimConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.fault_timeout_s = config.fault_timeout_s
+        super().__init__(config)
         self.reset()
 
     def reset(self) -> None:
         """Back to the demo state: the demo shops and the demo merchant's session."""
         with self.lock:
+            super().reset()
             self.shops: dict[str, Shop] = {s[0]: Shop(*s) for s in DEMO_SHOPS}
             self.sessions: dict[str, Session] = {}
             self.auth_codes: dict[str, AuthCode] = {}
@@ -163,11 +164,7 @@ class SimState(SimBase):
             self.consumes: list[Consume] = []
             self.requestids: dict[str, tuple[tuple[str, ...], JsonDict]] = {}
             self.statements: dict[str, list[JsonDict]] = {}
-        self.reset_common()
-        self.add_session(self.config.demo_session, DEMO_BID, list(self.shops))
-
-    def shutdown(self) -> None:
-        """Nothing runs in the background (Meituan pushes nothing)."""
+            self.add_session(self.config.demo_session, DEMO_BID, list(self.shops))
 
     # ---- ids -----------------------------------------------------------------------------
     @staticmethod

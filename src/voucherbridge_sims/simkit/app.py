@@ -1,16 +1,20 @@
-"""Assembling a platform simulator: its own routers, the common /_sim/ hooks, the fault and
-latency middleware, and the state's shutdown when the server stops."""
+"""A platform simulator's app (its routers, /_sim/ hooks, faults, shutdown), env config, serving."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
+import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from voucherbridge_sims.simkit.hooks import common_router
 from voucherbridge_sims.simkit.middleware import SimMiddleware
-from voucherbridge_sims.simkit.state import Fault, JsonDict, SimBase
+from voucherbridge_sims.simkit.state import Fault, JsonDict, SimBase, SimConfig
+
+ConfigT = TypeVar("ConfigT", bound=SimConfig)
 
 
 def simulator_app(
@@ -38,3 +42,24 @@ def simulator_app(
     app.include_router(common_router(busy_code))
     app.add_middleware(SimMiddleware, sim=sim, biz_error=biz_error)
     return app
+
+
+def env_config(
+    make: Callable[..., ConfigT], env: Mapping[str, str] | None, **variables: str
+) -> ConfigT:
+    """A config read from `env` (default ``os.environ``): each field named in `variables` from
+    that variable, ``target_base_url`` from SIM_TARGET_BASE_URL and ``time_scale`` from
+    SIM_TIME_SCALE. A variable unset or empty leaves the field at its default."""
+    env = os.environ if env is None else env
+    variables = {**variables, "target_base_url": "SIM_TARGET_BASE_URL"}
+    values: dict[str, Any] = {
+        field: env[name] for field, name in variables.items() if env.get(name)
+    }
+    if env.get("SIM_TIME_SCALE"):
+        values["time_scale"] = float(env["SIM_TIME_SCALE"])
+    return make(**values)
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve a simulator with uvicorn until interrupted."""
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,11 +1,11 @@
-"""The ``/_sim/`` hooks every simulator has (no auth, loopback only): recorded calls, faults,
-latency and the simulated clock. Platform-specific hooks live beside each simulator."""
+"""The ``/_sim/`` hooks every simulator has (no auth, loopback only): reset, recorded calls,
+faults, latency and the simulated clock. Platform-specific hooks live beside each simulator."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,6 +42,36 @@ async def read_json(request: Request) -> JsonDict | None:
     return value if isinstance(value, dict) else None
 
 
+def fen_deltas(body: JsonDict, ids: str = "ids") -> dict[str, int]:
+    """``amount_delta_fen`` of a /_sim/statement body: {id: integer fen} (else ValueError)."""
+    deltas = body.get("amount_delta_fen") or {}
+    if not isinstance(deltas, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in deltas.values()
+    ):
+        raise ValueError(f"amount_delta_fen must map {ids} to integer fen")
+    return deltas
+
+
+@dataclass(frozen=True)
+class StatementAsk:
+    """A /_sim/statement body: the day, and how to alter its statement for reconciliation
+    tests (lines to drop, amounts to change by id, lines we never made)."""
+
+    day: date
+    drop: set[str]
+    deltas: dict[str, int]
+    extra: int
+
+
+def statement_ask(body: JsonDict, ids: str = "ids") -> StatementAsk:
+    """``{"date": ISO day, "drop": [id], "amount_delta_fen": {id: fen}, "extra": n}``; a
+    ValueError names the first thing wrong (date, then extra, then the deltas)."""
+    day = date.fromisoformat(str(body.get("date")))
+    extra = int_field(body, "extra", 0) or 0
+    drop = {str(i) for i in body.get("drop") or []}
+    return StatementAsk(day, drop, fen_deltas(body, ids), extra)
+
+
 def clock_view(sim: SimBase) -> JsonDict:
     return {"now": sim.clock.now().isoformat(), "now_ms": sim.clock.now_ms()}
 
@@ -49,6 +79,14 @@ def clock_view(sim: SimBase) -> JsonDict:
 def common_router(default_biz_code: int) -> APIRouter:
     """Routes under ``/_sim``; ``default_biz_code`` is a biz_error fault's code when none given."""
     router = APIRouter(prefix="/_sim")
+
+    @router.post("/reset")
+    async def reset(request: Request) -> JsonDict:
+        """Back to the start: the simulator's entities (see its ``SimState.reset``), recorded
+        calls, faults, latencies and the clock offset; the config stays."""
+        sim: SimBase = get_sim(request)
+        sim.reset()
+        return {"ok": True}
 
     @router.get("/requests")
     async def requests(request: Request, path: str | None = None) -> list[JsonDict]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 JsonDict = dict[str, Any]
 MAX_RECORDED = 1000
@@ -69,28 +70,46 @@ def path_matches(pattern: str, path: str) -> bool:
     return pattern.rstrip("/") == path.rstrip("/")
 
 
-class SimBase:
-    """Clock, one re-entrant lock, recorded calls, faults and latencies.
+class SimConfig(Protocol):
+    """The settings every simulator's config has (each platform adds its own)."""
 
-    Subclasses keep their entities beside these and call `reset_common` from their reset.
+    target_base_url: str | None  # our service: receives the pushes (None: nowhere to send)
+    time_scale: float  # multiplies background waits such as push retries (0.001 in tests)
+    fault_timeout_s: float  # how long a "timeout" fault hangs (not scaled)
+
+
+class SimBase:
+    """Clock, one re-entrant lock, recorded calls (in and out), faults, latencies and the
+    bookkeeping that stops background retries.
+
+    Subclasses keep their entities beside these and reset them after ``super().reset()``.
     `default_biz_code` is what a ``biz_error`` fault answers when the test names none;
-    `fault_timeout_s` how long a ``timeout`` fault hangs.
+    `fault_timeout_s` how long a ``timeout`` fault hangs. `generation` changes on every reset
+    and on shutdown: a retry started under another generation ends (see `sleep_schedule`).
     """
 
     default_biz_code = 500
-    fault_timeout_s = 30.0
 
-    def __init__(self) -> None:
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.fault_timeout_s = config.fault_timeout_s
         self.clock = SimClock()
         self.lock = threading.RLock()
         self.requests: list[JsonDict] = []
+        self.pushes: list[JsonDict] = []
         self.faults: list[Fault] = []
         self.latencies: list[Latency] = []
+        self.generation = 0
+        self.stopped = False
         self._seq = 0
 
-    def reset_common(self) -> None:
+    def reset(self) -> None:
+        """End the retries of the previous generation; forget recorded calls, faults,
+        latencies and the clock offset (``POST /_sim/reset``; the config stays)."""
         with self.lock:
+            self.generation += 1
             self.requests = []
+            self.pushes = []
             self.faults = []
             self.latencies = []
             self._seq = 0
@@ -102,12 +121,42 @@ class SimBase:
             return self._seq
 
     def record(self, entry: JsonDict) -> None:
+        """Keep one inbound call (the last `MAX_RECORDED`)."""
         with self.lock:
             self.requests.append(entry)
             del self.requests[:-MAX_RECORDED]
 
+    def record_push(self, entry: JsonDict, attempts: list[JsonDict] | None = None) -> None:
+        """Keep one outbound call (the last `MAX_RECORDED`), and in `attempts` when given."""
+        with self.lock:
+            if attempts is not None:
+                attempts.append(entry)
+            self.pushes.append(entry)
+            del self.pushes[:-MAX_RECORDED]
+
     def shutdown(self) -> None:
-        """Stop the simulator's background work when its server stops (none by default)."""
+        """Stop the background retries when the server stops."""
+        with self.lock:
+            self.stopped = True
+            self.generation += 1
+        with self.clock.changed:
+            self.clock.changed.notify_all()
+
+    def sleep_schedule(self, delay_s: float, generation: int) -> bool:
+        """Wait ``delay_s * time_scale`` real seconds or ``delay_s`` of simulated time.
+
+        False when the simulator was reset or stopped meanwhile (the retry must end).
+        """
+        real_end = time.monotonic() + delay_s * self.config.time_scale
+        sim_end = self.clock.now() + timedelta(seconds=delay_s)
+        with self.clock.changed:
+            while True:
+                if self.generation != generation or self.stopped:
+                    return False
+                real_left = real_end - time.monotonic()
+                if real_left <= 0 or self.clock.now() >= sim_end:
+                    return True
+                self.clock.changed.wait(timeout=real_left)
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:

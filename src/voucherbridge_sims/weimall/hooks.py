@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from voucherbridge_sims.simkit.hooks import bad, get_sim, int_field, read_json
+from voucherbridge_sims.simkit.hooks import bad, get_sim, int_field, read_json, statement_ask
 from voucherbridge_sims.weimall import flows as sim_flows
 from voucherbridge_sims.weimall import rules as sim_rules
 from voucherbridge_sims.weimall.push import PushJob, send
@@ -22,13 +21,6 @@ router = APIRouter(prefix="/_sim")
 def _text(body: JsonDict, key: str) -> str | None:
     value = body.get(key)
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-@router.post("/reset")
-async def reset(request: Request) -> JsonDict:
-    """Forget orders, codes, uses, pushes, faults and the clock offset; config stays."""
-    get_sim(request).reset()
-    return {"ok": True}
 
 
 @router.get("/state")
@@ -180,21 +172,15 @@ async def statement(request: Request) -> Any:
     sim: SimState = get_sim(request)
     body = await read_json(request) or {}
     try:
-        day = date.fromisoformat(str(body.get("date")))
-        extra = int_field(body, "extra", 0) or 0
+        ask = statement_ask(body, "redemption ids")
     except ValueError as exc:
         return bad(str(exc))
-    drop = {str(i) for i in body.get("drop") or []}
-    deltas = body.get("amount_delta_fen") or {}
-    if not isinstance(deltas, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in deltas.values()
-    ):
-        return bad("amount_delta_fen must map redemption ids to integer fen")
+    day, drop, deltas = ask.day, ask.drop, ask.deltas
     rows = [r for r in sim_rules.live_rows(sim, None, day) if r["redemption_id"] not in drop]
     for row in rows:
         row["amount_fen"] += deltas.get(row["redemption_id"], 0)
     store_id = _text(body, "store_id") or sim.config.store_id
-    for n in range(extra):
+    for n in range(ask.extra):
         rows.append(
             {
                 "code": f"JX{secrets.token_hex(4).upper()}",

@@ -11,15 +11,13 @@ wait too) — so one push is the first send plus at most five resends. A resend 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from voucherbridge.platforms.weimall.signing import build_envelope
+from voucherbridge_sims.simkit.push import answer_data, post_recorded, start_retries, target
 from voucherbridge_sims.weimall.state import JsonDict, SimState
 
 HOOK_PATH = "/hooks/weimall"
@@ -39,18 +37,12 @@ class PushJob:
     attempts: list[JsonDict] = field(default_factory=list)
 
 
-def _code(answer: Any) -> int | None:
-    if not isinstance(answer, dict):
-        return None
+def _accepted(status_code: int, answer: Any) -> bool:
+    """The mall counts a push as delivered on HTTP 200 with ``code`` 0 (an integer)."""
+    if status_code != 200 or not isinstance(answer, dict):
+        return False
     code = answer.get("code")
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
-
-
-def answer_data(entry: JsonDict) -> JsonDict:
-    answer = entry.get("answer")
-    if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
-        return dict(answer["data"])
-    return {}
+    return isinstance(code, int) and not isinstance(code, bool) and code == 0
 
 
 def send(
@@ -76,7 +68,6 @@ def send(
     if tamper:
         last = envelope["sign"][-1]
         envelope["sign"] = envelope["sign"][:-1] + ("0" if last != "0" else "1")
-    target = (sim.config.target_base_url or "").rstrip("/")
     entry: JsonDict = {
         "kind": "push",
         "type": job.type_,
@@ -84,38 +75,19 @@ def send(
         "msg_id": job.msg_id,
         "send_count": send_count,
         "at": sim.clock.now().isoformat(),
-        "url": target + HOOK_PATH,
+        "url": target(sim) + HOOK_PATH,
         "envelope": envelope,
         "payload": job.payload,
-        "status_code": None,
-        "answer": None,
-        "error": None,
-        "ok": False,
     }
-    if not target:
-        entry["error"] = "target_base_url not configured"
-    else:
-        body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            response = httpx.post(
-                target + HOOK_PATH,
-                content=body,
-                headers={"content-type": "application/json"},
-                timeout=sim.config.push_timeout_s,
-            )
-            entry["status_code"] = response.status_code
-            try:
-                entry["answer"] = response.json()
-            except ValueError:
-                entry["answer"] = response.text[:500]
-            entry["ok"] = response.status_code == 200 and _code(entry["answer"]) == 0
-        except httpx.HTTPError as exc:
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-    with sim.lock:
-        job.attempts.append(entry)
-        sim.pushes.append(entry)
-        del sim.pushes[:-1000]
-    return entry
+    return post_recorded(
+        sim,
+        entry,
+        content=json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+        headers={"content-type": "application/json"},
+        timeout_s=sim.config.push_timeout_s,
+        accepted=_accepted,
+        attempts=job.attempts,
+    )
 
 
 def deliver(sim: SimState, job: PushJob) -> JsonDict:
@@ -128,24 +100,16 @@ def deliver(sim: SimState, job: PushJob) -> JsonDict:
     if entry["ok"]:
         job.on_answer(answer_data(entry))
         return {"ok": True, "retrying": False, "attempt": entry}
-    retrying = bool(sim.config.retry_schedule_s)
+    schedule = sim.config.retry_schedule_s
+    retrying = bool(schedule)
     if retrying:
-        threading.Thread(
-            target=_retry_loop, args=(sim, job, generation), daemon=True, name="weimall-sim-push"
-        ).start()
+
+        def resend(send_count: int) -> JsonDict:
+            return send(sim, job, send_count)
+
+        start_retries(
+            "weimall-sim-push", sim, generation, schedule, resend, job.on_answer, job.on_give_up
+        )
     else:
         job.on_give_up()
     return {"ok": False, "retrying": retrying, "attempt": entry}
-
-
-def _retry_loop(sim: SimState, job: PushJob, generation: int) -> None:
-    for index, delay in enumerate(sim.config.retry_schedule_s):
-        if not sim.sleep_schedule(delay, generation):
-            return
-        entry = send(sim, job, index + 2)
-        if sim.generation != generation:
-            return
-        if entry["ok"]:
-            job.on_answer(answer_data(entry))
-            return
-    job.on_give_up()

@@ -15,12 +15,9 @@ Run it with ``voucherbridge simulate weimall --port 18084`` (see `main`).
 
 from __future__ import annotations
 
-import os
-
-import uvicorn
 from fastapi import FastAPI
 
-from voucherbridge_sims.simkit.app import simulator_app
+from voucherbridge_sims.simkit.app import env_config, serve, simulator_app
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.simkit.state import Fault, JsonDict
 from voucherbridge_sims.weimall import hooks as sim_hooks
@@ -49,15 +46,11 @@ def create_app(config: WeimallSimConfig | None = None) -> FastAPI:
 
 def config_from_env(env: dict[str, str] | None = None) -> WeimallSimConfig:
     """WEIMALL_STORE_ID, WEIMALL_STORE_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
-    env = dict(os.environ) if env is None else env
-    return WeimallSimConfig(
-        store_id=env.get("WEIMALL_STORE_ID") or "wm-store-1",
-        store_secret=env.get("WEIMALL_STORE_SECRET") or "wm-secret-1",
-        target_base_url=env.get("SIM_TARGET_BASE_URL") or None,
-        time_scale=float(env.get("SIM_TIME_SCALE") or 1.0),
+    return env_config(
+        WeimallSimConfig, env, store_id="WEIMALL_STORE_ID", store_secret="WEIMALL_STORE_SECRET"
     )
 
 
 def main(host: str = "127.0.0.1", port: int = 18084) -> None:
     """Serve the simulator with uvicorn until interrupted."""
-    uvicorn.run(create_app(config_from_env()), host=host, port=port, log_level="info")
+    serve(create_app(config_from_env()), host, port)

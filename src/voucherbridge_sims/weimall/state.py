@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -130,18 +129,17 @@ def parse_time(value: Any) -> datetime | None:
 class SimState(SimBase):
     """All simulator state; `generation` stops retry threads of a previous reset."""
 
+    config: WeimallSimConfig
+    default_biz_code = BUSY
+
     def __init__(self, config: WeimallSimConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.default_biz_code = BUSY
-        self.fault_timeout_s = config.fault_timeout_s
-        self.generation = 0
-        self.stopped = False
+        super().__init__(config)
         self.reset()
 
     def reset(self) -> None:
+        """Forget orders, codes, uses, pushes, faults and the clock offset; config stays."""
         with self.lock:
-            self.generation += 1
+            super().reset()
             c = self.config
             self.stores: dict[str, Store] = {
                 sid: Store(sid, c.store_secret, c.store_name)
@@ -151,18 +149,7 @@ class SimState(SimBase):
             self.codes: dict[str, Code] = {}
             self.redemptions: dict[str, Redemption] = {}
             self.statements: dict[str, list[JsonDict]] = {}
-            self.pushes: list[JsonDict] = []
             self.seen: dict[tuple[str, str], JsonDict] = {}
-        self.reset_common()
-        with self.clock.changed:
-            self.clock.changed.notify_all()
-
-    def shutdown(self) -> None:
-        with self.lock:
-            self.stopped = True
-            self.generation += 1
-        with self.clock.changed:
-            self.clock.changed.notify_all()
 
     def secret_for(self, client_id: str) -> str | None:
         with self.lock:
@@ -222,19 +209,3 @@ class SimState(SimBase):
                 "statements": self.statements,
                 "pushes": list(self.pushes),
             }
-
-    def sleep_schedule(self, delay_s: float, generation: int) -> bool:
-        """Wait ``delay_s * time_scale`` real seconds or ``delay_s`` of simulated time.
-
-        False when the simulator was reset or stopped meanwhile (the retry must end).
-        """
-        real_end = time.monotonic() + delay_s * self.config.time_scale
-        sim_end = self.clock.now() + timedelta(seconds=delay_s)
-        with self.clock.changed:
-            while True:
-                if self.generation != generation or self.stopped:
-                    return False
-                real_left = real_end - time.monotonic()
-                if real_left <= 0 or self.clock.now() >= sim_end:
-                    return True
-                self.clock.changed.wait(timeout=real_left)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.routes.admin_common import admin_router
+from voucherbridge.api.schemas.admin_audit import ChainCheckRead
 from voucherbridge.audit import alerts
 from voucherbridge.audit import verify as audit_verify
 from voucherbridge.bootstrap import Container
@@ -32,14 +33,14 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> alerts.AuditPage:
     """Audit rows newest first (who, which till or user, when, before/after); page with
     `before_id`; a store manager sees the rows of their stores."""
     return alerts.list_audit(c.uow(), actor=actor, action=action, before_id=before_id, limit=limit)
 
 
-@router.get("/audit/verify")
-def verify_audit(actor: ActorDep, c: ContainerDep) -> dict[str, Any]:
+@router.get("/audit/verify", response_model=ChainCheckRead)
+def verify_audit(actor: ActorDep, c: ContainerDep) -> audit_verify.ChainCheckView:
     """Check the merchant's audit hash chain (HQ only); names the first broken row."""
     return audit_verify.verify_for(c.uow(), actor=actor)
 
@@ -49,7 +50,7 @@ def list_alerts(
     actor: ActorDep,
     c: ContainerDep,
     since: Annotated[datetime | None, Query()] = None,
-) -> dict[str, Any]:
+) -> alerts.AlertsView:
     """Alerts since `since` (default: the last 7 days): a code tried at two stores, many
     reversals by one till, redemptions outside opening hours."""
     now = c.clock()

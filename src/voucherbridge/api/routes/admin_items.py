@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.routes.admin_common import ItemCodePath, admin_router
 from voucherbridge.api.schemas.admin_items import ItemCreate, ItemRead, ItemUpdate
@@ -13,13 +11,13 @@ router = admin_router()
 
 
 @router.get("/items", response_model=list[ItemRead])
-def list_items(actor: ActorDep, c: ContainerDep) -> Any:
+def list_items(actor: ActorDep, c: ContainerDep) -> list[items.ItemView]:
     """The merchant's item catalogue (菜品)."""
     return items.list_items(c.uow(), actor=actor)
 
 
 @router.post("/items", status_code=201, response_model=ItemRead)
-def create_item(body: ItemCreate, actor: ActorDep, c: ContainerDep) -> Any:
+def create_item(body: ItemCreate, actor: ActorDep, c: ContainerDep) -> items.ItemView:
     """Add an item to the catalogue (HQ only); an existing item code is a conflict."""
     return items.create_item(
         c.uow(write=True),
@@ -33,12 +31,14 @@ def create_item(body: ItemCreate, actor: ActorDep, c: ContainerDep) -> Any:
 
 
 @router.patch("/items/{item_code}", response_model=ItemRead)
-def update_item(item_code: ItemCodePath, body: ItemUpdate, actor: ActorDep, c: ContainerDep) -> Any:
+def update_item(
+    item_code: ItemCodePath, body: ItemUpdate, actor: ActorDep, c: ContainerDep
+) -> items.ItemView:
     """Change an item's name, unit, price or active flag (HQ only)."""
     return items.update_item(
         c.uow(write=True),
         actor=actor,
         item_code=item_code,
-        changes=body.model_dump(exclude_unset=True),
+        changes=items.ItemChanges(**body.model_dump(exclude_unset=True)),
         now=c.clock(),
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi.responses import JSONResponse
+from fastapi import Response
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.routes.admin_common import CodePath, IdPath, admin_router
@@ -22,21 +20,20 @@ router = admin_router()
 
 
 @router.get("/listings", response_model=list[ListingRead])
-def list_listings(actor: ActorDep, c: ContainerDep) -> Any:
+def list_listings(actor: ActorDep, c: ContainerDep) -> list[listings.ListingView]:
     """Listings (关联): platform products linked to templates."""
     return listings.list_listings(c.uow(), actor=actor)
 
 
 @router.post("/listings", status_code=201, response_model=ListingRead)
-def create_listing(body: ListingCreate, actor: ActorDep, c: ContainerDep) -> Any:
+def create_listing(body: ListingCreate, actor: ActorDep, c: ContainerDep) -> listings.ListingView:
     """Link a platform product to a template; the answer carries the generated public_id."""
-    return listings.create_listing(
-        c.uow(write=True), actor=actor, spec=body.model_dump(exclude_unset=True), now=c.clock()
-    )
+    spec = listings.ListingSpec(**body.model_dump(exclude_unset=True))
+    return listings.create_listing(c.uow(write=True), actor=actor, spec=spec, now=c.clock())
 
 
 @router.get("/listings/{listing_id}", response_model=ListingRead)
-def get_listing(listing_id: IdPath, actor: ActorDep, c: ContainerDep) -> Any:
+def get_listing(listing_id: IdPath, actor: ActorDep, c: ContainerDep) -> listings.ListingView:
     """One listing."""
     return listings.get_listing(c.uow(), actor=actor, listing_id=listing_id)
 
@@ -44,13 +41,13 @@ def get_listing(listing_id: IdPath, actor: ActorDep, c: ContainerDep) -> Any:
 @router.patch("/listings/{listing_id}", response_model=ListingRead)
 def update_listing(
     listing_id: IdPath, body: ListingUpdate, actor: ActorDep, c: ContainerDep
-) -> Any:
+) -> listings.ListingView:
     """Edit a listing; its code type cannot change once a code was issued under it."""
     return listings.update_listing(
         c.uow(write=True),
         actor=actor,
         listing_id=listing_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=listings.ListingChanges(**body.model_dump(exclude_unset=True)),
         now=c.clock(),
     )
 
@@ -61,7 +58,9 @@ def update_listing(
     response_model=IssuedBatch,
     responses={200: {"model": IssuedBatch, "description": "Replay of an earlier reference"}},
 )
-def issue_codes(listing_id: IdPath, body: IssueRequest, actor: ActorDep, c: ContainerDep) -> Any:
+def issue_codes(
+    listing_id: IdPath, body: IssueRequest, actor: ActorDep, c: ContainerDep, response: Response
+) -> issuing.IssuedBatchView:
     """Issue a batch of merchant codes; the same reference returns the same codes (200)."""
     batch = issuing.issue_batch(
         c.uow(write=True),
@@ -71,10 +70,11 @@ def issue_codes(listing_id: IdPath, body: IssueRequest, actor: ActorDep, c: Cont
         reference=body.reference,
         now=c.clock(),
     )
-    return JSONResponse(batch, status_code=201 if batch["created"] else 200)
+    response.status_code = 201 if batch.created else 200
+    return batch
 
 
 @router.get("/codes/{code}", response_model=CodeArchive)
-def code_archive(code: CodePath, actor: ActorDep, c: ContainerDep) -> Any:
+def code_archive(code: CodePath, actor: ActorDep, c: ContainerDep) -> issuing.CodeArchiveView:
     """票券档案: one code's status and its whole history."""
     return issuing.code_archive(c.uow(), actor=actor, code=code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
@@ -20,7 +20,7 @@ def list_outbox(
     c: ContainerDep,
     status: Annotated[Literal["pending", "inflight", "delivered", "dead"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> outbox.OutboxListing:
     """Outbox rows, newest first, with counts per status (dead rows need a person)."""
     return outbox.list_outbox(c.uow, actor=actor, status=status, limit=limit)
 
@@ -28,6 +28,6 @@ def list_outbox(
 @router.post("/outbox/{outbox_id}/retry")
 def retry_outbox(
     outbox_id: Annotated[int, Path(ge=1, le=2**62)], actor: ActorDep, c: ContainerDep
-) -> dict[str, Any]:
+) -> outbox.OutboxRowView:
     """Send a dead row again with a fresh retry budget."""
     return outbox.retry_dead(c.uow, actor=actor, outbox_id=outbox_id, now=c.clock())

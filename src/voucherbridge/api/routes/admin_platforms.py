@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -24,13 +24,13 @@ class BindingCreate(Strict):
 
 
 @router.get("/bindings")
-def list_bindings(actor: ActorDep, c: ContainerDep) -> list[dict[str, Any]]:
+def list_bindings(actor: ActorDep, c: ContainerDep) -> list[bindings.BindingView]:
     """Every binding the actor may see, with 已绑定 / 绑定失败 status; secrets never shown."""
     return bindings.list_bindings(c.uow, actor=actor)
 
 
 @router.post("/bindings", status_code=201)
-def bind(body: BindingCreate, actor: ActorDep, c: ContainerDep) -> dict[str, Any]:
+def bind(body: BindingCreate, actor: ActorDep, c: ContainerDep) -> bindings.BindingView:
     """Bind a store to a platform store; bound only after the platform's signed test call."""
     return bindings.bind_store(
         c.uow,

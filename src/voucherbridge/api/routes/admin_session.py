@@ -19,7 +19,7 @@ router = admin_router()
 @router.post("/login", response_model=LoginRead)
 def login(body: LoginRequest, c: ContainerDep) -> Any:
     """Exchange a username and password for a bearer token."""
-    token, expires_at, actor = auth.login(
+    signed_in = auth.login(
         c.uow(write=True),
         username=body.username.strip(),
         password=body.password,
@@ -28,14 +28,9 @@ def login(body: LoginRequest, c: ContainerDep) -> Any:
         policy=c.sign_in_policy,
     )
     return {
-        "token": token,
-        "expires_at": iso(expires_at, ZoneInfo(c.settings.timezone)),
-        "user": {
-            "id": actor.user_id,
-            "username": actor.username,
-            "role": actor.role,
-            "store_ids": None if actor.store_ids is None else sorted(actor.store_ids),
-        },
+        "token": signed_in.token,
+        "expires_at": iso(signed_in.expires_at, ZoneInfo(c.settings.timezone)),
+        "user": signed_in.user,
     }
 
 

@@ -44,6 +44,6 @@ def update_store(store_id: IdPath, body: StoreUpdate, actor: ActorDep, c: Contai
         c.uow(write=True),
         actor=actor,
         store_id=store_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=stores.StoreChanges(**body.model_dump(exclude_unset=True)),
         now=c.clock(),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.routes.admin_common import IdPath, admin_router
 from voucherbridge.api.schemas.admin_templates import TemplateCreate, TemplateRead, TemplateUpdate
@@ -13,21 +11,22 @@ router = admin_router()
 
 
 @router.get("/templates", response_model=list[TemplateRead])
-def list_templates(actor: ActorDep, c: ContainerDep) -> Any:
+def list_templates(actor: ActorDep, c: ContainerDep) -> list[templates.TemplateView]:
     """Voucher templates (券模板) the user may see."""
     return templates.list_templates(c.uow(), actor=actor)
 
 
 @router.post("/templates", status_code=201, response_model=TemplateRead)
-def create_template(body: TemplateCreate, actor: ActorDep, c: ContainerDep) -> Any:
+def create_template(
+    body: TemplateCreate, actor: ActorDep, c: ContainerDep
+) -> templates.TemplateView:
     """Create a template: kind, value, items, stores, validity and usage rules."""
-    return templates.create_template(
-        c.uow(write=True), actor=actor, spec=body.model_dump(exclude_unset=True), now=c.clock()
-    )
+    spec = templates.TemplateSpec(**body.model_dump(exclude_unset=True))
+    return templates.create_template(c.uow(write=True), actor=actor, spec=spec, now=c.clock())
 
 
 @router.get("/templates/{template_id}", response_model=TemplateRead)
-def get_template(template_id: IdPath, actor: ActorDep, c: ContainerDep) -> Any:
+def get_template(template_id: IdPath, actor: ActorDep, c: ContainerDep) -> templates.TemplateView:
     """One template."""
     return templates.get_template(c.uow(), actor=actor, template_id=template_id)
 
@@ -35,12 +34,12 @@ def get_template(template_id: IdPath, actor: ActorDep, c: ContainerDep) -> Any:
 @router.patch("/templates/{template_id}", response_model=TemplateRead)
 def update_template(
     template_id: IdPath, body: TemplateUpdate, actor: ActorDep, c: ContainerDep
-) -> Any:
+) -> templates.TemplateView:
     """Change a template's rules; codes already issued keep their validity dates."""
     return templates.update_template(
         c.uow(write=True),
         actor=actor,
         template_id=template_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=templates.TemplateChanges(**body.model_dump(exclude_unset=True)),
         now=c.clock(),
     )

@@ -40,6 +40,6 @@ def update_user(user_id: IdPath, body: UserUpdate, actor: ActorDep, c: Container
         c.uow(write=True),
         actor=actor,
         user_id=user_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=users.UserChanges(**body.model_dump(exclude_unset=True)),
         now=c.clock(),
     )

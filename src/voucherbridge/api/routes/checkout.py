@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
@@ -12,8 +12,9 @@ from voucherbridge.api.routes.terminal import ERRORS, OrderIdPath
 from voucherbridge.api.schemas.terminal import CheckoutRequest, OrderRead, ReopenRequest
 from voucherbridge.counter import checkout, printing
 from voucherbridge.counter import scan as counter
+from voucherbridge.counter.checkout import MemberCard, TenderLine
+from voucherbridge.counter.views import OrderView
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.domain.tenders import TenderIn
 
 router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 
@@ -21,10 +22,15 @@ router = APIRouter(prefix="/api/v1", tags=["terminal"], responses=ERRORS)
 @router.post("/orders/{order_id}/checkout", response_model=OrderRead)
 def checkout_order(
     order_id: OrderIdPath, body: CheckoutRequest, terminal: TerminalDep, c: ContainerDep
-) -> Any:
+) -> OrderView:
     """结账: close the order once the tenders cover what is due; vouchers count by themselves."""
     tenders = [
-        TenderIn(t.type, t.amount_fen, t.reference, t.member.model_dump() if t.member else None)
+        TenderLine(
+            type=t.type,
+            amount_fen=t.amount_fen,
+            reference=t.reference,
+            member=MemberCard(**t.member.model_dump()) if t.member else None,
+        )
         for t in body.tenders
     ]
     return checkout.checkout_order(
@@ -43,7 +49,7 @@ def reopen_order(
     terminal: TerminalDep,
     c: ContainerDep,
     body: ReopenRequest | None = None,
-) -> Any:
+) -> OrderView:
     """反结账: reopen a closed order; its vouchers are reversed (inside their windows)."""
     return counter.reopen_any(
         c.uow,

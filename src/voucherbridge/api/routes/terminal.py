@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path
@@ -22,6 +23,7 @@ from voucherbridge.bootstrap import Container
 from voucherbridge.counter import orders
 from voucherbridge.counter import scan as counter
 from voucherbridge.counter.throttle import GuessLimits
+from voucherbridge.counter.views import OrderView, PrepareView, RedemptionView
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
 
@@ -42,7 +44,7 @@ def _guess_limits(c: Container) -> GuessLimits:
 
 
 @router.post("/orders", status_code=201, response_model=OrderRead)
-def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> Any:
+def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> OrderView:
     """Open an order (消费单) at the terminal's store."""
     lines = [
         OrderLine(i + 1, ln.item_code, ln.name, ln.quantity, ln.unit_price_fen, ln.unit)
@@ -60,13 +62,13 @@ def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> A
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead)
-def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> Any:
+def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> OrderView:
     """The order with lines, applied vouchers, tenders and what is still due."""
     return orders.get_order(c.uow(), terminal=terminal, order_id=order_id)
 
 
 @router.post("/vouchers/prepare", response_model=PrepareRead)
-def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> Any:
+def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> PrepareView:
     """验券准备: what the code is worth on this order. Changes nothing."""
     return counter.prepare_scanned(
         c.uow,
@@ -90,7 +92,7 @@ def redeem(
     terminal: TerminalDep,
     c: ContainerDep,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
+) -> JSONResponse:
     """核销: mark the code used for the order, once. Replays return the first result (200)."""
     if idempotency_key is not None and not idempotency_key.strip():
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="Idempotency-Key")
@@ -106,7 +108,11 @@ def redeem(
         reversal_windows=c.settings.reversal_windows(),
         guess_limits=_guess_limits(c),
     )
-    return JSONResponse(outcome.body, status_code=200 if outcome.replayed else 201)
+    # The answer is what the idempotency row keeps (`redemptions` only when one scan used
+    # several vouchers), so the first answer and its replays are the same bytes.
+    return JSONResponse(
+        dataclasses.asdict(outcome.body), status_code=200 if outcome.replayed else 201
+    )
 
 
 @router.post("/redemptions/{redemption_id}/reverse", response_model=RedemptionRead)
@@ -115,7 +121,7 @@ def reverse(
     terminal: TerminalDep,
     c: ContainerDep,
     body: ReverseRequest | None = None,
-) -> Any:
+) -> RedemptionView:
     """反结账退券: reverse inside the window; the code becomes usable again."""
     return counter.reverse_any(
         c.uow,

@@ -73,6 +73,13 @@ class RedemptionRead(BaseModel):
     redemptions: list[RedemptionRead] | None = None  # count > 1: one per voucher, first first
 
 
+class TenderRead(BaseModel):
+    type: str
+    amount_fen: int
+    reference: str | None
+    member: dict[str, object] | None  # the member card as the POS reported it, phone masked
+
+
 class OrderRead(BaseModel):
     id: int
     order_no: str
@@ -85,7 +92,7 @@ class OrderRead(BaseModel):
     total_fen: int
     discount_fen: int
     vouchers: list[RedemptionRead]
-    tenders: list[dict[str, object]]
+    tenders: list[TenderRead]
     paid_fen: int
     change_fen: int
     due_fen: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -167,7 +167,8 @@ class DouyinInbound:
             now=now,
         )
         if refunded.refused:
-            return ok(result=REJECT, reason="已核销的券码不可退款", refused=refunded.refused)
+            refused = [asdict(r) for r in refunded.refused]
+            return ok(result=REJECT, reason="已核销的券码不可退款", refused=refused)
         return ok(result=AGREE, voided=refunded.voided)
 
     def _order_status(self, merchant_id: int | None, body: dict[str, Any]) -> dict[str, Any]:

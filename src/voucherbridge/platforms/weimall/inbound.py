@@ -10,6 +10,7 @@ makes the mall retry.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -105,7 +106,8 @@ def _act(
             codes=codes,
             now=now,
         )
-        return answer(data={"voided": refunded.voided, "refused": refunded.refused})
+        refused = [asdict(r) for r in refunded.refused]
+        return answer(data={"voided": refunded.voided, "refused": refused})
     return answer(BAD_REQUEST, msg=f"unknown type {type_[:40]}")
 
 

@@ -8,10 +8,12 @@ an error belongs to, so the page can show the catalogue message next to it.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from voucherbridge.catalogue.templates import TemplateView
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.money import fen_to_yuan_str, yuan_to_fen
 from voucherbridge.i18n.catalogue import CATALOGUE
@@ -115,7 +117,7 @@ def template_spec(form: Form) -> dict[str, Any]:
     return spec
 
 
-def template_values(view: dict[str, Any] | None) -> dict[str, Any]:
+def template_values(view: TemplateView | None) -> dict[str, Any]:
     """What the template form shows: a saved template's rules in yuan, or the defaults."""
     if view is None:
         return {
@@ -130,9 +132,9 @@ def template_values(view: dict[str, Any] | None) -> dict[str, Any]:
             "weekdays": [],
             "time_windows": [],
         }
-    shown = dict(view)
+    shown = asdict(view)
     for key in MONEY_FIELDS:
-        shown[key.removesuffix("_fen")] = fen_to_yuan_str(view[key]) if view[key] else ""
+        shown[key.removesuffix("_fen")] = fen_to_yuan_str(shown[key]) if shown[key] else ""
     return shown
 
 

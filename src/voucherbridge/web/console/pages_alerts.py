@@ -24,5 +24,5 @@ def alert_list(request: Request, s: SessionDep, days: int = 7) -> Response:
     found = alerts.alerts_for(
         c.uow(), actor=s.actor, since=c.clock() - timedelta(days=days), settings=settings
     )
-    ctx = {"alerts": found["alerts"], "days": days, "choices": DAYS}
+    ctx = {"alerts": found.alerts, "days": days, "choices": DAYS}
     return s.page(request, "console/alerts.html", ctx)

@@ -64,15 +64,15 @@ def store_create(request: Request, s: SessionDep, form: FormDep) -> Response:
     except DomainError as exc:
         posted = typed(form)
         return _stores_page(request, s, errors_of(exc), posted, form_status(exc))
-    return RedirectResponse(f"/console/stores/{created['id']}", status_code=303)
+    return RedirectResponse(f"/console/stores/{created.id}", status_code=303)
 
 
 @router.get("/console/stores/{store_id}")
 def store_detail(request: Request, s: SessionDep, store_id: IdPath) -> Response:
     uow, actor = s.container.uow, s.actor
     store = stores.get_store(uow(), actor=actor, store_id=store_id)
-    tills = [t for t in terminals.list_terminals(uow(), actor=actor) if t["store_id"] == store_id]
-    bound = [b for b in bindings.list_bindings(uow, actor=actor) if b["store_id"] == store_id]
+    tills = [t for t in terminals.list_terminals(uow(), actor=actor) if t.store_id == store_id]
+    bound = [b for b in bindings.list_bindings(uow, actor=actor) if b.store_id == store_id]
     ctx = {"store": store, "terminals": tills, "bindings": bound}
     return s.page(request, "console/store.html", ctx)
 
@@ -131,7 +131,7 @@ def _terminals_page(
     ctx = {
         "terminals": terminals.list_terminals(uow(), actor=s.actor),
         "stores": store_rows,
-        "store_names": {st["id"]: st["name"] for st in store_rows},
+        "store_names": {st.id: st.name for st in store_rows},
         "new_key": new_key,
         "errors": errors or {},
     }
@@ -173,7 +173,7 @@ def terminal_issue(request: Request, s: SessionDep, form: FormDep) -> Response:
     response = RedirectResponse("/console/terminals", status_code=303)
     response.set_cookie(
         KEY_COOKIE,
-        c.secrets.seal(f"{issued['name']}\n{issued['key']}"),
+        c.secrets.seal(f"{issued.name}\n{issued.key}"),
         max_age=300,
         path=KEY_PATH,
         httponly=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +12,7 @@ from voucherbridge.chain import stores
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.outbox import service as outbox
 from voucherbridge.platforms import bindings
-from voucherbridge.platforms.bindings import BINDABLE, STATUS_LABELS
+from voucherbridge.platforms.bindings import BINDABLE, STATUS_LABELS, BindingView
 from voucherbridge.platforms.registry import binding_tester
 from voucherbridge.web.console.forms import errors_of, form_status
 from voucherbridge.web.console.session import (
@@ -38,9 +39,9 @@ def _bindings_page(
 ) -> Response:
     uow = s.container.uow
     store_rows = stores.list_stores(uow(), actor=s.actor)
-    found = {(b["store_id"], b["platform"]): b for b in bindings.list_bindings(uow, actor=s.actor)}
+    found = {(b.store_id, b.platform): b for b in bindings.list_bindings(uow, actor=s.actor)}
     grid = [
-        {"store": store, "cells": [_cell(found.get((store["id"], p)), p) for p in BINDABLE]}
+        {"store": store, "cells": [_cell(found.get((store.id, p)), p) for p in BINDABLE]}
         for store in store_rows
     ]
     ctx = {
@@ -53,17 +54,17 @@ def _bindings_page(
     return s.page(request, "console/bindings.html", ctx, form_status(error, 422))
 
 
-def _cell(binding: dict[str, Any] | None, platform: str) -> dict[str, Any]:
+def _cell(binding: BindingView | None, platform: str) -> dict[str, Any]:
     """One store × platform: 已绑定 / 未绑定, or the failure in the catalogue's words."""
     if binding is None:
         return {"platform": platform, "status": "unbound", "label": STATUS_LABELS["unbound"]}
     failure = None
-    if binding["status"] != "bound" and binding["last_error"]:
+    if binding.status != "bound" and binding.last_error:
         try:
-            failure = DomainError(ErrorCode(binding["last_error"]), platform=platform)
+            failure = DomainError(ErrorCode(binding.last_error), platform=platform)
         except ValueError:
             failure = None
-    return {**binding, "label": binding["status_label"], "failure": failure}
+    return {**asdict(binding), "label": binding.status_label, "failure": failure}
 
 
 @router.get("/console/bindings")
@@ -102,8 +103,8 @@ def bind(request: Request, s: SessionDep, form: FormDep) -> Response:
 def outbox_list(request: Request, s: SessionDep) -> Response:
     listed = outbox.list_outbox(s.container.uow, actor=s.actor, status=None, limit=500)
     # A person only needs the rows that went wrong: dead ones, and ones waiting on a retry.
-    rows = [r for r in listed["rows"] if r["status"] == "dead" or r["last_error"]]
-    ctx = {"rows": rows, "counts": listed["counts"], "retried": request.query_params.get("retried")}
+    rows = [r for r in listed.rows if r.status == "dead" or r.last_error]
+    ctx = {"rows": rows, "counts": listed.counts, "retried": request.query_params.get("retried")}
     return s.page(request, "console/outbox.html", ctx)
 
 

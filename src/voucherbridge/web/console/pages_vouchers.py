@@ -72,13 +72,13 @@ def template_new(request: Request, s: SessionDep) -> Response:
 def template_create(request: Request, s: SessionDep, form: FormDep) -> Response:
     c = s.container
     try:
-        spec = check(TemplateCreate, template_spec(form))
+        spec = templates.TemplateSpec(**check(TemplateCreate, template_spec(form)))
         created = templates.create_template(
             c.uow(write=True), actor=s.actor, spec=spec, now=c.clock()
         )
     except DomainError as exc:
         return _template_form(request, s, posted_values(form), None, exc)
-    return RedirectResponse(f"/console/templates?saved={created['id']}", status_code=303)
+    return RedirectResponse(f"/console/templates?saved={created.id}", status_code=303)
 
 
 @router.get("/console/templates/{template_id}/edit")
@@ -95,7 +95,7 @@ def template_update(
     # Reading first gives an unknown or foreign template its 404/403 page, not a form.
     templates.get_template(c.uow(), actor=s.actor, template_id=template_id)
     try:
-        changes = check(TemplateUpdate, template_spec(form))
+        changes = templates.TemplateChanges(**check(TemplateUpdate, template_spec(form)))
         templates.update_template(
             c.uow(write=True),
             actor=s.actor,
@@ -119,7 +119,7 @@ def _listings_page(
 ) -> Response:
     uow = s.container.uow
     all_templates = templates.list_templates(uow(), actor=s.actor)
-    names = {t["id"]: t["name"] for t in all_templates}
+    names = {t.id: t.name for t in all_templates}
     ctx = {
         "listings": listings.list_listings(uow(), actor=s.actor),
         "templates": all_templates,
@@ -154,12 +154,13 @@ def listing_create(request: Request, s: SessionDep, form: FormDep) -> Response:
         window = one(form, "reversal_window_minutes").strip()
         if window:
             body["reversal_window_minutes"] = whole(window, "reversal_window_minutes")
+        spec = listings.ListingSpec(**check(ListingCreate, body))
         created = listings.create_listing(
-            c.uow(write=True), actor=s.actor, spec=check(ListingCreate, body), now=c.clock()
+            c.uow(write=True), actor=s.actor, spec=spec, now=c.clock()
         )
     except DomainError as exc:
         return _listings_page(request, s, posted, exc)
-    return RedirectResponse(f"/console/listings?created={created['id']}", status_code=303)
+    return RedirectResponse(f"/console/listings?created={created.id}", status_code=303)
 
 
 # --- the code archive (票券档案) ------------------------------------------------------------
@@ -169,7 +170,7 @@ def listing_create(request: Request, s: SessionDep, form: FormDep) -> Response:
 def code_archive(request: Request, s: SessionDep, q: str = "") -> Response:
     uow = s.container.uow
     query = q.strip()[:64]
-    archive: dict[str, Any] | None = None
+    archive: issuing.CodeArchiveView | None = None
     error: DomainError | None = None
     context: dict[str, Any] = {}
     if query:
@@ -183,16 +184,16 @@ def code_archive(request: Request, s: SessionDep, q: str = "") -> Response:
     return s.page(request, "console/codes.html", ctx, 404 if error else 200)
 
 
-def _archive_context(s: Session, archive: dict[str, Any]) -> dict[str, Any]:
+def _archive_context(s: Session, archive: issuing.CodeArchiveView) -> dict[str, Any]:
     """Names for the ids in the history, where this user may see them."""
     uow = s.container.uow
-    store_names = {st["id"]: st["name"] for st in stores.list_stores(uow(), actor=s.actor)}
+    store_names = {st.id: st.name for st in stores.list_stores(uow(), actor=s.actor)}
     titles = {"template": "", "listing": ""}
     try:
-        template = templates.get_template(uow(), actor=s.actor, template_id=archive["template_id"])
-        titles["template"] = str(template["name"])
-        listing = listings.get_listing(uow(), actor=s.actor, listing_id=archive["listing_id"])
-        titles["listing"] = str(listing["title"])
+        template = templates.get_template(uow(), actor=s.actor, template_id=archive.template_id)
+        titles["template"] = template.name
+        listing = listings.get_listing(uow(), actor=s.actor, listing_id=archive.listing_id)
+        titles["listing"] = listing.title
     except DomainError:
         pass  # a manager may not see a chain-wide template: the ids stay on the page
     return {"store_names": store_names, "titles": titles, "actors": _actor_names(s)}
@@ -203,8 +204,8 @@ def _actor_names(s: Session) -> dict[str, str]:
     see them (a manager sees the tills of their stores; only HQ lists users)."""
     uow = s.container.uow
     tills = terminals.list_terminals(uow(), actor=s.actor)
-    names = {f"terminal:{t['id']}": str(t["name"]) for t in tills}
+    names = {f"terminal:{t.id}": t.name for t in tills}
     if s.actor.store_ids is None:
         for u in users.list_users(uow(), actor=s.actor):
-            names[f"user:{u['id']}"] = str(u["display_name"] or u["username"])
+            names[f"user:{u.id}"] = u.display_name or u.username
     return names

@@ -44,7 +44,7 @@ def login(request: Request, username: Text = "", password: Text = "", next: Text
             raise DomainError(ErrorCode.FORBIDDEN)
         if "\x00" in username + password:  # the database could not even look it up
             raise DomainError(ErrorCode.UNAUTHORIZED)
-        token, _expires, _actor = auth.login(
+        signed_in = auth.login(
             c.uow(write=True),
             username=username.strip(),
             password=password,
@@ -59,7 +59,7 @@ def login(request: Request, username: Text = "", password: Text = "", next: Text
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        signed_in.token,
         max_age=c.settings.admin_token_ttl_hours * 3600,
         path=COOKIE_PATH,
         httponly=True,
@@ -84,7 +84,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form(alias="csrf")] = ""
 @router.get("/console")
 def overview(request: Request, s: SessionDep) -> Response:
     uow, actor = s.container.uow, s.actor
-    bound = [b for b in bindings.list_bindings(uow, actor=actor) if b["status"] == "bound"]
+    bound = [b for b in bindings.list_bindings(uow, actor=actor) if b.status == "bound"]
     counts = {
         "stores": len(stores.list_stores(uow(), actor=actor)),
         "items": len(items.list_items(uow(), actor=actor)),
@@ -95,7 +95,7 @@ def overview(request: Request, s: SessionDep) -> Response:
     }
     dead = None
     if actor.is_hq:
-        dead = outbox.list_outbox(uow, actor=actor, status="dead", limit=1)["counts"].get("dead", 0)
+        dead = outbox.list_outbox(uow, actor=actor, status="dead", limit=1).counts.get("dead", 0)
     return s.page(request, "console/overview.html", {"counts": counts, "dead": dead})
 
 
