@@ -16,7 +16,7 @@ import copy
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ import pytest
 from sqlalchemy import Connection, Table, create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.factories import FakeClock
+from tests.helpers import SEED_ORDER, open_order, terminal_headers
 from tests.pgserver import running_server
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
@@ -278,3 +280,32 @@ def client(app: Any) -> Iterator[Any]:
 
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def clock(container: Container) -> FakeClock:
+    fake = FakeClock()
+    container.clock = fake
+    return fake
+
+
+@pytest.fixture
+def auth(demo: dict[str, Any]) -> dict[str, str]:
+    return terminal_headers(demo["terminal_key"])
+
+
+@pytest.fixture
+def new_order(client: Any, auth: dict[str, str]) -> Callable[..., dict[str, Any]]:
+    """Open an order (the seed's bill unless other lines are given) and return its body."""
+
+    def make(
+        lines: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        body = {**SEED_ORDER, **fields}
+        if lines is not None:
+            body["lines"] = lines
+        return open_order(client, headers or auth, **body)
+
+    return make

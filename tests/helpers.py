@@ -168,3 +168,22 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(message or f"condition not reached within {timeout_s} s")
         time.sleep(interval_s)
+
+
+# The seed manual's bill (seed 000): beers, a 王老吉, a soup base sold by the 条, 1 yuan service.
+SEED_ORDER: dict[str, Any] = {
+    "table": "S001",
+    "guests": 10,
+    "lines": [
+        {"item_code": "BEER01", "name": "朝日超爽黑生啤", "quantity": 2, "unit_price_fen": 1800},
+        {"item_code": "WLJ01", "name": "王老吉", "quantity": 1, "unit_price_fen": 4800},
+        {
+            "item_code": "SOUP01",
+            "name": "凉瓜黄豆汤底",
+            "quantity": 1,
+            "unit_price_fen": 19900,
+            "unit": "条",
+        },
+    ],
+    "service_fee_fen": 100,
+}

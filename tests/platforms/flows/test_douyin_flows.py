@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e_platforms.conftest import DOUYIN_KEY, DOUYIN_SECRET, sim_clock_follows
 from tests.factories import FakeClock
 from tests.helpers import buy_douyin, douyin_codes, redeem
+from tests.platforms.flows.conftest import DOUYIN_KEY, DOUYIN_SECRET, sim_clock_follows
 from voucherbridge.platforms.douyin.signing import signed_spi_query
 
 API = "/api/admin/v1"

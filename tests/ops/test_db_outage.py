@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 
 from tests.helpers import bearer
 from tests.pgserver import find_pg_bin
-from tests.reliability._procs import (
+from tests.procs import (
     SOUP,
     Api,
     OwnPostgres,

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from tests.receipt_samples import seed_receipt
+from tests.counter.receipt_samples import seed_receipt
 from voucherbridge.counter.printing import render_pdf
 
 MM = 72 / 25.4

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.helpers import bearer
-from tests.reliability._procs import Api, apis, issue_cash_codes, open_order, scalar, seed
+from tests.procs import Api, apis, issue_cash_codes, open_order, scalar, seed
 
 CLIENTS, CODES = 8, 200
 ALREADY = "voucher_already_redeemed"

@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import SEED_ORDER, auth, clock, new_order  # noqa: F401 - fixtures
 from tests.factories import FakeClock
-from tests.helpers import demo_admin_headers
+from tests.helpers import SEED_ORDER, demo_admin_headers
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge_sims.douyin.simulator import DouyinSimConfig

@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import make_merchant
 from tests.helpers import admin_headers, demo_admin_headers, open_order, redeem, terminal_headers
-from tests.reliability._tenancy import B_HQ, B_LINE, B_PASSWORD, LINE
+from tests.security._tenancy import B_HQ, B_LINE, B_PASSWORD, LINE
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.users import create_user
 from voucherbridge.core.actor import Actor

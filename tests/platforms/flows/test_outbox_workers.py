@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e_platforms.conftest import DOUYIN_KEY
 from tests.helpers import buy_douyin, douyin_codes, open_order, redeem
+from tests.platforms.flows.conftest import DOUYIN_KEY
 from voucherbridge.bootstrap import Container
 from voucherbridge.outbox.service import deliver_due
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.receipt_samples import cash_receipt_with_change, seed_receipt
+from tests.counter.receipt_samples import cash_receipt_with_change, seed_receipt
 from voucherbridge.counter.printing import render_escpos, render_text
 
 # Length of each command the renderer may emit, keyed by its first two bytes.

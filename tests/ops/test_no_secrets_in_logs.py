@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability._procs import apis, seed
+from tests.procs import apis, seed
 from voucherbridge.demo.seed import DEMO_BINDINGS
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.weimall.simulator import create_app as weimall_app

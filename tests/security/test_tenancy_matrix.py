@@ -20,7 +20,7 @@ from fastapi.routing import iter_route_contexts
 
 from tests.factories import bind_all_stores
 from tests.helpers import demo_admin_headers
-from tests.reliability._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to
+from tests.security._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to
 from voucherbridge.bootstrap import Container
 from voucherbridge.platforms.repository import BindingRepo
 from voucherbridge.platforms.weimall.signing import build_envelope

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import SEED_ORDER
-from tests.helpers import demo_admin_headers
+from tests.helpers import SEED_ORDER, demo_admin_headers
 from voucherbridge.core import csrf
 
 ADMIN = "/api/admin/v1"

@@ -19,7 +19,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from tests.reliability._tenancy import A_MARKERS, B_HQ, B_PASSWORD, binding_to
+from tests.security._tenancy import A_MARKERS, B_HQ, B_PASSWORD, binding_to
 
 PAGE_PREFIXES = ("/console", "/cashier")
 # Signing in and out act on the caller's own session; the cashier pages act on the till the

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from wcwidth import wcswidth
 
-from tests.receipt_samples import cash_receipt_with_change, seed_receipt
+from tests.counter.receipt_samples import cash_receipt_with_change, seed_receipt
 from voucherbridge.counter.printing import RECEIPT_WIDTHS, render_text
 from voucherbridge.domain.receipts import ReceiptLine
 
-GOLDEN_80 = Path(__file__).parent.parent / "golden" / "seed_receipt_80.txt"
+GOLDEN_80 = Path(__file__).parent / "golden" / "seed_receipt_80.txt"
 
 # Every field of the seed's receipt, with the seed's own punctuation (ASCII ':' and ',').
 SEED_STRINGS = [

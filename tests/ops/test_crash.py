@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers import bearer, wait_until
-from tests.reliability._procs import (
+from tests.procs import (
     Api,
     cli,
     issue_cash_codes,

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e_platforms.conftest import sim_clock_follows
 from tests.factories import FakeClock
 from tests.helpers import buy_meituan, redeem
+from tests.platforms.flows.conftest import sim_clock_follows
 
 API = "/api/admin/v1"
 SHOP = "mt-shop-1"  # the demo binding of 皇岗店 (see services/demo.py)

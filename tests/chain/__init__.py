@@ -1,0 +1,1 @@
+"""Users and sign-in: lock-out, accounts made from the command line."""

@@ -1,0 +1,1 @@
+"""The admin API and the console pages a merchant works in."""

@@ -1,0 +1,1 @@
+"""Money and messages: the conversions and wordings every feature shares."""

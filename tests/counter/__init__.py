@@ -1,0 +1,1 @@
+"""At the counter: scans, redemptions, reversals, orders, checkout, receipts, throttling."""

@@ -1,0 +1,1 @@
+"""What ./vb demo starts and prints."""

@@ -1,0 +1,1 @@
+"""Running it: start-up, CLI, backups, crashes, outages, logs."""

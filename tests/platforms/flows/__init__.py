@@ -1,0 +1,1 @@
+"""Whole flows against the platform simulators on loopback."""

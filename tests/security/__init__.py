@@ -1,0 +1,1 @@
+"""Tenancy, hostile input and the whole API under schemathesis."""
