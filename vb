@@ -52,7 +52,8 @@ case "$cmd" in
     "$VENV/bin/ruff" check
     "$VENV/bin/ruff" format --check
     "$VENV/bin/mypy"
-    exec "$VENV/bin/pytest" "$@"
+    # Two workers by default (the machine has two cores); VB_TEST_WORKERS=0 runs in one process.
+    exec "$VENV/bin/pytest" -n "${VB_TEST_WORKERS:-2}" "$@"
     ;;
   bench)
     ensure_venv

@@ -187,3 +187,44 @@ SEED_ORDER: dict[str, Any] = {
     ],
     "service_fee_fen": 100,
 }
+
+
+def platform_listing(
+    client: httpx.Client,
+    admin: Headers,
+    platform: str,
+    product: str,
+    *,
+    name: str = "100元代金券",
+    title: str | None = None,
+    price_fen: int = 6000,
+    per_order_limit: int = 1,
+) -> dict[str, Any]:
+    """A 100-yuan cash template listed for a platform's product (codes the platform issues)."""
+    cash = client.post(
+        "/api/admin/v1/templates",
+        headers=admin,
+        json={
+            "kind": "cash",
+            "name": name,
+            "face_value_fen": 10000,
+            "price_fen": price_fen,
+            "validity_mode": "relative",
+            "valid_days": 30,
+            "per_order_limit": per_order_limit,
+        },
+    )
+    assert cash.status_code == 201, cash.text
+    listing = client.post(
+        "/api/admin/v1/listings",
+        headers=admin,
+        json={
+            "template_id": cash.json()["id"],
+            "platform": platform,
+            "code_type": "platform",
+            "title": title or name,
+            "platform_product_id": product,
+        },
+    )
+    assert listing.status_code == 201, listing.text
+    return dict(listing.json())

@@ -14,6 +14,7 @@ from voucherbridge.chain.sign_in import SignInPolicy
 from voucherbridge.config import Settings
 from voucherbridge.core.clock import utc_now
 from voucherbridge.core.crypto import SecretBox, subkey
+from voucherbridge.core.logs import configure_logging
 from voucherbridge.db.engine import make_engine
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.outbox.service import Deliverer, DeliveryReport
@@ -52,7 +53,9 @@ class Container:
     def run_worker(
         self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, once: bool = False
     ) -> DeliveryReport:
-        """The outbox worker loop with this deployment's destinations, batch and lease."""
+        """The outbox worker loop with this deployment's destinations, batch and lease, logging
+        as the API does (format, level, redaction: `create_app` configures the same)."""
+        configure_logging(self.settings)
         return run_worker(
             self.uow,
             self.deliverers(),

@@ -267,3 +267,53 @@ def test_expired_wins_over_outside_hours() -> None:
     with pytest.raises(DomainError) as err:
         check(VALID_UNTIL + timedelta(days=1, hours=20), UsageRules(windows=(LUNCH,)))
     assert err.value.code is ErrorCode.VOUCHER_EXPIRED
+
+
+# --------------------------------------------------------------------------- range
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+    st.integers(min_value=0, max_value=400),
+    # hypothesis takes naive bounds and attaches the zone itself
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2099, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+)
+def test_every_period_inside_the_range_can_be_computed(
+    start: date, length: int, issued: datetime
+) -> None:
+    end = min(start + timedelta(days=length), date(2099, 12, 31))
+    fixed = Validity(ValidityMode.FIXED, valid_from=start, valid_to=end)
+    begins, ends = fixed.period_for(issued, SHANGHAI)
+    assert begins < ends
+    relative = Validity(ValidityMode.RELATIVE, valid_days=length % 3650 + 1)
+    begins, ends = relative.period_for(issued, SHANGHAI)
+    assert begins < ends
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to", "field"),
+    [
+        (date(9999, 12, 30), date(9999, 12, 31), "valid_from"),
+        (date(1, 1, 1), date(1, 1, 2), "valid_from"),
+        (date(1999, 12, 31), date(2000, 1, 1), "valid_from"),
+        (date(2099, 12, 31), date(2100, 1, 1), "valid_to"),
+    ],
+)
+def test_dates_outside_2000_to_2099_are_refused_by_name(
+    valid_from: date, valid_to: date, field: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        Validity(ValidityMode.FIXED, valid_from=valid_from, valid_to=valid_to)
+    assert refused.value.code is ErrorCode.VALIDATION_ERROR
+    assert refused.value.params["field"] == field
+
+
+@pytest.mark.parametrize("days", [0, 3651, 10**9])
+def test_relative_validity_is_one_day_to_ten_years(days: int) -> None:
+    with pytest.raises(DomainError) as refused:
+        Validity(ValidityMode.RELATIVE, valid_days=days)
+    assert refused.value.params["field"] == "valid_days"

@@ -648,3 +648,40 @@ def test_catalogue_requests_refuse_unknown_fields(client: Any, hq: Headers, cont
         assert error["details"]["field"] == "colour", path
     assert _audit_actions(container) == actions
     assert client.get(f"{API}/templates/{template['id']}", headers=hq).json() == template
+
+
+def test_template_dates_outside_the_calendar_are_a_clear_422_and_nothing_is_written(
+    client: Any, hq: Headers, container: Container
+):
+    """Templates valid 9999-12-30..31 or 0001-01-01..02 crashed code issuing (OverflowError)."""
+    before = client.get(f"{API}/templates", headers=hq).json()
+    for valid_from, valid_to, field in (
+        ("9999-12-30", "9999-12-31", "valid_from"),
+        ("0001-01-01", "0001-01-02", "valid_from"),
+        ("2026-10-01", "2100-01-01", "valid_to"),
+    ):
+        body = {
+            **TEMPLATES["cash"],
+            "validity_mode": "fixed",
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+        }
+        refused = client.post(f"{API}/templates", json=body, headers=hq)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "validation_error"
+        assert refused.json()["error"]["message"] == f"请求内容有误: {field}"
+    fixed = {
+        **TEMPLATES["cash"],
+        "validity_mode": "fixed",
+        "valid_from": "2026-10-01",
+        "valid_to": "2026-10-07",
+    }
+    template = client.post(f"{API}/templates", json=fixed, headers=hq).json()
+    stretched = client.patch(
+        f"{API}/templates/{template['id']}", json={"valid_to": "9999-12-31"}, headers=hq
+    )
+    assert stretched.status_code == 422
+    assert stretched.json()["error"]["message"] == "请求内容有误: valid_to"
+    assert client.get(f"{API}/templates/{template['id']}", headers=hq).json() == template
+    after = client.get(f"{API}/templates", headers=hq).json()
+    assert len(after) == len(before) + 1

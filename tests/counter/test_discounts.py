@@ -407,3 +407,65 @@ def test_free_dish_cannot_be_claimed_by_an_item_voucher() -> None:
     with pytest.raises(DomainError) as err:
         compute_discount(voucher, [line(1, "TEA", 2, 0), line(2, "A", 1, 5_000)], 0)
     assert err.value.code is ErrorCode.VOUCHER_ITEM_NOT_IN_ORDER
+
+
+# --------------------------------------------------------------------------- catalogue bounds
+
+catalogues = st.dictionaries(
+    st.sampled_from(ITEM_CODES),
+    st.one_of(st.integers(0, 100_000), st.sampled_from([0, 990, 4800])),
+)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), catalogues)
+def test_no_voucher_takes_more_per_unit_than_the_catalogue_price_nor_more_than_the_bill(
+    scenario, catalogue: dict[str, int]
+) -> None:
+    """The till types line prices; a voucher is bounded by HQ's catalogue price of the item."""
+    lines, fee, _, steps = scenario
+    by_no = {ln.line_no: ln for ln in lines}
+    total = order_total_fen(lines, fee)
+    on_order: list[AppliedVoucher] = []
+    taken_per_line: Counter[int] = Counter()
+    taken = 0
+    for template, package_price in steps:
+        refusal: ErrorCode | None = None
+        try:
+            discount = compute_discount(
+                template, lines, fee, on_order, package_price, catalogue_prices=catalogue
+            )
+        except DomainError as exc:
+            refusal = exc.code
+        if refusal is not None:
+            assert refusal in REFUSALS
+            continue
+        on_order.append(applied(template, discount))
+        taken += discount.discount_fen
+        taken_per_line.update(discount.allocations)
+        assert taken <= total
+    for line_no, fen in taken_per_line.items():
+        ln = by_no[line_no]
+        assert fen <= ln.quantity * min(ln.unit_price_fen, catalogue.get(ln.item_code, 0))
+
+
+def test_a_till_typing_a_million_yuan_beer_frees_only_the_catalogue_price() -> None:
+    beer = make_template(1, VoucherKind.ITEM, price_fen=1800, item_codes=("BEER",))
+    inflated = [line(1, "BEER", 1, 100_000_000)]  # 1,000,000 yuan typed at the till
+    discount = compute_discount(beer, inflated, 0, catalogue_prices={"BEER": 1800})
+    assert discount.discount_fen == 1800
+    assert discount.allocations == {1: 1800}
+
+
+def test_an_item_the_catalogue_does_not_sell_gives_nothing() -> None:
+    beer = make_template(1, VoucherKind.DEDUCTION, face_value_fen=500, item_codes=("BEER",))
+    with pytest.raises(DomainError) as refused:
+        compute_discount(beer, [line(1, "BEER", 1, 1800)], 0, catalogue_prices={})
+    assert refused.value.code is ErrorCode.VOUCHER_NOTHING_TO_DISCOUNT
+
+
+def test_a_cheaper_price_at_the_till_still_wins_over_the_catalogue() -> None:
+    beer = make_template(1, VoucherKind.ITEM, price_fen=1800, item_codes=("BEER",))
+    happy_hour = [line(1, "BEER", 2, 900)]
+    discount = compute_discount(beer, happy_hour, 0, catalogue_prices={"BEER": 1800})
+    assert discount.discount_fen == 900

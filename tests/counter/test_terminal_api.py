@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.factories import FakeClock
+from tests.helpers import must_redeem, open_order
 from voucherbridge.bootstrap import Container
 from voucherbridge.db import tables as t
 
@@ -177,3 +178,23 @@ def test_keys_are_required_and_checked(client: Any, new_order: Order):
     response = client.get("/api/v1/orders/1", headers={"Authorization": "Bearer vbt_nope"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_voucher_takes_no_more_than_the_catalogue_price_whatever_the_till_types(
+    client: Any, auth: dict[str, str], demo: dict[str, Any]
+) -> None:
+    """An item voucher took 1,000,000 yuan off because the till typed that unit price."""
+    inflated = [
+        {"item_code": "DISH01", "name": "鱼香肉丝", "quantity": 1, "unit_price_fen": 100_000_000}
+    ]
+    order = open_order(client, auth, inflated, table="A1", guests=2)
+    code = demo["codes"]["item"][0]
+    prepared = client.post(
+        "/api/v1/vouchers/prepare", json={"code": code, "order_id": order["id"]}, headers=auth
+    )
+    assert prepared.status_code == 200, prepared.text
+    assert prepared.json()["discount_fen"] == 3800  # 鱼香肉丝 costs 38.00 in the catalogue
+    redeemed = must_redeem(client, auth, code, order["id"])
+    assert redeemed["discount_fen"] == 3800
+    shown = client.get(f"/api/v1/orders/{order['id']}", headers=auth).json()
+    assert (shown["discount_fen"], shown["due_fen"]) == (3800, 100_000_000 - 3800)

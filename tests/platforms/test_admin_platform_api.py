@@ -40,21 +40,28 @@ def test_failed_delivery_is_listed_and_retried_by_hand(
 
 def test_binding_is_not_bound_until_the_platform_answers(client: Any, demo: dict[str, Any]):
     admin = demo_admin_headers(client, demo)
-    response = client.post(
-        "/api/admin/v1/bindings",
-        headers=admin,
-        json={
-            "store_id": 1,
-            "platform": "weimall",
-            "platform_store_id": "JWL-1001",
-            "secret": "vb-demo-secret",
-        },
-    )
-    assert response.status_code in (422, 503)  # no platform answered: never "bound"
-    [binding] = [
-        b
+    new = {"name": "右姑娘火锅(车公庙店)"}
+    store = client.post("/api/admin/v1/stores", headers=admin, json=new)
+    assert store.status_code == 201, store.text
+    for store_id in (store.json()["id"], 1):  # a store not bound yet; 皇岗店, bound by the demo
+        response = client.post(
+            "/api/admin/v1/bindings",
+            headers=admin,
+            json={
+                "store_id": store_id,
+                "platform": "weimall",
+                "platform_store_id": "JWL-1001",
+                "secret": "vb-demo-secret",
+            },
+        )
+        assert response.status_code in (422, 503)  # no platform answered: never "bound"
+    rows = {
+        b["store_id"]: b
         for b in client.get("/api/admin/v1/bindings", headers=admin).json()
-        if (b["store_id"], b["platform"]) == (1, "weimall")
-    ]
-    assert (binding["status"], binding["platform_store_id"]) == ("failed", "JWL-1001")
-    assert "secret" not in binding
+        if b["platform"] == "weimall"
+    }
+    fresh = rows[store.json()["id"]]
+    assert (fresh["status"], fresh["platform_store_id"]) == ("failed", "JWL-1001")
+    assert "secret" not in fresh
+    # a working binding is not replaced by an attempt the platform did not accept
+    assert (rows[1]["status"], rows[1]["platform_store_id"]) == ("bound", "wm-store-1")

@@ -103,10 +103,16 @@ def install(app: FastAPI) -> None:
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
             return error_response(request, ErrorCode.SERVICE_UNAVAILABLE, {})
-        log.exception("db.error", path=request.url.path)
+        log.error("db.error", **_crash(request, exc))
         return error_response(request, ErrorCode.INTERNAL_ERROR, {})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("request.crashed", path=request.url.path)
+        log.error("request.crashed", **_crash(request, exc))
         return error_response(request, ErrorCode.INTERNAL_ERROR, {})
+
+
+def _crash(request: Request, exc: Exception) -> dict[str, Any]:
+    """What a 500 logs: where, and the traceback (redacted by core.logs like every line, and
+    printed without locals). Never the request's headers, cookies or body."""
+    return {"method": request.method, "path": request.url.path, "exc_info": exc}

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
-from voucherbridge.catalogue.repository import ItemRepo
+from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork

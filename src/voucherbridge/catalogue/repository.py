@@ -14,7 +14,6 @@ from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import (
     Code,
     CodeEvent,
-    Item,
     Listing,
     TemplateRow,
 )
@@ -254,47 +253,3 @@ class CodeRepo(Repository):
             CodeEvent(r.event, r.at, r.store_id, r.order_id, r.redemption_id, r.actor, r.detail)
             for r in rows
         ]
-
-
-class ItemRepo(Repository):
-    def list(self, merchant_id: int) -> list[Item]:
-        query = select(t.items).where(t.items.c.merchant_id == merchant_id).order_by(t.items.c.id)
-        return [mapping.item(r) for r in self.conn.execute(query)]
-
-    def get(self, merchant_id: int, item_code: str) -> Item | None:
-        row = self.conn.execute(
-            select(t.items).where(
-                t.items.c.merchant_id == merchant_id, t.items.c.item_code == item_code
-            )
-        ).first()
-        return mapping.item(row) if row else None
-
-    def add(
-        self,
-        merchant_id: int,
-        *,
-        item_code: str,
-        name: str,
-        unit: str,
-        unit_price_fen: int,
-        now: datetime,
-    ) -> int:
-        return self._insert(
-            t.items,
-            {
-                "merchant_id": merchant_id,
-                "item_code": item_code,
-                "name": name,
-                "unit": unit,
-                "unit_price_fen": unit_price_fen,
-                "active": True,
-                "created_at": now,
-            },
-        )
-
-    def update(self, merchant_id: int, item_code: str, values: dict[str, Any]) -> None:
-        self.conn.execute(
-            update(t.items)
-            .where(t.items.c.merchant_id == merchant_id, t.items.c.item_code == item_code)
-            .values(**values)
-        )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING, TypedDict
 
-from voucherbridge.catalogue.repository import ItemRepo
+from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork

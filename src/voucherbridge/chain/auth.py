@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.chain.repository import TerminalRepo, UserRepo
-from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
+from voucherbridge.chain.repository import MerchantRepo, TerminalRepo, UserRepo
+from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, sign_in
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -53,7 +53,9 @@ def new_terminal_key() -> str:
 
 
 def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
-    """The terminal a key belongs to; revoked or unknown keys are refused at once."""
+    """The terminal a key belongs to, checked afresh at every request in one lookup: unknown or
+    revoked keys, tills of an inactive store or merchant, and a cashier's web terminal whose
+    user was deactivated are all refused with `unauthorized`."""
     if not key or not key.startswith(TERMINAL_KEY_PREFIX) or len(key) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:
@@ -61,6 +63,13 @@ def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
     if terminal is None or terminal.revoked_at is not None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return terminal
+
+
+def require_active_merchant(uow: UnitOfWork, user: User) -> None:
+    """A deactivated merchant's users are refused at sign-in as a wrong password would be."""
+    merchant = uow.repo(MerchantRepo).get(user.merchant_id)
+    if merchant is None or not merchant.active:
+        raise DomainError(ErrorCode.UNAUTHORIZED)
 
 
 def actor_of(user: User) -> Actor:
@@ -77,9 +86,13 @@ def login(
     ttl_hours: int,
     policy: SignInPolicy = DEFAULT_POLICY,
 ) -> SignedIn:
-    """Check the password and hand out a bearer token valid for `ttl_hours`."""
-    with uow:
-        user = verified_user(uow, username, password, now, policy)
+    """Check the password and hand out a bearer token valid for `ttl_hours`.
+
+    `uow` is a write unit of work, not open: the password is checked outside any transaction.
+    """
+
+    def hand_out_token(uow: UnitOfWork, user: User) -> SignedIn:
+        require_active_merchant(uow, user)
         token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=ttl_hours)
         uow.repo(UserRepo).add_token(user.id, hash_secret(token), now, expires_at)
@@ -93,13 +106,15 @@ def login(
             after=None,
             now=now,
         )
-        uow.commit()
         who = SessionUserView.of(actor_of(user))
         return SignedIn(token=token, expires_at=expires_at, user=who)
 
+    return sign_in(uow, username, password, now, policy, hand_out_token)
+
 
 def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
-    """The console user behind a bearer token; expired or unknown tokens are refused."""
+    """The console user behind a bearer token; expired, revoked or unknown tokens, and those of
+    a deactivated user or merchant, are refused (checked in the token's one lookup)."""
     if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:

@@ -1,4 +1,10 @@
-"""Merchants (商户): a new chain with its first HQ admin, as the server's operator creates it."""
+"""Merchants (商户): a new chain with its first HQ admin, as the server's operator creates it,
+and the operator's switch that deactivates (or reactivates) a whole chain.
+
+A deactivated merchant's tills, cashier pages and console sessions are refused at their next
+request (the key and token lookups check the merchant in the same query), and its users cannot
+sign in; nothing is revoked, so reactivating brings the chain back as it was.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +67,47 @@ def create_merchant(
         )
         uow.commit()
     return NewMerchant(**asdict(merchant), user=user)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MerchantStatus(MerchantView):
+    """A merchant and whether it is active (serving its tills and console)."""
+
+    active: bool
+
+
+def set_merchant_active(
+    uow: UnitOfWork, *, merchant_id: int, active: bool, now: datetime
+) -> MerchantStatus:
+    """Deactivate (`active=False`) or reactivate a merchant, audited; setting it twice changes
+    nothing. The operator's act (command line): no console user may switch a whole chain."""
+    if not isinstance(active, bool):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+    with uow:
+        merchant = uow.repo(MerchantRepo).get(merchant_id)
+        if merchant is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="merchant")
+        if merchant.active != active:
+            uow.repo(MerchantRepo).set_active(merchant_id, active)
+            record_admin_change(
+                uow,
+                Actor.operator(merchant_id),
+                "merchant.update",
+                merchant_id,
+                {"active": merchant.active},
+                {"active": active},
+                now,
+            )
+            uow.commit()
+        return MerchantStatus(
+            id=merchant.id, name=merchant.name, timezone=merchant.timezone, active=active
+        )
+
+
+def deactivate_merchant(uow: UnitOfWork, *, merchant_id: int, now: datetime) -> MerchantStatus:
+    """Stop a whole chain: its tills, cashier pages and console sessions are refused from the
+    next request on."""
+    return set_merchant_active(uow, merchant_id=merchant_id, active=False, now=now)
 
 
 def merchant_zone(uow: UnitOfWork, merchant_id: int) -> ZoneInfo:

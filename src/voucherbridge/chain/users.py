@@ -1,7 +1,8 @@
 """Console users: HQ admins (whole chain), store managers and cashiers (their own stores).
 
 Only HQ manages users. Passwords are kept as argon2 hashes; changing a password or
-deactivating a user ends the sessions they have open.
+deactivating a user ends the sessions they have open: console tokens and the cashier page's web
+terminal alike (moving a cashier to other stores ends the web terminal too).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
-from voucherbridge.chain.repository import MerchantRepo, StoreRepo, UserRepo
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.commands import UNSET, Maybe
@@ -159,6 +160,8 @@ def update_user(
     values: dict[str, Any] = {}  # column -> checked value, for UserRepo.update
     if changes.password is not UNSET:
         _check_password(changes.password)
+        # slow on purpose: never inside the transaction
+        values["password_hash"] = hash_password(changes.password)
     if changes.display_name is not UNSET:
         values["display_name"] = _display_name(changes.display_name)
     if changes.active is not UNSET:
@@ -174,13 +177,15 @@ def update_user(
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
         if changes.store_ids is not UNSET:
             values["store_ids"] = _store_scope(uow, actor, user.role, changes.store_ids)
-        if changes.password is not UNSET:
-            values["password_hash"] = hash_password(changes.password)
         before = asdict(UserView.of(user))
         if values:
             uow.repo(UserRepo).update(actor.merchant_id, user.id, values)
         if "password_hash" in values or values.get("active") is False:
             uow.repo(UserRepo).revoke_tokens(user.id, now)
+            uow.repo(TerminalRepo).revoke_web_terminals(actor.merchant_id, user.id, now)
+        elif "store_ids" in values and set(values["store_ids"]) != set(user.store_ids):
+            # The cashier page's session is a terminal of one store: moved, they sign in again.
+            uow.repo(TerminalRepo).revoke_web_terminals(actor.merchant_id, user.id, now)
         updated = uow.repo(UserRepo).get(actor.merchant_id, user.id)
         assert updated is not None
         view = UserView.of(updated)

@@ -13,6 +13,7 @@ import uvicorn
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain import merchants, users
 from voucherbridge.cli.audit import alerts, audit_app
+from voucherbridge.cli.merchant_switch import deactivate_merchant, reactivate_merchant
 from voucherbridge.config import Settings
 from voucherbridge.core.actor import Actor
 from voucherbridge.db import migrate as db_migrate
@@ -28,6 +29,8 @@ app = typer.Typer(
 
 app.add_typer(audit_app, name="audit")
 app.command("alerts")(alerts)
+app.command("deactivate-merchant")(deactivate_merchant)
+app.command("reactivate-merchant")(reactivate_merchant)
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on")]

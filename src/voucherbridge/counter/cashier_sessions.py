@@ -3,20 +3,28 @@
 The page only ever talks to the Terminal API, so a cashier user signs in by being handed a
 terminal key: their store's "网页收银台 · {username}" terminal, with a fresh key on every login.
 The previous key of that web terminal is revoked at once, so a forgotten browser at another
-counter stops working when the cashier signs in elsewhere.
+counter stops working when the cashier signs in elsewhere. Signing out, a password reset by HQ
+and the user's deactivation revoke it too, and every request re-checks that its user is active
+(TerminalRepo.by_key_hash), so a copied cookie dies with the session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.catalogue.items import ItemView
-from voucherbridge.catalogue.repository import ItemRepo
-from voucherbridge.chain.auth import hash_secret, new_terminal_key, resolve_terminal
+from voucherbridge.chain.auth import (
+    hash_secret,
+    new_terminal_key,
+    require_active_merchant,
+    resolve_terminal,
+)
 from voucherbridge.chain.repository import StoreRepo, TerminalRepo
-from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, verified_user
+from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, sign_in
 from voucherbridge.chain.terminals import KEY_PREFIX_LENGTH
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -34,16 +42,6 @@ def check_terminal_key(uow: UnitOfWork, key: str) -> Terminal:
     return resolve_terminal(uow, key.strip() if isinstance(key, str) else None)
 
 
-def _counter_user(
-    uow: UnitOfWork, username: str, password: str, now: datetime, policy: SignInPolicy
-) -> User:
-    user = verified_user(uow, username.strip(), password, now, policy)
-    # A counter belongs to one store: HQ accounts and multi-store managers use a till key.
-    if user.role not in COUNTER_ROLES or len(user.store_ids) != 1:
-        raise DomainError(ErrorCode.FORBIDDEN)
-    return user
-
-
 def open_cashier_session(
     uow: UnitOfWork,
     *,
@@ -52,16 +50,28 @@ def open_cashier_session(
     now: datetime,
     policy: SignInPolicy = DEFAULT_POLICY,
 ) -> tuple[str, Terminal]:
-    """Check the cashier's password; return a fresh key for their web terminal (old one revoked)."""
+    """Check the cashier's password; return a fresh key for their web terminal (old one revoked).
+
+    `uow` is a write unit of work, not open: the password is checked outside any transaction.
+    """
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
         raise DomainError(ErrorCode.UNAUTHORIZED)
-    with uow:
-        user = _counter_user(uow, username, password, now, policy)
+    return sign_in(uow, username.strip(), password, now, policy, _web_terminal_key(now))
+
+
+def _web_terminal_key(now: datetime) -> Callable[[UnitOfWork, User], tuple[str, Terminal]]:
+    def issue(uow: UnitOfWork, user: User) -> tuple[str, Terminal]:
+        require_active_merchant(uow, user)
+        # A counter belongs to one store: HQ accounts and multi-store managers use a till key.
+        if user.role not in COUNTER_ROLES or len(user.store_ids) != 1:
+            raise DomainError(ErrorCode.FORBIDDEN)
         (store_id,) = user.store_ids
+        store = uow.repo(StoreRepo).get(user.merchant_id, store_id)
+        if store is None or not store.active:  # a closed store opens no counter
+            raise DomainError(ErrorCode.FORBIDDEN)
         name = WEB_TERMINAL_NAME.format(username=user.username)[:100]
-        for old in uow.repo(TerminalRepo).list(user.merchant_id, only_stores=frozenset({store_id})):
-            if old.name == name and old.revoked_at is None:
-                uow.repo(TerminalRepo).revoke(user.merchant_id, old.id, now)
+        # One cashier-page session per user, wherever the previous one was opened.
+        uow.repo(TerminalRepo).revoke_web_terminals(user.merchant_id, user.id, now)
         key = new_terminal_key()
         terminal_id = uow.repo(TerminalRepo).add(
             user.merchant_id,
@@ -70,6 +80,7 @@ def open_cashier_session(
             key_prefix=key[:KEY_PREFIX_LENGTH],
             key_hash=hash_secret(key),
             now=now,
+            user_id=user.id,
         )
         uow.repo(AuditRepo).add(
             user.merchant_id,
@@ -83,8 +94,34 @@ def open_cashier_session(
         )
         terminal = uow.repo(TerminalRepo).get(user.merchant_id, terminal_id)
         assert terminal is not None
-        uow.commit()
         return key, terminal
+
+    return issue
+
+
+def close_cashier_session(uow: UnitOfWork, key: str | None, *, now: datetime) -> None:
+    """Signing out of the cashier page: a cashier's web terminal is revoked, so its key (a
+    copied cookie included) stops working at once. A till's own key signs out only its page;
+    the till keeps its key. An unknown or dead key is already signed out."""
+    if not key or not isinstance(key, str):
+        return
+    key_hash = hash_secret(key)
+    with uow:
+        terminal = uow.repo(TerminalRepo).open_web_terminal(key_hash)
+        if terminal is None or terminal.user_id is None:
+            return
+        uow.repo(TerminalRepo).revoke(terminal.merchant_id, terminal.id, now)
+        uow.repo(AuditRepo).add(
+            terminal.merchant_id,
+            actor_type="user",
+            actor_id=str(terminal.user_id),
+            action="cashier.logout",
+            subject=f"terminal:{terminal.id}",
+            before=None,
+            after=None,
+            now=now,
+        )
+        uow.commit()
 
 
 # The page context stays a dict: it is the Jinja context of cashier/counter.html (routes.py adds

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
@@ -86,6 +87,7 @@ def evaluate(
         order.service_fee_fen,
         applied,
         package_price_fen=template_row.package_price_fen,
+        catalogue_prices=uow.repo(ItemRepo).prices(terminal.merchant_id, template.item_codes),
     )
     return Evaluation(code, template_row, listing, discount)
 

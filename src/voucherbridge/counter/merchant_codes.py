@@ -4,6 +4,8 @@ Redeem is one transaction: lock the order row, compare-and-set the code, insert 
 redemption, its history event, the outbox rows and the idempotency row, commit. The loser of a
 race sees 0 rows from the compare-and-set and answers `voucher_already_redeemed`, unless the
 winner was the same order at the same store (a double Enter), which replays the first result.
+Requests of one idempotency key on one order queue on the order lock; on other orders, the one
+whose key row lands second rolls back and answers with the first's row (replay or conflict).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from voucherbridge.core.formatting import iso
 from voucherbridge.counter.evaluation import already_redeemed, double_enter, evaluate, open_order
 from voucherbridge.counter.recording import (
     RedeemOutcome,
+    answer_for_taken_key,
+    answer_of_key,
     record_redemption,
     remember,
     request_hash_of,
 )
-from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo
+from voucherbridge.counter.repository import OrderRepo
 from voucherbridge.counter.views import PrepareView, RedemptionView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import (
@@ -131,31 +135,59 @@ def _redeem(
         if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
             open_order(uow, terminal, order_id)  # raises the precise reason
         order = open_order(uow, terminal, order_id)
-        if idempotency_key:
-            stored = uow.repo(IdempotencyRepo).get(terminal.id, idempotency_key)
-            if stored is not None:
-                if stored.request_hash != request_hash:
-                    raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
-                return RedeemOutcome.replay_of(stored)
-        zone = ZoneInfo(terminal.timezone)
-        code = _find_code(uow, terminal, scanned)
-        replay = double_enter(uow, terminal, code, order)
-        if replay is not None:
-            body = RedemptionView.of(replay, zone)
-            remember(uow, terminal, idempotency_key, request_hash, replay.id, body, now)
-            uow.commit()
-            return RedeemOutcome(body, replayed=True)
-        evaluation = evaluate(uow, terminal, code, order, now, zone)
-        if not uow.repo(CodeRepo).compare_and_set(
-            code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now
-        ):
+        stored = answer_of_key(uow, terminal, idempotency_key, request_hash)
+        if stored is not None:
+            return stored
+        try:
+            return _use(
+                uow, terminal, scanned, order, idempotency_key, request_hash, now, reversal_windows
+            )
+        except DomainError as refused:
+            if not idempotency_key or refused.code is ErrorCode.IDEMPOTENCY_CONFLICT:
+                raise
+            # A request of our key on another order (not queued by the order lock) that
+            # committed after we read the key, using our code: its answer is ours, as if we had
+            # come second (READ COMMITTED: this fresh transaction sees it).
             uow.rollback()
-            return _lost_race(uow, terminal, scanned, order, zone)
-        redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
-        body = RedemptionView.of(redemption, zone)
-        remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now)
+            stored = answer_of_key(uow, terminal, idempotency_key, request_hash)
+            if stored is None:
+                raise
+            return stored
+
+
+def _use(
+    uow: UnitOfWork,
+    terminal: Terminal,
+    scanned: ScannedCode,
+    order: Order,
+    idempotency_key: str | None,
+    request_hash: str,
+    now: datetime,
+    reversal_windows: Mapping[str, int],
+) -> RedeemOutcome:
+    zone = ZoneInfo(terminal.timezone)
+    code = _find_code(uow, terminal, scanned)
+    replay = double_enter(uow, terminal, code, order)
+    if replay is not None:
+        body = RedemptionView.of(replay, zone)
+        if not remember(uow, terminal, idempotency_key, request_hash, replay.id, body, now):
+            uow.rollback()
+            return answer_for_taken_key(uow, terminal, idempotency_key, request_hash)
         uow.commit()
-        return RedeemOutcome(body, replayed=False)
+        return RedeemOutcome(body, replayed=True)
+    evaluation = evaluate(uow, terminal, code, order, now, zone)
+    if not uow.repo(CodeRepo).compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
+        uow.rollback()
+        return _lost_race(uow, terminal, scanned, order, zone)
+    redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
+    body = RedemptionView.of(redemption, zone)
+    if not remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now):
+        # Another request of this key (on another order: the order lock did not queue it)
+        # committed between our read of the key and our insert: undo ours, answer with its.
+        uow.rollback()
+        return answer_for_taken_key(uow, terminal, idempotency_key, request_hash)
+    uow.commit()
+    return RedeemOutcome(body, replayed=False)
 
 
 def _find_code(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode) -> Code:

@@ -8,7 +8,9 @@ once the platform has verified a code, `mirror_code` keeps our row of it for the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,9 +18,10 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.counter.evaluation import Evaluation, evaluate
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
-from voucherbridge.domain.codes import Platform, ScannedCode
+from voucherbridge.domain.codes import Platform, ScannedCode, mask_code
 from voucherbridge.domain.discounts import AppliedVoucher
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Code, CodeEvent, Listing, Order, Terminal
@@ -26,6 +29,7 @@ from voucherbridge.domain.vouchers import CodeStatus
 from voucherbridge.platforms.ports import (
     Credentials,
     PlatformCertificate,
+    PlatformCodeClient,
     PlatformGateway,
     PreparedCodes,
     VerifiedCode,
@@ -109,6 +113,30 @@ def ask_platforms(
         ErrorCode.VOUCHER_NOT_FOUND: 3,
     }
     raise min(errors, key=lambda e: rank.get(e.code, 0))
+
+
+@contextmanager
+def naming_the_store(
+    make_uow: UnitOfWorkFactory, terminal: Terminal, scanned: ScannedCode
+) -> Iterator[None]:
+    """A platform's "not for this store" names no store (Douyin's POI list, Meituan's shop
+    check): the store is the one whose till scanned, as for our own codes, and the code is
+    the one scanned when the platform's answer did not say. Every platform, prepare and redeem.
+    """
+    try:
+        yield
+    except DomainError as exc:
+        if exc.code is not ErrorCode.VOUCHER_STORE_NOT_APPLICABLE or (
+            exc.params.get("store") and exc.params.get("code")
+        ):
+            raise
+        params = dict(exc.params)
+        if not params.get("store"):
+            with make_uow() as uow:
+                store = uow.repo(StoreRepo).get(terminal.merchant_id, terminal.store_id)
+            params["store"] = store.name if store else ""
+        params["code"] = params.get("code") or scanned.value
+        raise DomainError(exc.code, **params) from exc
 
 
 def mark_expired(
@@ -243,3 +271,17 @@ def mirror_code(
         # The platform said yes, so our mirror must agree: a stale row from an earlier use.
         raise DomainError(ErrorCode.VOUCHER_ALREADY_REDEEMED, code=done.code, time="", store="")
     return code
+
+
+def compensate(
+    client: PlatformCodeClient, credentials: Credentials, verified: Sequence[VerifiedCode]
+) -> None:
+    """Cancel on the platform what it verified for a scan we could not record (best effort)."""
+    for done in verified:
+        try:
+            client.cancel(credentials, done)
+            log.warning("voucher.redeem.compensated", code=mask_code(done.code))
+        except Exception as exc:  # noqa: BLE001 - the original failure is what the caller sees
+            log.error(
+                "voucher.redeem.compensation_failed", code=mask_code(done.code), error=str(exc)
+            )

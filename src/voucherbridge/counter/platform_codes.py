@@ -22,18 +22,18 @@ from voucherbridge.counter.evaluation import Evaluation, open_order
 from voucherbridge.counter.platform_answers import (
     MAX_CODES_PER_SCAN,
     ask_platforms,
+    compensate,
     mirror_code,
+    naming_the_store,
     plan_codes,
 )
-from voucherbridge.counter.repository import IdempotencyRepo, OrderRepo, RedemptionRepo
+from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.views import PrepareView, RedemptionView, scan_answer
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import ScannedCode, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Order, Terminal
 from voucherbridge.platforms.ports import (
-    Credentials,
-    PlatformCodeClient,
     PlatformGateway,
     PreparedCodes,
     VerifiedCode,
@@ -53,11 +53,12 @@ def prepare_platform_code(
     now: datetime,
 ) -> PrepareView:
     """What the code is worth on this order, as the platform and our rules say. Reads only."""
-    platform, credentials, prepared = ask_platforms(make_uow, gateway, terminal, scanned, now)
-    with make_uow() as uow:
-        order = open_order(uow, terminal, order_id)
-        zone = ZoneInfo(terminal.timezone)
-        plans = plan_codes(uow, terminal, order, prepared, 1, now, zone)
+    with naming_the_store(make_uow, terminal, scanned):
+        platform, credentials, prepared = ask_platforms(make_uow, gateway, terminal, scanned, now)
+        with make_uow() as uow:
+            order = open_order(uow, terminal, order_id)
+            zone = ZoneInfo(terminal.timezone)
+            plans = plan_codes(uow, terminal, order, prepared, 1, now, zone)
     first = plans[0]
     template = first.evaluation.template.template
     return PrepareView(
@@ -87,10 +88,58 @@ def redeem_platform_code(
     now: datetime,
     reversal_windows: Mapping[str, int],
 ) -> recording.RedeemOutcome:
-    """Verify `count` codes of the scanned platform order with the platform, then record them."""
+    """Verify `count` codes of the scanned platform order with the platform, then record them.
+
+    Requests of one idempotency key run one at a time (`key_claimed`): a retry sent while the
+    first is still with the platform waits, then replays the first answer, where it would
+    otherwise be told by the platform that its own code is already used. Should one slip past
+    the claim (another process on SQLite) and be refused, the key's answer stored meanwhile
+    is its answer, as if it had come second: the replay, or `idempotency_conflict`.
+    """
     if not 1 <= count <= MAX_CODES_PER_SCAN:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
     request_hash = recording.request_hash_of(scanned.value, order_id, count)
+    with naming_the_store(make_uow, terminal, scanned):
+        with recording.key_claimed(make_uow, terminal, idempotency_key):
+            try:
+                return _redeem(
+                    make_uow,
+                    gateway,
+                    terminal=terminal,
+                    scanned=scanned,
+                    order_id=order_id,
+                    count=count,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    now=now,
+                    reversal_windows=reversal_windows,
+                )
+            except DomainError as refused:
+                if not idempotency_key or refused.code in _KEY_ANSWERS:
+                    raise
+                with make_uow() as uow:
+                    stored = recording.answer_of_key(uow, terminal, idempotency_key, request_hash)
+                if stored is None:
+                    raise
+                return stored
+
+
+_KEY_ANSWERS = frozenset({ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.IDEMPOTENCY_IN_PROGRESS})
+
+
+def _redeem(
+    make_uow: UnitOfWorkFactory,
+    gateway: PlatformGateway,
+    *,
+    terminal: Terminal,
+    scanned: ScannedCode,
+    order_id: int,
+    count: int,
+    idempotency_key: str | None,
+    request_hash: str,
+    now: datetime,
+    reversal_windows: Mapping[str, int],
+) -> recording.RedeemOutcome:
     zone = ZoneInfo(terminal.timezone)
     with make_uow() as uow:
         order = open_order(uow, terminal, order_id)
@@ -131,8 +180,15 @@ def redeem_platform_code(
             reversal_windows,
         )
     except BaseException:
-        _compensate(client, credentials, verified)
+        compensate(client, credentials, verified)
         raise
+    if outcome is None:
+        # A request of the same key that `key_claimed` did not hold back (another process on
+        # SQLite, or one of our merchant codes) stored its answer while we were with the
+        # platform: its answer stands, our verify is cancelled on the platform.
+        compensate(client, credentials, verified)
+        with make_uow() as uow:
+            return recording.answer_for_taken_key(uow, terminal, idempotency_key, request_hash)
     log.info(
         "voucher.redeem.succeeded",
         terminal_id=terminal.id,
@@ -155,12 +211,9 @@ def _replay(
     zone: ZoneInfo,
 ) -> recording.RedeemOutcome | None:
     """A retried request (same key) or a double Enter (same code, same order, same store)."""
-    if idempotency_key:
-        stored = uow.repo(IdempotencyRepo).get(terminal.id, idempotency_key)
-        if stored is not None:
-            if stored.request_hash != request_hash:
-                raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
-            return recording.RedeemOutcome.replay_of(stored)
+    stored = recording.answer_of_key(uow, terminal, idempotency_key, request_hash)
+    if stored is not None:
+        return stored
     # The double Enter: this scan (a code or a whole-order link) already used on this order.
     group = [
         r
@@ -189,7 +242,7 @@ def _record_all(
     now: datetime,
     zone: ZoneInfo,
     reversal_windows: Mapping[str, int],
-) -> recording.RedeemOutcome:
+) -> recording.RedeemOutcome | None:
     with make_uow(write=True) as uow:
         if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
             open_order(uow, terminal, order_id)
@@ -218,7 +271,7 @@ def _record_all(
             )
             views.append(RedemptionView.of(redemption, zone))
         body = scan_answer(views)
-        recording.remember(
+        if not recording.remember(
             uow,
             terminal,
             idempotency_key,
@@ -226,7 +279,9 @@ def _record_all(
             _id_of(uow, terminal.merchant_id, public_id),
             body,
             now,
-        )
+        ):
+            uow.rollback()
+            return None  # the key was taken meanwhile: nothing of ours is written
         uow.commit()
         return recording.RedeemOutcome(body, replayed=False)
 
@@ -235,16 +290,3 @@ def _id_of(uow: UnitOfWork, merchant_id: int, public_id: str) -> int:
     redemption = uow.repo(RedemptionRepo).get(merchant_id, public_id)
     assert redemption is not None
     return redemption.id
-
-
-def _compensate(
-    client: PlatformCodeClient, credentials: Credentials, verified: Sequence[VerifiedCode]
-) -> None:
-    for done in verified:
-        try:
-            client.cancel(credentials, done)
-            log.warning("voucher.redeem.compensated", code=mask_code(done.code))
-        except Exception as exc:  # noqa: BLE001 - the original failure is what the caller sees
-            log.error(
-                "voucher.redeem.compensation_failed", code=mask_code(done.code), error=str(exc)
-            )

@@ -1,13 +1,17 @@
 """Writing a redemption down: its row, history event, audit row, outbox rows and idempotency row,
-all in the caller's transaction; and the hash that ties an idempotency key to its request."""
+all in the caller's transaction; the hash that ties an idempotency key to its request, and the
+answers of a key already used (a replay, or `idempotency_conflict`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +21,9 @@ from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.counter.evaluation import Evaluation
 from voucherbridge.counter.repository import IdempotencyRepo, RedemptionRepo
 from voucherbridge.counter.views import RedemptionView, ScanView, stored_answer
-from voucherbridge.db.uow import UnitOfWork
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import mask_code
+from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import (
     CodeEvent,
     IdempotencyRecord,
@@ -163,10 +168,107 @@ def remember(
     redemption_id: int,
     body: RedemptionView | ScanView,
     now: datetime,
-) -> None:
-    """Keep the answer under the request's idempotency key, as the JSON it was answered with."""
-    if key:
-        response = dataclasses.asdict(body)
-        uow.repo(IdempotencyRepo).add(
-            IdempotencyRecord(terminal.id, key, request_hash, redemption_id, response), now
-        )
+) -> bool:
+    """Keep the answer under the request's idempotency key, as the JSON it was answered with.
+
+    False when a concurrent request of the same key stored its answer first: the caller rolls
+    back and answers with that one, read in a fresh transaction (`answer_for_taken_key`).
+    """
+    if not key:
+        return True
+    response = dataclasses.asdict(body)
+    return uow.repo(IdempotencyRepo).add(
+        IdempotencyRecord(terminal.id, key, request_hash, redemption_id, response), now
+    )
+
+
+def answer_of_key(
+    uow: UnitOfWork, terminal: Terminal, key: str | None, request_hash: str
+) -> RedeemOutcome | None:
+    """The stored answer of the key (same request: the replay), `idempotency_conflict` when the
+    key was used for another request, None when the key is new."""
+    if not key:
+        return None
+    stored = uow.repo(IdempotencyRepo).get(terminal.id, key)
+    if stored is None:
+        return None
+    if stored.request_hash != request_hash:
+        raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT)
+    return RedeemOutcome.replay_of(stored)
+
+
+def answer_for_taken_key(
+    uow: UnitOfWork, terminal: Terminal, key: str | None, request_hash: str
+) -> RedeemOutcome:
+    """The loser of a same-key race, after its rollback: the winner's answer, read in a fresh
+    transaction (READ COMMITTED sees the committed row), or `idempotency_conflict`."""
+    found = answer_of_key(uow, terminal, key, request_hash)
+    if found is None:  # pragma: no cover - the insert that lost saw a committed row
+        raise DomainError(ErrorCode.IDEMPOTENCY_IN_PROGRESS)
+    return found
+
+
+# ---- one request per key at a time ------------------------------------------------------------
+# How long a request waits for another one of its key to finish before `idempotency_in_progress`.
+KEY_WAIT_S = 30.0
+
+
+class _LocalClaims:
+    """Per-(terminal, key) locks of this process, dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, terminal_id: int, key: str, wait_s: float) -> Iterator[bool]:
+        ident = (terminal_id, key)
+        with self._guard:
+            lock, users = self._locks.get(ident, (threading.Lock(), 0))
+            self._locks[ident] = (lock, users + 1)
+        got = False
+        try:
+            got = lock.acquire(timeout=wait_s)
+            yield got
+        finally:
+            if got:
+                lock.release()
+            with self._guard:
+                lock, users = self._locks[ident]
+                if users == 1:
+                    del self._locks[ident]
+                else:
+                    self._locks[ident] = (lock, users - 1)
+
+
+_LOCAL_CLAIMS = _LocalClaims()
+
+
+@contextmanager
+def key_claimed(
+    make_uow: UnitOfWorkFactory,
+    terminal: Terminal,
+    key: str | None,
+    wait_s: float | None = None,
+) -> Iterator[None]:
+    """Run the block as the only request of this idempotency key, so that a retry sent while
+    the first is still talking to a platform waits for it and then replays its answer.
+
+    Needed where the key's row can only be written after a platform call (platform codes): the
+    platform would refuse the second verify of the code before our row existed. Requests of one
+    key queue on a lock of this process first (holding no connection while they wait), then on
+    the database's lock on the key (PostgreSQL: across processes). Requests without a key pass.
+    """
+    if not key:
+        yield
+        return
+    wait_s = KEY_WAIT_S if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    with _LOCAL_CLAIMS.hold(terminal.id, key, wait_s) as got:
+        if not got:
+            raise DomainError(ErrorCode.IDEMPOTENCY_IN_PROGRESS)
+        with make_uow() as uow:
+            left = max(0.001, deadline - time.monotonic())
+            if not uow.repo(IdempotencyRepo).hold(terminal.id, key, left):
+                raise DomainError(ErrorCode.IDEMPOTENCY_IN_PROGRESS)
+            yield

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
@@ -213,74 +215,50 @@ class IdempotencyRepo(Repository):
             row.terminal_id, row.key, row.request_hash, row.redemption_id, row.response
         )
 
-    def add(self, record: IdempotencyRecord, now: datetime) -> None:
-        self._insert(
-            t.idempotency_keys,
-            {
-                "terminal_id": record.terminal_id,
-                "key": record.key,
-                "request_hash": record.request_hash,
-                "redemption_id": record.redemption_id,
-                "response": record.response,
-                "created_at": now,
-            },
-        )
+    def add(self, record: IdempotencyRecord, now: datetime) -> bool:
+        """Store the answer under its key; False when another request stored one first.
 
-
-_tries = t.code_attempts
-# Every scan runs this; built once, because building it costs more than running it on SQLite.
-_MISS = _tries.c.kind == "miss"
-_GUESS_COUNTS = select(
-    func.count().filter(_MISS),
-    func.count().filter(and_(_MISS, _tries.c.terminal_id == bindparam("b_terminal"))),
-).where(_tries.c.store_id == bindparam("b_store"), _tries.c.at > bindparam("b_since"))
-
-
-class GuessRepo(Repository):
-    """Unknown codes counted per till and per store (the code-guessing throttle)."""
-
-    def guess_counts(self, store_id: int, terminal_id: int, since: datetime) -> tuple[int, int]:
-        """Unknown codes at the store and at the till since `since`: one indexed range count."""
-        row = self.conn.execute(
-            _GUESS_COUNTS, {"b_store": store_id, "b_terminal": terminal_id, "b_since": since}
-        ).one()
-        return int(row[0] or 0), int(row[1] or 0)
-
-    def oldest_miss(self, store_id: int, terminal_id: int | None, since: datetime) -> datetime:
-        query = select(func.min(_tries.c.at)).where(
-            _tries.c.store_id == store_id, _tries.c.at > since, _tries.c.kind == "miss"
-        )
-        if terminal_id is not None:
-            query = query.where(_tries.c.terminal_id == terminal_id)
-        found = self.conn.execute(query).scalar()
-        return found if found is not None else since
-
-    def throttle_noted(self, store_id: int, terminal_id: int, since: datetime) -> bool:
-        """Whether this till's burst of refusals was already written to the audit log."""
-        found = self.conn.execute(
-            select(func.count()).where(
-                _tries.c.store_id == store_id,
-                _tries.c.terminal_id == terminal_id,
-                _tries.c.at > since,
-                _tries.c.kind == "throttled",
+        ON CONFLICT DO NOTHING: on PostgreSQL an insert racing an uncommitted one of the same
+        key waits for it, then does nothing if it committed, so the loser's transaction stays
+        usable (no IntegrityError) and the caller can roll back and read the winner's row.
+        """
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        result = self.conn.execute(
+            dialect.insert(t.idempotency_keys)
+            .values(
+                terminal_id=record.terminal_id,
+                key=record.key,
+                request_hash=record.request_hash,
+                redemption_id=record.redemption_id,
+                response=record.response,
+                created_at=now,
             )
-        ).scalar()
-        return bool(found)
-
-    def add_attempt(
-        self, merchant_id: int, store_id: int, terminal_id: int, kind: str, now: datetime
-    ) -> None:
-        self._insert(
-            _tries,
-            {
-                "merchant_id": merchant_id,
-                "store_id": store_id,
-                "terminal_id": terminal_id,
-                "kind": kind,
-                "at": now,
-            },
+            .on_conflict_do_nothing(index_elements=["terminal_id", "key"])
+            .returning(t.idempotency_keys.c.id)
         )
+        return result.first() is not None
 
-    def prune_attempts(self, store_id: int, before: datetime) -> None:
-        """Counts only look back a minute; older rows are dead weight."""
-        self.conn.execute(delete(_tries).where(_tries.c.store_id == store_id, _tries.c.at < before))
+    def hold(self, terminal_id: int, key: str, wait_s: float) -> bool:
+        """Hold back every other request of this key until this transaction ends; False when
+        the holder did not let go within `wait_s`.
+
+        PostgreSQL: a transaction-scoped advisory lock on (terminal, key), in a key space of its
+        own, across API processes. SQLite: nothing to do here (the caller's process-local lock
+        is the whole claim; one file database has one host).
+        """
+        if self.conn.dialect.name != "postgresql":
+            return True
+        self.conn.execute(_LOCK_WAIT, {"ms": str(max(1, int(wait_s * 1000)))})
+        try:
+            self.conn.execute(_LOCK_KEY, {"key": f"{terminal_id}:{key}"})
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                return False
+            raise
+        return True
+
+
+# Two-key advisory locks live apart from one-key ones; 0x49444D50 spells "IDMP".
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(1229213008, hashtext(:key))")
+_LOCK_WAIT = text("SELECT set_config('lock_timeout', :ms, true)")
+_LOCK_NOT_AVAILABLE = "55P03"

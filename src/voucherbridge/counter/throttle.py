@@ -19,7 +19,7 @@ import structlog
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.repository import CodeRepo
-from voucherbridge.counter.repository import GuessRepo
+from voucherbridge.counter.guess_repository import GuessRepo
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import ScannedCode, classify_code, mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode

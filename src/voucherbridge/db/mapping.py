@@ -32,7 +32,7 @@ from voucherbridge.domain.vouchers import (
 
 
 def merchant(row: Row[Any]) -> Merchant:
-    return Merchant(row.id, row.name, row.timezone)
+    return Merchant(row.id, row.name, row.timezone, row.active)
 
 
 def store(row: Row[Any]) -> Store:
@@ -64,6 +64,7 @@ def terminal(row: Row[Any]) -> Terminal:
         row.created_at,
         row.revoked_at,
         getattr(row, "timezone", None) or "Asia/Shanghai",
+        row.user_id,
     )
 
 

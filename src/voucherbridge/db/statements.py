@@ -9,14 +9,37 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, and_, bindparam, insert, or_, select, update
 
 from voucherbridge.db import tables as t
 
+# A key counts only while its terminal is live, its store and merchant are active and, for a
+# cashier's web terminal, its user is: all checked in the one indexed lookup of every request
+# (the key hash is unique; the joins are primary keys), so deactivation bites at the next call.
 TERMINAL_BY_KEY = (
     select(t.terminals, t.merchants.c.timezone)
     .join(t.merchants, t.merchants.c.id == t.terminals.c.merchant_id)
-    .where(t.terminals.c.key_hash == bindparam("key_hash"))
+    .join(
+        t.stores,
+        and_(
+            t.stores.c.id == t.terminals.c.store_id,
+            t.stores.c.merchant_id == t.terminals.c.merchant_id,
+        ),
+    )
+    .outerjoin(
+        t.users,
+        and_(
+            t.users.c.id == t.terminals.c.user_id,
+            t.users.c.merchant_id == t.terminals.c.merchant_id,
+        ),
+    )
+    .where(
+        t.terminals.c.key_hash == bindparam("key_hash"),
+        t.terminals.c.revoked_at.is_(None),
+        t.stores.c.active.is_(True),
+        t.merchants.c.active.is_(True),
+        or_(t.terminals.c.user_id.is_(None), t.users.c.active.is_(True)),
+    )
 )
 ORDER = select(t.orders).where(
     t.orders.c.merchant_id == bindparam("merchant_id"), t.orders.c.id == bindparam("order_id")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from voucherbridge.db.types import BigId, UTCDateTime
@@ -49,6 +50,8 @@ merchants = Table(
     Column("name", String(100), nullable=False),
     Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
     Column("created_at", UTCDateTime, nullable=False),
+    # A deactivated merchant's tills and console sessions are refused at their next request.
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 stores = Table(
@@ -93,6 +96,9 @@ terminals = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # A cashier's web terminal (the cashier page's session): refused once its user is not
+    # active; signing out, a password reset or deactivation revoke it. NULL: a till's own key.
+    Column("user_id", BigId, ForeignKey("users.id"), index=True),
 )
 
 users = Table(

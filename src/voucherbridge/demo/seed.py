@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.catalogue.issuing import issue_codes
+from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.catalogue.listings import ListingSpec, create_listing
-from voucherbridge.catalogue.repository import ItemRepo, ListingRepo
+from voucherbridge.catalogue.repository import ListingRepo
 from voucherbridge.catalogue.templates import TemplateSpec, create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo

@@ -1,13 +1,15 @@
 """What a voucher takes off a bill. All rounding and capping of money lives here.
 
 Invariants (property-tested): a discount is never negative; all discounts on an order never
-exceed its total; vouchers tied to items never take more from a line than the line costs.
+exceed its total; vouchers tied to items never take more from a line than the line costs, nor
+more per unit than the catalogue's price of the item (the till types line prices; the
+catalogue, kept by HQ, bounds what a voucher may take).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.money import fen_to_yuan_str
@@ -39,8 +41,14 @@ def compute_discount(
     service_fee_fen: int,
     applied: Sequence[AppliedVoucher] = (),
     package_price_fen: int = 0,
+    *,
+    catalogue_prices: Mapping[str, int] | None = None,
 ) -> Discount:
-    """The discount `template` gives on this order, after the vouchers already applied."""
+    """The discount `template` gives on this order, after the vouchers already applied.
+
+    `catalogue_prices` (item code -> unit price in fen) caps what an item-bound voucher takes
+    per unit; an item missing from it gives nothing. None trusts the lines (rule tests only).
+    """
     check_combination(template, applied)
     total = order_total_fen(lines, service_fee_fen)
     if total < template.min_spend_fen:
@@ -48,18 +56,25 @@ def compute_discount(
             ErrorCode.VOUCHER_MIN_SPEND_NOT_MET, min=fen_to_yuan_str(template.min_spend_fen)
         )
     remaining_order = total - sum(a.discount_fen for a in applied)
-    remaining = _remaining_per_line(lines, applied)
+    # The bill is what the till rang up; what a voucher may take from a line is bounded by
+    # the catalogue's price of its item.
+    priced = (
+        list(lines)
+        if catalogue_prices is None
+        else [_at_catalogue_price(line, catalogue_prices) for line in lines]
+    )
+    remaining = _remaining_per_line(priced, applied)
     if template.kind is VoucherKind.CASH:
         allocations: dict[int, int] = {}
         amount = min(template.face_value_fen, remaining_order)
     elif template.kind is VoucherKind.ITEM:
-        allocations = _take_one_unit(template, lines, remaining)
+        allocations = _take_one_unit(template, priced, remaining)
         amount = sum(allocations.values())
     elif template.kind is VoucherKind.DEDUCTION:
-        allocations = _take_up_to(template, lines, remaining, template.face_value_fen)
+        allocations = _take_up_to(template, priced, remaining, template.face_value_fen)
         amount = sum(allocations.values())
     else:
-        allocations = _take_combo(template, lines, remaining)
+        allocations = _take_combo(template, priced, remaining)
         amount = max(sum(allocations.values()) - package_price_fen, 0)
         allocations = _trim(allocations, sum(allocations.values()) - amount)
     if amount > remaining_order:
@@ -68,6 +83,12 @@ def compute_discount(
     if amount <= 0:
         raise DomainError(ErrorCode.VOUCHER_NOTHING_TO_DISCOUNT)
     return Discount(amount, allocations)
+
+
+def _at_catalogue_price(line: OrderLine, prices: Mapping[str, int]) -> OrderLine:
+    """The line as a voucher may count it: never dearer per unit than the catalogue says."""
+    price = min(line.unit_price_fen, max(prices.get(line.item_code, 0), 0))
+    return replace(line, unit_price_fen=price) if price != line.unit_price_fen else line
 
 
 def check_combination(template: Template, applied: Sequence[AppliedVoucher]) -> None:

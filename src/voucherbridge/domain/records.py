@@ -16,6 +16,7 @@ class Merchant:
     id: int
     name: str
     timezone: str
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Terminal:
     created_at: datetime
     revoked_at: datetime | None
     timezone: str = "Asia/Shanghai"  # the merchant's, read with the key: no extra query
+    user_id: int | None = None  # a cashier's web terminal (cashier page session); None: a till
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,14 @@ class UsageRules:
         return not self.weekdays or day in self.weekdays
 
 
+# A voucher's dates stay where a calendar, a receipt and a platform all agree they exist: no
+# code lives before 2000 or after 2099, nor longer than ten years from its purchase. Outside
+# this range day arithmetic overflows (9999-12-31 + 1 day) and no merchant means it anyway.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+MAX_VALID_DAYS = 3650
+
+
 @dataclass(frozen=True, slots=True)
 class Validity:
     """How long codes of a template live."""
@@ -110,10 +118,13 @@ class Validity:
         if self.mode is ValidityMode.FIXED:
             if self.valid_from is None or self.valid_to is None:
                 raise DomainError(ErrorCode.VALIDATION_ERROR, field="validity", reason="dates")
+            for name, day in (("valid_from", self.valid_from), ("valid_to", self.valid_to)):
+                if not EARLIEST_DAY <= day <= LATEST_DAY:
+                    raise DomainError(ErrorCode.VALIDATION_ERROR, field=name, reason="range")
             if self.valid_to < self.valid_from:
                 raise DomainError(ErrorCode.VALIDATION_ERROR, field="valid_to", reason="order")
-        elif self.valid_days is None or self.valid_days < 1:
-            raise DomainError(ErrorCode.VALIDATION_ERROR, field="valid_days", reason="positive")
+        elif self.valid_days is None or not 1 <= self.valid_days <= MAX_VALID_DAYS:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="valid_days", reason="range")
 
     def period_for(self, issued_at: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The [start, end) of a code issued at `issued_at`, in UTC, whole local days."""

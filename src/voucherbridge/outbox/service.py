@@ -18,6 +18,7 @@ from voucherbridge.core.actor import Actor
 from voucherbridge.core.formatting import iso
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
+from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
 from voucherbridge.outbox.repository import OutboxRepo
@@ -88,7 +89,7 @@ def deliver_due(
                     "outbox.dead",
                     id=row.id,
                     destination=row.destination,
-                    error=str(outcome),
+                    error=_loggable(outcome, row),
                     attempts=row.attempts,
                 )
             else:
@@ -100,13 +101,23 @@ def deliver_due(
                     "outbox.retry_scheduled",
                     id=row.id,
                     destination=row.destination,
-                    error=str(outcome),
+                    error=_loggable(outcome, row),
                     attempts=row.attempts,
                 )
             uow.commit()
         if outcome is not None:
             report.errors.append(str(outcome))
     return report
+
+
+def _loggable(outcome: DeliveryFailed, row: OutboxRow) -> str:
+    """A delivery error for the log, the message's voucher code masked: receivers name the code
+    they refused (`voucher_not_found: {'code': ...}`), and a log is no place for a usable code."""
+    text = str(outcome)
+    code = row.payload.get("code")
+    if isinstance(code, str) and code:
+        text = text.replace(code, mask_code(code))
+    return text
 
 
 def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> DeliveryFailed | None:
@@ -118,6 +129,7 @@ def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> Deliver
     except DeliveryFailed as exc:
         return exc
     except Exception as exc:  # a bug or an unexpected answer must not stop the worker
+        # the traceback goes through the log's redaction (voucher codes masked, secrets hidden)
         log.exception("outbox.deliverer_crashed", id=row.id, destination=row.destination)
         return DeliveryFailed(f"{type(exc).__name__}: {exc}")
     return None

@@ -78,7 +78,13 @@ def bind_store(
     sealer: SecretSealer,
     now: datetime,
 ) -> BindingView:
-    """Test the credentials with the platform, then record the binding (or the failure)."""
+    """Test the credentials with the platform, then record the binding (or the failure).
+
+    A store that is already bound keeps its binding when the test call fails (the failed
+    attempt is noted in ``last_error`` and the audit log, and the platform's error is raised):
+    new credentials take effect only once the platform accepted them. A store that is not
+    bound (never, failed or expired) records the failed attempt as its binding, ``failed``.
+    """
     actor.require_manager()
     if platform not in BINDABLE:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform")
@@ -101,34 +107,46 @@ def bind_store(
         name = tester(platform, platform_store_id, secret)
     except DomainError as exc:
         failure = exc
-    status = "bound" if failure is None else "failed"
+    view: BindingView | None = None
     with make_uow(write=True) as uow:
-        uow.repo(BindingRepo).save(
-            actor.merchant_id,
-            store_id=store_id,
-            platform=platform,
-            platform_store_id=platform_store_id,
-            secret_sealed=sealer.seal(secret),
-            status=status,
-            last_error=failure.code.value if failure else None,
-            now=now,
-        )
-        binding = uow.repo(BindingRepo).get(actor.merchant_id, store_id, platform)
-        assert binding is not None
-        view = BindingView.of(binding, name)
-        record_admin_change(
-            uow,
-            actor,
-            f"binding.{status}",
-            f"{store_id}:{platform}",
-            None,
-            {k: v for k, v in asdict(view).items() if k != "last_error"},
-            now,
-        )
+        repo = uow.repo(BindingRepo)
+        before = repo.get(actor.merchant_id, store_id, platform)
+        earlier = _audited(BindingView.of(before)) if before is not None else None
+        subject = f"{store_id}:{platform}"
+        if failure is not None and repo.note_failed_attempt(
+            actor.merchant_id, store_id, platform, failure.code.value
+        ):
+            # A working binding stays as it is (secret, platform store id, 已绑定): purchases
+            # and the till keep using it. Only a test call that passes replaces it.
+            attempt = {"platform_store_id": platform_store_id, "error": failure.code.value}
+            record_admin_change(uow, actor, "binding.rebind_failed", subject, earlier, attempt, now)
+        else:
+            status = "bound" if failure is None else "failed"
+            repo.save(
+                actor.merchant_id,
+                store_id=store_id,
+                platform=platform,
+                platform_store_id=platform_store_id,
+                secret_sealed=sealer.seal(secret),
+                status=status,
+                last_error=failure.code.value if failure else None,
+                now=now,
+            )
+            binding = repo.get(actor.merchant_id, store_id, platform)
+            assert binding is not None
+            view = BindingView.of(binding, name)
+            record_admin_change(
+                uow, actor, f"binding.{status}", subject, earlier, _audited(view), now
+            )
         uow.commit()
     if failure is not None:
         raise failure
+    assert view is not None
     return view
+
+
+def _audited(view: BindingView) -> dict[str, object]:
+    return {k: v for k, v in asdict(view).items() if k != "last_error"}
 
 
 def list_bindings(make_uow: UnitOfWorkFactory, *, actor: Actor) -> list[BindingView]:

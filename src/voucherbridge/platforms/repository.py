@@ -100,6 +100,25 @@ class BindingRepo(Repository):
                 update(t.bindings).where(t.bindings.c.id == existing.id).values(**values)
             )
 
+    def note_failed_attempt(
+        self, merchant_id: int, store_id: int, platform: str, error: str
+    ) -> bool:
+        """A re-bind's test call failed: note it on a `bound` binding, changing nothing else.
+
+        Returns False (nothing written) when the store has no bound binding to `platform`."""
+        b = t.bindings.c
+        done = self.conn.execute(
+            update(t.bindings)
+            .where(
+                b.merchant_id == merchant_id,
+                b.store_id == store_id,
+                b.platform == platform,
+                b.status == "bound",
+            )
+            .values(last_error=error)
+        )
+        return bool(done.rowcount == 1)
+
     def mark_expired(self, merchant_id: int, store_id: int, platform: str, now: datetime) -> None:
         """The platform refused the stored authorization (a bound binding only)."""
         b = t.bindings.c

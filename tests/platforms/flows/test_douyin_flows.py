@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.factories import FakeClock
-from tests.helpers import buy_douyin, douyin_codes, redeem
+from tests.helpers import buy_douyin, douyin_codes, platform_listing, redeem
 from tests.platforms.flows.conftest import DOUYIN_KEY, DOUYIN_SECRET, sim_clock_follows
 from voucherbridge.platforms.douyin.signing import signed_spi_query
 
@@ -25,32 +25,15 @@ def _listing(client: Any, admin: dict[str, str], **match: Any) -> dict[str, Any]
 
 
 def _platform_listing(client: Any, admin: dict[str, str], sku_id: str) -> dict[str, Any]:
-    cash = client.post(
-        f"{API}/templates",
-        headers=admin,
-        json={
-            "kind": "cash",
-            "name": "抖音100元代金券",
-            "face_value_fen": 10000,
-            "price_fen": 6000,
-            "validity_mode": "relative",
-            "valid_days": 30,
-            "per_order_limit": 5,
-        },
-    ).json()
-    response = client.post(
-        f"{API}/listings",
-        headers=admin,
-        json={
-            "template_id": cash["id"],
-            "platform": "douyin",
-            "code_type": "platform",
-            "title": "抖音 100元代金券",
-            "platform_product_id": sku_id,
-        },
+    return platform_listing(
+        client,
+        admin,
+        "douyin",
+        sku_id,
+        name="抖音100元代金券",
+        title="抖音 100元代金券",
+        per_order_limit=5,
     )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def _spi(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.factories import FakeClock
-from tests.helpers import buy_meituan, redeem
+from tests.helpers import buy_meituan, platform_listing, redeem
 from tests.platforms.flows.conftest import sim_clock_follows
 
 API = "/api/admin/v1"
@@ -20,32 +20,16 @@ Order = Callable[..., dict[str, Any]]
 
 
 def _listing(client: Any, admin: dict[str, str], deal_id: str) -> dict[str, Any]:
-    cash = client.post(
-        f"{API}/templates",
-        headers=admin,
-        json={
-            "kind": "cash",
-            "name": "美团100元代金券",
-            "face_value_fen": 10000,
-            "price_fen": 5990,
-            "validity_mode": "relative",
-            "valid_days": 30,
-            "per_order_limit": 5,
-        },
-    ).json()
-    response = client.post(
-        f"{API}/listings",
-        headers=admin,
-        json={
-            "template_id": cash["id"],
-            "platform": "meituan",
-            "code_type": "platform",
-            "title": "美团 100元代金券",
-            "platform_product_id": deal_id,
-        },
+    return platform_listing(
+        client,
+        admin,
+        "meituan",
+        deal_id,
+        name="美团100元代金券",
+        title="美团 100元代金券",
+        price_fen=5990,
+        per_order_limit=5,
     )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def _live_consumes(meituan: httpx.Client) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ PLATFORM = "douyin"
 RETRY_LATER = 2100005  # a system error: Douyin retries on its schedule
 ISSUED, STILL_ISSUING, FAILED = 1, 0, 2
 AGREE, REJECT = 1, 2
+# The messages Douyin sends to the webhook (PROTOCOLS.md §1.3), besides the URL check.
+WEBHOOK_EVENTS = frozenset({"life_trade_certificate_notify", "life_trade_order_notify"})
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ class DouyinInbound:
         """Agree only when every code asked for is unused: a used code cannot be refunded."""
         assert merchant_id is not None
         order_id = _text(body, "order_id")
-        codes = [str(c) for c in body.get("codes") or []] or None
+        raw_codes = body.get("codes")
+        codes = [str(c) for c in raw_codes] if isinstance(raw_codes, list) and raw_codes else None
         with self.make_uow() as uow:
             order_ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
             of_order = uow.repo(CodeRepo).of_order(order_ref) if order_ref is not None else []
@@ -175,7 +178,8 @@ class DouyinInbound:
         assert merchant_id is not None
         result: dict[str, Any] = {}
         with self.make_uow() as uow:
-            for order_id in [str(o) for o in body.get("order_ids") or []][:100]:
+            asked = found if isinstance(found := body.get("order_ids"), list) else []
+            for order_id in [str(o) for o in asked if isinstance(o, str | int)][:100]:
                 ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
                 if ref is None:
                     continue
@@ -190,20 +194,43 @@ class DouyinInbound:
 
     # ---- webhook -------------------------------------------------------------------------
     def webhook(self, call: InboundCall, now: datetime) -> dict[str, Any]:
-        """URL check and certificate messages; duplicates (same Msg-Id) are harmless."""
+        """URL check and certificate/order messages; duplicates (same Msg-Id) are harmless.
+
+        Every correctly signed message is acknowledged (HTTP 200 ``{"error_code": 0}``), an
+        event type we do not know included (logged, nothing changes): Douyin would otherwise
+        resend it for nothing. The URL check echoes ``content.challenge``.
+        """
         del now
         body = _json(call.raw_body)
-        content = body.get("content")
-        parsed = _json(content.encode()) if isinstance(content, str) else {}
-        certificate = found if isinstance(found := parsed.get("certificate"), dict) else {}
-        merchant_id = self._merchant_of("refund-notice", {"order_id": certificate.get("order_id")})
+        content = _content(body.get("content"))
+        certificate = _object(content.get("certificate"))
+        order = _object(content.get("order"))
+        order_id = certificate.get("order_id") or order.get("order_id")
+        merchant_id = (
+            self._merchant_of("refund-notice", {"order_id": order_id})
+            if isinstance(order_id, str | int) and not isinstance(order_id, bool)
+            else None
+        )
         signature = call.headers.get("x-douyin-signature")
         secrets_ = self._secrets(merchant_id) or self._all_douyin_secrets()
         if not any(verify_webhook(s, call.raw_body, signature) for s in secrets_):
             raise _refused("signature")
-        if body.get("event") == "verify_webhook":
-            return {"challenge": parsed.get("challenge")}
-        log.info("douyin.webhook.received", event=body.get("event"), action=parsed.get("action"))
+        event = _label(body.get("event"))
+        if event == "verify_webhook":
+            challenge = content.get("challenge")
+            if not isinstance(challenge, str | int) or isinstance(challenge, bool):
+                raise DomainError(ErrorCode.VALIDATION_ERROR, field="content.challenge")
+            return {"challenge": challenge}
+        # Note: structlog's first argument is named ``event``: never pass ``event=`` too.
+        fields = {
+            "webhook_event": event,
+            "action": _label(content.get("action")),
+            "msg_id": _label(call.headers.get("msg-id")),
+        }
+        if event in WEBHOOK_EVENTS:
+            log.info("douyin.webhook.received", **fields)
+        else:
+            log.warning("douyin.webhook.ignored", **fields)
         return {"error_code": 0}
 
     def _all_douyin_secrets(self) -> list[str]:
@@ -224,6 +251,22 @@ def _json(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _content(value: Any) -> dict[str, Any]:
+    """A webhook's ``content``: a JSON string in messages, an object in the URL check."""
+    if isinstance(value, dict):
+        return value
+    return _json(value.encode()) if isinstance(value, str) else {}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _label(value: Any) -> str | None:
+    """A short text fit for a log field (whatever the platform sent)."""
+    return value[:64] if isinstance(value, str) else None
 
 
 def _text(body: dict[str, Any], key: str) -> str:

@@ -108,6 +108,9 @@ def _act(
         )
         refused = [asdict(r) for r in refunded.refused]
         return answer(data={"voided": refunded.voided, "refused": refused})
+    # A type the mall's contract does not have: refused for good (codes below 50000 are not
+    # resent), nothing changed.
+    log.warning("weimall.push.unknown_type", type=type_[:40])
     return answer(BAD_REQUEST, msg=f"unknown type {type_[:40]}")
 
 

@@ -22,7 +22,8 @@ from voucherbridge.web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form()]
-# A counter shift; the key itself stays valid until revoked or replaced by the next login.
+# A counter shift; a till's key stays valid until revoked; a cashier's web terminal ends at
+# sign-out, the next login, a password reset or deactivation (every request re-checks).
 COOKIE_MAX_AGE = 16 * 3600
 
 
@@ -111,7 +112,12 @@ def counter_page(request: Request) -> Response:
 @router.post("/cashier/logout")
 def logout(request: Request, csrf_token: Text = "") -> Response:
     key = request.cookies.get(CASHIER_COOKIE)
+    c = _container(request)
     # A forged sign-out would only be a nuisance, but it must still not work from other sites.
-    if key and not csrf.is_valid(_container(request).settings.secret_key, key, csrf_token):
+    if key and not csrf.is_valid(c.settings.secret_key, key, csrf_token):
         return RedirectResponse("/cashier", status_code=303)
+    if key:
+        # A cashier's web terminal ends here (a copy of the cookie dies with it); a till's key
+        # only leaves this browser.
+        cashier_sessions.close_cashier_session(c.uow(write=True), key, now=c.clock())
     return _to_login()
