@@ -10,7 +10,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voucherbridge.domain.backoff import worst_call_s
 
+# Published in this repository, so it protects nothing: development and tests only.
 DEV_SECRET = "dev-insecure-secret-change-me"
+# `secrets.token_urlsafe(32)` gives 43 characters; 32 is well above anything guessable.
+MIN_SECRET_KEY_CHARS = 32
+INSECURE_SECRET_KEY = (
+    "生产环境 (VOUCHERBRIDGE_ENVIRONMENT=production) 必须把 VOUCHERBRIDGE_SECRET_KEY 设为"
+    f"至少 {MIN_SECRET_KEY_CHARS} 个字符的随机值,不能使用默认值;它加密平台密钥,更换后已保存的"
+    "平台密钥需要重新绑定。\n"
+    "VOUCHERBRIDGE_SECRET_KEY must be set to a random value of at least "
+    f"{MIN_SECRET_KEY_CHARS} characters, not the published default, when "
+    "VOUCHERBRIDGE_ENVIRONMENT=production; it encrypts platform secrets, so changing it later "
+    "means binding the stores again.\n"
+    "  e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
+
+
+def is_weak_secret_key(secret_key: str) -> bool:
+    """Missing, the published default, or too short to resist guessing."""
+    key = secret_key.strip()
+    return key == DEV_SECRET or len(key) < MIN_SECRET_KEY_CHARS
 
 
 def default_database_url() -> str:
@@ -23,6 +42,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VOUCHERBRIDGE_", extra="ignore")
 
+    # VOUCHERBRIDGE_ENVIRONMENT: `production` refuses a weak secret key (see above).
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
     secret_key: str = DEV_SECRET
@@ -68,10 +88,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError(
-                "VOUCHERBRIDGE_SECRET_KEY must be set to a real secret outside development"
-            )
+        # Every entry point builds its settings here, so no production process (API, worker,
+        # migrate, a uvicorn worker process) can run on a key anyone can read.
+        if self.environment == "production" and is_weak_secret_key(self.secret_key):
+            raise ValueError(INSECURE_SECRET_KEY)
         return self
 
     @property

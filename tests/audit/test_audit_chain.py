@@ -87,17 +87,17 @@ def history(client: Any, container: Container, demo: dict[str, Any]) -> dict[str
     assert outbox_id is not None
     now = container.clock()
     common = {"platform": "weimall", "merchant_id": listing.merchant_id, "now": now}
-    platform_orders.record_purchase(
-        container.uow,
-        listing_public_id=listing.public_id,
-        platform_order_id="WM-REFUND-1",
-        quantity=2,
-        buyer_openid=None,
-        **common,
-    )
-    platform_orders.record_refund(
-        container.uow, platform_order_id="WM-REFUND-1", codes=None, **common
-    )
+    with container.uow(write=True) as uow:
+        platform_orders.purchase_in(
+            uow,
+            listing_public_id=listing.public_id,
+            platform_order_id="WM-REFUND-1",
+            quantity=2,
+            buyer_openid=None,
+            **common,
+        )
+        platform_orders.refund_in(uow, platform_order_id="WM-REFUND-1", codes=None, **common)
+        uow.commit()
     with container.engine.begin() as conn:  # the platform never answered: the row gave up
         conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(status="dead"))
     retried = client.post(f"{API}/outbox/{outbox_id}/retry", headers=hq)

@@ -38,7 +38,7 @@ def test_a_store_manager_sees_only_their_store_and_is_refused_another(
 def test_the_english_switch_turns_the_console_english_and_sticks(
     page: Page, live: str, demo: dict[str, Any], shot: Any
 ) -> None:
-    console_login(page, live, "admin", "admin123")
+    console_login(page, live, "admin", "hotpot-hq-demo")
     page.click("text=English")
     expect(page.locator("h1")).to_have_text("Overview")
     page.click("nav >> text=Item catalogue")
@@ -54,7 +54,7 @@ def test_the_english_switch_turns_the_console_english_and_sticks(
 def test_the_console_fits_a_pos_tablet_in_portrait(
     tablet: Page, live: str, demo: dict[str, Any], shot: Any
 ) -> None:
-    console_login(tablet, live, "admin", "admin123")
+    console_login(tablet, live, "admin", "hotpot-hq-demo")
     nav = tablet.locator("nav.console-nav").bounding_box()
     main = tablet.locator("main").bounding_box()
     assert nav

@@ -65,7 +65,7 @@ def test_create_user_for_a_merchant_that_does_not_exist_says_so(run: Any) -> Non
 def test_create_user_adds_a_store_manager_to_an_existing_merchant(
     run: Any, client: Any, demo: dict[str, Any]
 ) -> None:
-    admin = client.post(LOGIN, json={"username": "admin", "password": "admin123"}).json()
+    admin = client.post(LOGIN, json={"username": "admin", "password": "hotpot-hq-demo"}).json()
     stores = client.get(
         "/api/admin/v1/stores", headers={"Authorization": f"Bearer {admin['token']}"}
     ).json()

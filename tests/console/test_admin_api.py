@@ -82,7 +82,7 @@ def other_hq(client: Any, container: Container) -> Headers:
 
 
 def test_login_gives_a_token_and_wrong_passwords_get_one_answer(client: Any, demo: dict[str, Any]):
-    response = client.post(f"{API}/login", json={"username": "admin", "password": "admin123"})
+    response = client.post(f"{API}/login", json={"username": "admin", "password": "hotpot-hq-demo"})
     assert response.status_code == 200
     body = response.json()
     assert body["token"].startswith("vba_")
@@ -96,11 +96,15 @@ def test_login_gives_a_token_and_wrong_passwords_get_one_answer(client: Any, dem
     assert "password_hash" not in me.text
 
     wrong = client.post(f"{API}/login", json={"username": "admin", "password": "admin124"})
-    unknown = client.post(f"{API}/login", json={"username": "nobody", "password": "admin123"})
+    unknown = client.post(f"{API}/login", json={"username": "nobody", "password": "hotpot-hq-demo"})
     assert _error(wrong, 401, "unauthorized") == _error(unknown, 401, "unauthorized")
     assert wrong.json()["error"]["message"] == "未登录或密钥无效"
 
-    for headers in ({}, {"Authorization": "Bearer vba_forged"}, {"Authorization": "admin123"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer vba_forged"},
+        {"Authorization": "hotpot-hq-demo"},
+    ):
         _error(client.get(f"{API}/me", headers=headers), 401, "unauthorized")
     # A terminal key is not a console token.
     terminal = {"Authorization": f"Bearer {demo['terminal_key']}"}
@@ -110,7 +114,7 @@ def test_login_gives_a_token_and_wrong_passwords_get_one_answer(client: Any, dem
 def test_expired_token_is_refused(client: Any, container: Container, demo: dict[str, Any]):
     clock = FakeClock()
     container.clock = clock
-    hq = admin_headers(client, "admin", "admin123")
+    hq = admin_headers(client, "admin", "hotpot-hq-demo")
     assert client.get(f"{API}/me", headers=hq).status_code == 200
     clock.advance(hours=container.settings.admin_token_ttl_hours, seconds=1)
     _error(client.get(f"{API}/me", headers=hq), 401, "unauthorized")
@@ -382,7 +386,7 @@ def test_hq_manages_users_and_sessions_follow(
     client: Any, hq: Headers, store_ids: dict[str, int], container: Container
 ):
     futian = store_ids["福田店"]
-    no_store = {"username": "futian", "password": "futian-pass", "role": "store_manager"}
+    no_store = {"username": "futian", "password": "futian-pass-2026", "role": "store_manager"}
     _error(client.post(f"{API}/users", json=no_store, headers=hq), 422, "validation_error")
     short = {**no_store, "store_ids": [futian], "password": "short"}
     _error(client.post(f"{API}/users", json=short, headers=hq), 422, "validation_error")
@@ -409,7 +413,7 @@ def test_hq_manages_users_and_sessions_follow(
     assert _error(duplicate, 409, "conflict")["message"] == "用户已存在"
     assert "futian" in {u["username"] for u in client.get(f"{API}/users", headers=hq).json()}
 
-    session = admin_headers(client, "futian", "futian-pass")
+    session = admin_headers(client, "futian", "futian-pass-2026")
     assert [s["id"] for s in client.get(f"{API}/stores", headers=session).json()] == [futian]
 
     reset = client.patch(f"{API}/users/{user['id']}", json={"password": "new-pass-123"}, headers=hq)
@@ -440,12 +444,12 @@ def test_cashier_accounts_cannot_change_anything(
     own = store_ids["皇岗店"]
     body = {
         "username": "cashier1",
-        "password": "cashier-pass",
+        "password": "cashier-pass-1",
         "role": "cashier",
         "store_ids": [own],
     }
     assert client.post(f"{API}/users", json=body, headers=hq).status_code == 201
-    cashier = admin_headers(client, "cashier1", "cashier-pass")
+    cashier = admin_headers(client, "cashier1", "cashier-pass-1")
     assert client.get(f"{API}/stores", headers=cashier).status_code == 200
     _error(
         client.post(f"{API}/terminals", json={"store_id": own, "name": "x"}, headers=cashier),

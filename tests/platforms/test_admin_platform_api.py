@@ -34,7 +34,7 @@ def test_failed_delivery_is_listed_and_retried_by_hand(
     assert (retried.status_code, retried.json()["status"]) == (200, "pending")
     again = client.post(f"/api/admin/v1/outbox/{row['id']}/retry", headers=admin)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "outbox_not_dead")
-    manager = admin_headers(client, "huanggang", "manager123")
+    manager = admin_headers(client, "huanggang", "store-lead-demo")
     assert client.get("/api/admin/v1/outbox", headers=manager).status_code == 403
 
 

@@ -195,7 +195,12 @@ def test_nul_in_any_text_is_a_validation_error(client, auth, demo, unchanged):
         ("POST", "/api/v1/orders", {"lines": [{**LINE, "name": "鱼\x00香"}]}, auth),
         ("POST", "/api/v1/orders", {"table": "A\x00", "lines": [LINE]}, auth),
         ("POST", "/api/v1/redemptions/R%00/reverse", None, auth),
-        ("POST", "/api/admin/v1/login", {"username": "admin\x00", "password": "admin123"}, {}),
+        (
+            "POST",
+            "/api/admin/v1/login",
+            {"username": "admin\x00", "password": "hotpot-hq-demo"},
+            {},
+        ),
         ("GET", "/api/admin/v1/codes/J1%00", None, admin),
         ("PATCH", "/api/admin/v1/items/B%00", {"name": "x"}, admin),
         ("POST", "/api/admin/v1/stores", {"name": "店\x00", "brand": "b", "address": ""}, admin),

@@ -154,11 +154,12 @@ def seed(client: TestClient, *codes: str) -> None:
 
 # ---- signing ------------------------------------------------------------------------------------
 def test_sign_and_open_round_trip() -> None:
-    envelope = build_envelope(STORE, SECRET, "PING", {"名": "火锅 & co"}, now_s=1_700_000_000)
+    envelope = build_envelope(
+        STORE, SECRET, "PING", {"名": "火锅 & co"}, now_s=1_700_000_000, msg_id="m1"
+    )
+    signed = {"名": "火锅 & co", "type": "PING", "msg_id": "m1", "timestamp": 1_700_000_000}
     assert envelope["msg"] == quote(
-        json.dumps({"名": "火锅 & co", "timestamp": 1_700_000_000}, ensure_ascii=False)
-        .replace(", ", ",")
-        .replace(": ", ":")
+        json.dumps(signed, ensure_ascii=False).replace(", ", ",").replace(": ", ":")
     )
     expected = hashlib.md5((STORE + envelope["msg"] + SECRET).encode()).hexdigest()
     assert envelope["sign"] == expected == sign(STORE, envelope["msg"], SECRET)
@@ -168,7 +169,7 @@ def test_sign_and_open_round_trip() -> None:
     raw = json.dumps(envelope).encode()
     client_id, type_, payload, msg_id = open_envelope(raw, secret_for, 1_700_000_100)
     assert (client_id, type_, msg_id) == (STORE, "PING", envelope["msg_id"])
-    assert payload == {"名": "火锅 & co", "timestamp": 1_700_000_000}
+    assert payload == signed
     upper = json.dumps({**envelope, "sign": envelope["sign"].upper()}).encode()
     assert open_envelope(upper, secret_for, 1_700_000_000)[0] == STORE
 

@@ -143,9 +143,8 @@ def issue_batch(
             raise DomainError(ErrorCode.NOT_FOUND, what="listing")
         template = uow.repo(TemplateRepo).get(actor.merchant_id, listing.template_id)
         assert template is not None
-        stores = template.template.store_ids
-        if actor.store_ids is not None and (not stores or not stores <= actor.store_ids):
-            raise DomainError(ErrorCode.FORBIDDEN)
+        # Codes of a chain-wide template redeem in every store: HQ's to mint, not a manager's.
+        actor.require_change(template.template.store_ids)
         issued = issue_codes(
             uow,
             merchant_id=actor.merchant_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
 from voucherbridge.catalogue.item_repository import ItemRepo
-from voucherbridge.core.actor import Actor
+from voucherbridge.core.actor import CHAIN_WIDE, Actor
 from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -64,7 +64,7 @@ def create_item(
     now: datetime,
 ) -> ItemView:
     """Add an item to the catalogue (HQ only); an item code that exists is a conflict."""
-    actor.require_hq()
+    actor.require_change(CHAIN_WIDE)  # one catalogue for every store's till
     code = _item_code(item_code)
     clean_name = _text(name, "name", 100)
     clean_unit = _text(unit, "unit", 16)
@@ -92,7 +92,7 @@ def update_item(
     uow: UnitOfWork, *, actor: Actor, item_code: str, changes: ItemChanges, now: datetime
 ) -> ItemView:
     """Change an item's name, unit, price or active flag (HQ only)."""
-    actor.require_hq()
+    actor.require_change(CHAIN_WIDE)  # one catalogue for every store's till
     values: dict[str, Any] = {}  # column -> checked value, for ItemRepo.update
     if changes.name is not UNSET:
         values["name"] = _text(changes.name, "name", 100)

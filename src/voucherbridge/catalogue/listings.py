@@ -106,7 +106,8 @@ def create_listing(
         )
         if template is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="template")
-        _require_template_scope(actor, template.template.store_ids)
+        # A listing sells its template in the template's stores: it has the template's scope.
+        actor.require_change(template.template.store_ids)
         public_id = new_public_id()
         while uow.repo(ListingRepo).by_public_id(public_id) is not None:
             public_id = new_public_id()
@@ -135,7 +136,8 @@ def update_listing(
     """Edit a listing; changing the code type after a code was issued is refused."""
     actor.require_manager()
     with uow:
-        listing = _get_visible(uow, actor, listing_id)
+        listing, scope = _get_listed(uow, actor, listing_id)
+        actor.require_change(scope)
         values: dict[str, Any] = {}  # column -> checked value, for ListingRepo.update
         if changes.code_type is not UNSET:
             code_type = _enum(CodeType, changes.code_type, "code_type")
@@ -181,24 +183,22 @@ def list_listings(uow: UnitOfWork, *, actor: Actor) -> list[ListingView]:
 
 
 def get_listing(uow: UnitOfWork, *, actor: Actor, listing_id: int) -> ListingView:
+    """One listing, for HQ or a user whose stores hold all of its template's stores."""
     with uow:
-        return ListingView.of(_get_visible(uow, actor, listing_id))
+        listing, scope = _get_listed(uow, actor, listing_id)
+        if actor.store_ids is not None and (not scope or not scope <= actor.store_ids):
+            raise DomainError(ErrorCode.FORBIDDEN)
+        return ListingView.of(listing)
 
 
-def _get_visible(uow: UnitOfWork, actor: Actor, listing_id: int) -> Listing:
+def _get_listed(uow: UnitOfWork, actor: Actor, listing_id: int) -> tuple[Listing, frozenset[int]]:
+    """The listing and its scope: the stores of its template (empty: the whole chain)."""
     listing = uow.repo(ListingRepo).get(actor.merchant_id, listing_id)
     if listing is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="listing")
     template = uow.repo(TemplateRepo).get(actor.merchant_id, listing.template_id)
     assert template is not None
-    _require_template_scope(actor, template.template.store_ids)
-    return listing
-
-
-def _require_template_scope(actor: Actor, store_ids: frozenset[int]) -> None:
-    """Managers may only touch templates confined to their own stores."""
-    if actor.store_ids is not None and (not store_ids or not store_ids <= actor.store_ids):
-        raise DomainError(ErrorCode.FORBIDDEN)
+    return listing, template.template.store_ids
 
 
 def _enum(kind: type[E], value: str, field: str) -> E:

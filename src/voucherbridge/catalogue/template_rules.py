@@ -60,7 +60,8 @@ class TemplateColumns:
 
 def checked(uow: UnitOfWork, actor: Actor, v: TemplateSpec) -> TemplateColumns:
     """Every rule, in a fixed order (the first one broken names the field); the items and
-    stores named must be the merchant's, and a manager's template must stay in their stores."""
+    stores named must be the merchant's. Who may save the result is the caller's question
+    (`Actor.require_change`), asked of the template as it was and as it would be."""
     try:
         kind = VoucherKind(v.kind)
         mode = ValidityMode(v.validity_mode)
@@ -84,8 +85,6 @@ def checked(uow: UnitOfWork, actor: Actor, v: TemplateSpec) -> TemplateColumns:
     own = {s.id for s in uow.repo(StoreRepo).list(actor.merchant_id)}
     if not set(store_ids) <= own:
         raise DomainError(ErrorCode.NOT_FOUND, what="store")
-    if actor.store_ids is not None and (not store_ids or not set(store_ids) <= actor.store_ids):
-        raise DomainError(ErrorCode.FORBIDDEN)
     valid_from, valid_to = _date(v.valid_from), _date(v.valid_to)
     valid_days = _int(v.valid_days, "valid_days", 1) if v.valid_days is not None else None
     Validity(mode, valid_from, valid_to, valid_days)  # raises on inconsistent dates

@@ -147,6 +147,7 @@ def create_template(
     actor.require_manager()
     with uow:
         clean = checked(uow, actor, spec)
+        actor.require_change(frozenset(clean.store_ids))
         template_id = uow.repo(TemplateRepo).add(actor.merchant_id, asdict(clean), now)
         row = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
         assert row is not None
@@ -162,11 +163,17 @@ def update_template(
     """Change some rules; codes already issued keep their own validity dates."""
     actor.require_manager()
     with uow:
-        row = _get_visible(uow, actor, template_id)
+        row = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
+        if row is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="template")
+        scope = row.template.store_ids
+        # Before any rule is looked at; another store's template is refused like its till is.
+        actor.require_change(scope)
         before = TemplateView.of(row)
         # Every rule is checked again as a whole: a change may break a rule it did not name.
         merged = replace(before.spec(), **given(changes))
         clean = checked(uow, actor, merged)
+        actor.require_change(scope, frozenset(clean.store_ids))
         uow.repo(TemplateRepo).update(actor.merchant_id, template_id, asdict(clean), now)
         updated = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
         assert updated is not None
@@ -186,8 +193,14 @@ def list_templates(uow: UnitOfWork, *, actor: Actor) -> list[TemplateView]:
 
 
 def get_template(uow: UnitOfWork, *, actor: Actor, template_id: int) -> TemplateView:
+    """One template: chain-wide ones and those of the user's own stores open on their own; one
+    shared with another store shows in the list only. Reading never implies changing."""
     with uow:
-        return TemplateView.of(_get_visible(uow, actor, template_id))
+        row = _get_visible(uow, actor, template_id)
+        stores = row.template.store_ids
+        if actor.store_ids is not None and stores and not stores <= actor.store_ids:
+            raise DomainError(ErrorCode.FORBIDDEN)
+        return TemplateView.of(row)
 
 
 def _visible(actor: Actor, row: TemplateRow) -> bool:
@@ -199,6 +212,4 @@ def _get_visible(uow: UnitOfWork, actor: Actor, template_id: int) -> TemplateRow
     row = uow.repo(TemplateRepo).get(actor.merchant_id, template_id)
     if row is None or not _visible(actor, row):
         raise DomainError(ErrorCode.NOT_FOUND, what="template")
-    if actor.store_ids is not None and not (row.template.store_ids <= actor.store_ids):
-        raise DomainError(ErrorCode.FORBIDDEN)
     return row

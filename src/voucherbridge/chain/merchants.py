@@ -46,7 +46,7 @@ def create_merchant(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="timezone") from exc
-    login, display = checked_new_user(username, password, display_name)
+    login, display = checked_new_user(username, password, display_name, merchant_name=shown)
     password_hash = hash_password(password)  # slow on purpose: never inside the transaction
     with uow:
         merchant_id = uow.repo(MerchantRepo).add(name=shown, timezone=timezone, now=now)

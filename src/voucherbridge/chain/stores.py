@@ -8,7 +8,7 @@ from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
 from voucherbridge.chain.repository import StoreRepo
-from voucherbridge.core.actor import Actor
+from voucherbridge.core.actor import CHAIN_WIDE, Actor
 from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import parse_opening_hours
@@ -74,7 +74,7 @@ def create_store(
     now: datetime,
 ) -> StoreView:
     """Open a new store for the chain (HQ only); store names are unique per merchant."""
-    actor.require_hq()
+    actor.require_change(CHAIN_WIDE)  # a new store is in nobody's store list yet
     clean_name = _text(name, "name", required=True)
     clean_brand = _text(brand, "brand")
     clean_address = _text(address, "address")
@@ -113,6 +113,7 @@ def update_store(
         values["active"] = changes.active
     with uow:
         store = _get_managed(uow, actor, store_id)
+        actor.require_change(frozenset({store.id}))
         if "active" in values and values["active"] != store.active:
             actor.require_hq()
         if "name" in values and values["name"] != store.name:

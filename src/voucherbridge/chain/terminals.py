@@ -69,7 +69,7 @@ def issue_terminal(
         store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
         if store is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="store")
-        actor.require_store(store.id)
+        actor.require_change(frozenset({store.id}))
         key = new_terminal_key()
         terminal_id = uow.repo(TerminalRepo).add(
             actor.merchant_id,
@@ -105,7 +105,7 @@ def revoke_terminal(
         terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
         if terminal is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
-        actor.require_store(terminal.store_id)
+        actor.require_change(frozenset({terminal.store_id}))
         zone = merchant_zone(uow, actor.merchant_id)
         before = TerminalView.of(terminal, zone)
         if terminal.revoked_at is None:

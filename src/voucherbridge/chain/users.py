@@ -1,8 +1,9 @@
 """Console users: HQ admins (whole chain), store managers and cashiers (their own stores).
 
-Only HQ manages users. Passwords are kept as argon2 hashes; changing a password or
-deactivating a user ends the sessions they have open: console tokens and the cashier page's web
-terminal alike (moving a cashier to other stores ends the web terminal too).
+Only HQ manages users. Passwords follow `chain.passwords` and are kept as argon2 hashes;
+changing a password or deactivating a user ends the sessions they have open: console tokens and
+the cashier page's web terminal alike (moving a cashier to other stores ends the web terminal
+too).
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
+from voucherbridge.chain.passwords import check_length, check_strength
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
-from voucherbridge.core.actor import Actor
+from voucherbridge.core.actor import CHAIN_WIDE, Actor
 from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Merchant, User
 
 ROLES = ("hq_admin", "store_manager", "cashier")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,13 +95,17 @@ def create_user(
     name = _username(username)
     if role not in ROLES:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="role")
-    _check_password(password)
+    check_length(password)
     display = _display_name(display_name)
+    with uow:
+        known = [name, display, *_chain_words(uow, actor.merchant_id)]
+    check_strength(password, known=known)
     password_hash = hash_password(password)  # slow on purpose: never inside the transaction
     with uow:
         if uow.repo(MerchantRepo).get(actor.merchant_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="merchant")
         scope = _store_scope(uow, actor, role, store_ids)
+        actor.require_change(frozenset(scope))  # an HQ user's empty list: the whole chain
         view = add_user(
             uow,
             actor=actor,
@@ -146,10 +150,14 @@ def add_user(
     return view
 
 
-def checked_new_user(username: str, password: str, display_name: str) -> tuple[str, str]:
+def checked_new_user(
+    username: str, password: str, display_name: str, *, merchant_name: str
+) -> tuple[str, str]:
     """The username and display name of a new user, once both and the password pass the rules."""
-    _check_password(password)
-    return _username(username), _display_name(display_name)
+    check_length(password)
+    name, display = _username(username), _display_name(display_name)
+    check_strength(password, known=[name, display, merchant_name])
+    return name, display
 
 
 def update_user(
@@ -159,9 +167,16 @@ def update_user(
     actor.require_hq()
     values: dict[str, Any] = {}  # column -> checked value, for UserRepo.update
     if changes.password is not UNSET:
-        _check_password(changes.password)
+        password = check_length(changes.password)
+        with uow:
+            known = _chain_words(uow, actor.merchant_id)
+            target = uow.repo(UserRepo).get(actor.merchant_id, user_id)
+            if target is None:
+                raise DomainError(ErrorCode.NOT_FOUND, what="user")
+        renamed = changes.display_name if isinstance(changes.display_name, str) else ""
+        check_strength(password, known=[target.username, target.display_name, renamed, *known])
         # slow on purpose: never inside the transaction
-        values["password_hash"] = hash_password(changes.password)
+        values["password_hash"] = hash_password(password)
     if changes.display_name is not UNSET:
         values["display_name"] = _display_name(changes.display_name)
     if changes.active is not UNSET:
@@ -177,6 +192,8 @@ def update_user(
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
         if changes.store_ids is not UNSET:
             values["store_ids"] = _store_scope(uow, actor, user.role, changes.store_ids)
+        moved_to = frozenset(values["store_ids"]) if "store_ids" in values else None
+        actor.require_change(_scope_of(user), moved_to)
         before = asdict(UserView.of(user))
         if values:
             uow.repo(UserRepo).update(actor.merchant_id, user.id, values)
@@ -215,6 +232,18 @@ def get_me(uow: UnitOfWork, *, actor: Actor) -> MeView:
         return MeView(**asdict(UserView.of(user)), merchant=MerchantView.of(merchant))
 
 
+def _chain_words(uow: UnitOfWork, merchant_id: int) -> list[str]:
+    """The merchant's and its stores' names: the first words a password guesser tries."""
+    merchant = uow.repo(MerchantRepo).get(merchant_id)
+    stores = [s.name for s in uow.repo(StoreRepo).list(merchant_id)]
+    return [merchant.name, *stores] if merchant else stores
+
+
+def _scope_of(user: User) -> frozenset[int]:
+    """The stores a user acts in, as `Actor.require_change` weighs them: HQ, the whole chain."""
+    return CHAIN_WIDE if user.role == "hq_admin" else frozenset(user.store_ids)
+
+
 def _store_scope(uow: UnitOfWork, actor: Actor, role: str, store_ids: Any) -> list[int]:
     """HQ admins have no store list; managers and cashiers need at least one store of ours."""
     if isinstance(store_ids, str | bytes) or not isinstance(store_ids, Sequence):
@@ -241,11 +270,6 @@ def _username(value: Any) -> str:
     if not 2 <= len(name) <= 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="username")
     return name
-
-
-def _check_password(value: Any) -> None:
-    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field="password", min_length=MIN_PASSWORD)
 
 
 def _display_name(value: Any) -> str:

@@ -13,6 +13,7 @@ import typer
 from voucherbridge.audit import alerts as alert_service
 from voucherbridge.audit import verify as audit_verify
 from voucherbridge.bootstrap import build
+from voucherbridge.cli.startup import load_settings
 from voucherbridge.db import migrate as db_migrate
 
 audit_app = typer.Typer(help="审计日志 / the hash-chained audit log.", no_args_is_help=True)
@@ -42,7 +43,7 @@ def parse_since(text: str, now: datetime) -> datetime:
 @audit_app.command("verify")
 def verify(as_json: JsonOpt = False) -> None:
     """Check every audit hash chain; exit 1 naming the first broken row (edited/deleted/...)."""
-    container = build()
+    container = build(load_settings())
     db_migrate.ensure_migrated(container.engine)
     reports = audit_verify.verify_all(container.uow)
     broken = [r for r in reports if r.broken is not None]
@@ -64,7 +65,7 @@ def alerts(
     as_json: JsonOpt = False,
 ) -> None:
     """Alerts: a code tried at two stores, many reversals by one till, after-hours redemptions."""
-    container = build()
+    container = build(load_settings())
     db_migrate.ensure_migrated(container.engine)
     settings = container.settings
     found = alert_service.find_alerts(

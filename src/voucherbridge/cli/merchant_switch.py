@@ -11,12 +11,13 @@ import typer
 
 from voucherbridge.bootstrap import build
 from voucherbridge.chain import merchants
+from voucherbridge.cli.startup import load_settings
 from voucherbridge.domain.errors import DomainError
 from voucherbridge.i18n.catalogue import render
 
 
 def _switch(merchant_id: int, active: bool) -> None:
-    container = build()
+    container = build(load_settings())
     try:
         status = merchants.set_merchant_active(
             container.uow(write=True), merchant_id=merchant_id, active=active, now=container.clock()

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 
+# The scope of what belongs to the whole chain: a template for every store, an item, a new
+# store, an HQ user. Only HQ may change it.
+CHAIN_WIDE: frozenset[int] = frozenset()
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -34,7 +38,26 @@ class Actor:
             raise DomainError(ErrorCode.FORBIDDEN)
 
     def require_store(self, store_id: int) -> None:
+        """Reading a store's own data (writes go through `require_change`)."""
         if not self.can_manage_store(store_id):
+            raise DomainError(ErrorCode.FORBIDDEN)
+
+    def may_change(self, scope: frozenset[int]) -> bool:
+        """Whether this user may write an object used in the stores `scope` (empty: chain-wide).
+
+        A store manager's stores must hold all of it: an empty set is a subset of anything,
+        so "chain-wide" is its own case and never falls to a manager. Cashiers write nothing.
+        """
+        if self.is_hq:
+            return True
+        if self.role != "store_manager" or self.store_ids is None:
+            return False
+        return bool(scope) and scope <= self.store_ids
+
+    def require_change(self, before: frozenset[int], after: frozenset[int] | None = None) -> None:
+        """Refuse (403) a write unless the object is in reach as it is and as it would become:
+        moving a chain-wide object into one's own stores must not be a way to take it over."""
+        if not self.may_change(before) or (after is not None and not self.may_change(after)):
             raise DomainError(ErrorCode.FORBIDDEN)
 
     @classmethod

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
+import secrets
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -31,3 +35,39 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken as exc:  # the key changed, or the row was tampered with
             raise ValueError("binding secret cannot be decrypted with this secret key") from exc
+
+
+def read_or_create_key(path: Path) -> str:
+    """The random key kept in `path` (readable by its owner only), made on first use.
+
+    The file is written in full under another name and then linked into place, so a second
+    process starting at the same moment reads the winner's key, never half a file."""
+    key = _read_key(path)
+    if key:
+        return key
+    scratch = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            if not _read_key(path):  # an empty file keeps nothing sealed: take its place
+                os.replace(scratch, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            scratch.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return ""
+    if path.stat().st_mode & 0o077:  # copied around with looser rights: close them again
+        path.chmod(0o600)
+    return key

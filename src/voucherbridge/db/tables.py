@@ -319,7 +319,10 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Column("locked_until", UTCDateTime),
+    # Rows of one key are delivered in id order (outbox/ordering.py): "{destination}:{code}".
+    Column("order_key", String(100)),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_order_key_id", "order_key", "id"),
 )
 
 code_events = Table(
@@ -404,4 +407,19 @@ sign_in_failures = Table(
     Column("account_hash", String(64), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Index("ix_sign_in_failures_account_at", "account_hash", "at"),
+)
+
+# Platform messages acted on, with the answer given: a resend or a replay (same message id, or
+# the same order and action under a new id) is answered from here, never acted on twice.
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    _id(),
+    Column("platform", String(16), nullable=False),
+    Column("action_key", String(200), nullable=False),
+    Column("message_id", String(128), nullable=True),
+    Column("answer", JSON, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "action_key", name="uq_inbound_messages_platform_action_key"),
+    UniqueConstraint("platform", "message_id", name="uq_inbound_messages_platform_message_id"),
 )

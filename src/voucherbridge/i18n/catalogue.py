@@ -59,8 +59,8 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     ),
     C.REVERSAL_WINDOW_CLOSED: ErrorSpec(
         409,
-        "核销已超过{minutes}分钟,不能反结账退券",
-        "Redeemed more than {minutes} minutes ago; it can no longer be reversed",
+        "核销已超过{minutes}分钟,不能反结账退券({description})",
+        "Redeemed more than {minutes} minutes ago; it can no longer be reversed ({description})",
     ),
     C.CODE_TYPE_IMMUTABLE: ErrorSpec(
         409,
@@ -77,6 +77,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "{platform}授权已失效,请店长在基础资料中重新绑定",
         "The {platform} authorization has expired; a manager must bind the store again",
     ),
+    C.BINDING_UNAUTHORIZED: ErrorSpec(
+        409,
+        "商家尚未在{platform}授权本应用,请在{platform}商家后台完成授权后重新绑定",
+        "The merchant has not authorized this app on {platform}; authorize it, then bind again",
+    ),
     C.BINDING_REJECTED: ErrorSpec(
         422,
         "{platform}绑定失败:门店 id 或密钥错误",
@@ -86,6 +91,14 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         503,
         "{platform}暂时无法验券,请稍后重试",
         "{platform} cannot verify vouchers right now; please retry",
+    ),
+    C.PLATFORM_REFUSED: ErrorSpec(
+        422, "{platform}拒绝了本次操作:{description}", "{platform} refused: {description}"
+    ),
+    C.PLATFORM_REQUEST_INVALID: ErrorSpec(
+        422,
+        "{platform}不接受本次请求的参数({description}),请联系技术支持",
+        "{platform} rejected the request as invalid ({description}); please contact support",
     ),
     C.PLATFORM_PRODUCT_NOT_LINKED: ErrorSpec(
         422,
@@ -117,6 +130,11 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.FORBIDDEN: ErrorSpec(403, "没有权限执行此操作", "You are not allowed to do this"),
     C.NOT_FOUND: ErrorSpec(404, "{what}不存在", "{what} not found"),
     C.VALIDATION_ERROR: ErrorSpec(422, "请求内容有误: {field}", "Invalid request: {field}"),
+    C.PASSWORD_WEAK: ErrorSpec(
+        422,
+        "密码太容易被猜到,请换一个更长、更少见的密码",
+        "This password is too easy to guess; choose a longer, less common one",
+    ),
     C.CONFLICT: ErrorSpec(409, "{what}已存在", "{what} already exists"),
     C.OUTBOX_NOT_DEAD: ErrorSpec(
         409, "只有投递失败的记录可以手动重试", "Only dead outbox rows can be retried by hand"

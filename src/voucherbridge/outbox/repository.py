@@ -1,7 +1,8 @@
 """The outbox table: rows are claimed with a lease, so a crashed worker's rows come back.
 
 On PostgreSQL the claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so several
-workers share the table; on SQLite one worker runs and the clause is not rendered.
+workers share the table; on SQLite one worker runs and the clause is not rendered. Rows of one
+order key are claimed one at a time, in id order (see ordering.py).
 """
 
 from __future__ import annotations
@@ -9,13 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, update
 
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import OutboxMessage, OutboxRow
+from voucherbridge.outbox.ordering import ACTIVE, SKIPPED, order_key
 
 _o = t.outbox
+_earlier = _o.alias("earlier")
+# An earlier row of the same key still to be delivered: the row must wait for it.
+_held_back = exists().where(
+    _earlier.c.order_key == _o.c.order_key,
+    _earlier.c.id < _o.c.id,
+    _earlier.c.status.in_(ACTIVE),
+)
 
 
 def _row(r: Row[Any]) -> OutboxRow:
@@ -45,6 +54,7 @@ class OutboxRepo(Repository):
                 "destination": message.destination,
                 "dedupe_key": message.dedupe_key,
                 "payload": message.payload,
+                "order_key": order_key(message.destination, message.payload),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -53,7 +63,9 @@ class OutboxRepo(Repository):
         )
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxRow]:
-        """Take up to `limit` due rows (or rows whose lease ran out) for one delivery attempt."""
+        """Take up to `limit` due rows (or rows whose lease ran out) for one delivery attempt;
+        never a row whose order key has an earlier row still to deliver, so a batch holds at
+        most the first waiting row of each code."""
         due = or_(
             and_(_o.c.status == "pending", _o.c.next_attempt_at <= now),
             and_(_o.c.status == "inflight", _o.c.locked_until < now),
@@ -62,10 +74,10 @@ class OutboxRepo(Repository):
             r.id
             for r in self.conn.execute(
                 select(_o.c.id)
-                .where(due)
+                .where(due, ~_held_back)
                 .order_by(_o.c.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=_o)
             )
         ]
         if not ids:
@@ -97,6 +109,54 @@ class OutboxRepo(Repository):
             )
         )
 
+    def release(self, outbox_id: int, note: str, now: datetime) -> None:
+        """Give a claimed row back uncounted: it waits for an earlier row of its key."""
+        self.conn.execute(
+            update(_o)
+            .where(_o.c.id == outbox_id, _o.c.status == "inflight")
+            .values(
+                status="pending",
+                attempts=_o.c.attempts - 1,
+                next_attempt_at=now,
+                locked_until=None,
+                last_error=note[:2000],
+            )
+        )
+
+    def skip(self, outbox_id: int, reason: str, now: datetime) -> bool:
+        """Close a claimed row without delivering it; False (and the row released instead) when
+        an earlier row of its key is back in the queue.
+
+        The earlier rows are locked first, so a person's retry of one of them either commits
+        before (this sees it pending) or waits and then finds this row skipped to requeue."""
+        key = select(_o.c.order_key).where(_o.c.id == outbox_id).scalar_subquery()
+        earlier = self.conn.execute(
+            select(_o.c.status)
+            .where(_o.c.order_key == key, _o.c.id < outbox_id)
+            .order_by(_o.c.id)
+            .with_for_update()
+        ).all()
+        if any(r.status in ACTIVE for r in earlier):
+            self.release(outbox_id, "waiting for an earlier message of this code", now)
+            return False
+        self.conn.execute(
+            update(_o)
+            .where(_o.c.id == outbox_id, _o.c.status == "inflight")
+            .values(status=SKIPPED, locked_until=None, last_error=reason[:2000])
+        )
+        return True
+
+    def previous(self, outbox_id: int) -> OutboxRow | None:
+        """The row queued just before this one under its order key (None without a key)."""
+        key = select(_o.c.order_key).where(_o.c.id == outbox_id).scalar_subquery()
+        r = self.conn.execute(
+            select(_o)
+            .where(_o.c.order_key == key, _o.c.id < outbox_id)
+            .order_by(_o.c.id.desc())
+            .limit(1)
+        ).first()
+        return _row(r) if r else None
+
     def mark_dead(self, outbox_id: int, error: str) -> None:
         self.conn.execute(
             update(_o)
@@ -112,6 +172,25 @@ class OutboxRepo(Repository):
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
         return result.rowcount == 1
+
+    def requeue_skipped_after(self, outbox_id: int, now: datetime) -> list[int]:
+        """Rows skipped because of this row, back in the queue now that it is retried (they
+        wait behind it and are decided again once it is delivered or dead)."""
+        key = select(_o.c.order_key).where(_o.c.id == outbox_id).scalar_subquery()
+        later = _o.c.order_key == key, _o.c.id > outbox_id, _o.c.status == SKIPPED
+        ids = [r.id for r in self.conn.execute(select(_o.c.id).where(*later).order_by(_o.c.id))]
+        if ids:
+            self.conn.execute(
+                update(_o)
+                .where(_o.c.id.in_(ids), _o.c.status == SKIPPED)
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    last_error=None,
+                )
+            )
+        return ids
 
     def get(self, merchant_id: int, outbox_id: int) -> OutboxRow | None:
         r = self.conn.execute(

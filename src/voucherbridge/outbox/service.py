@@ -26,18 +26,30 @@ from voucherbridge.outbox.repository import OutboxRepo
 log = structlog.get_logger("voucherbridge.outbox")
 LEASE = timedelta(minutes=2)  # for callers without settings (tests, one-off runs)
 UTC_ZONE = ZoneInfo("UTC")
+# Opens the last error of a row that went dead by running out of attempts (died_of_refusal).
+RETRIES_SPENT = "retries exhausted: "
 
 
 class DeliveryFailed(Exception):
-    """The receiver did not take the message. `permanent` ones go straight to dead."""
+    """The receiver did not take the message. `permanent` ones go straight to dead; `wait`
+    ones are given back uncounted, behind an earlier message of their code (ordering.py)."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, wait: bool = False) -> None:
         super().__init__(reason)
         self.permanent = permanent
+        self.wait = wait
+
+
+class NothingToDeliver(Exception):
+    """The message needs no delivery any more (the row is closed as skipped, with `reason`)."""
+
+
+Outcome = DeliveryFailed | NothingToDeliver | None
 
 
 class Deliverer(Protocol):
-    """Sends one outbox message to its destination, or raises DeliveryFailed."""
+    """Sends one outbox message to its destination, or raises DeliveryFailed or
+    NothingToDeliver."""
 
     def __call__(self, row: OutboxRow) -> None: ...
 
@@ -47,6 +59,8 @@ class DeliveryReport:
     delivered: int = 0
     retried: int = 0
     dead: int = 0
+    skipped: int = 0
+    waiting: int = 0  # given back uncounted: an earlier row of their code came back
     errors: list[str] = field(default_factory=list)
 
 
@@ -62,7 +76,8 @@ def deliver_due(
     """Claim due rows, deliver each outside any transaction, then record the outcome.
 
     `lease` must outlast delivering the whole batch (see Settings.outbox_lease_s): until it
-    runs out no other worker takes these rows."""
+    runs out no other worker takes these rows. The claim holds back every row whose code has
+    an earlier row still to deliver (ordering.py)."""
     now = clock()
     with make_uow(write=True) as uow:
         rows = uow.repo(OutboxRepo).claim(now, batch, now + lease)
@@ -70,44 +85,51 @@ def deliver_due(
     report = DeliveryReport()
     for row in rows:
         outcome = _deliver_one(row, deliverers)
-        done = clock()
         with make_uow(write=True) as uow:
-            if outcome is None:
-                uow.repo(OutboxRepo).mark_delivered(row.id, done)
-                report.delivered += 1
-                log.info(
-                    "outbox.delivered",
-                    id=row.id,
-                    destination=row.destination,
-                    topic=row.topic,
-                    attempts=row.attempts,
-                )
-            elif outcome.permanent or row.attempts >= max_attempts:
-                uow.repo(OutboxRepo).mark_dead(row.id, str(outcome))
-                report.dead += 1
-                log.warning(
-                    "outbox.dead",
-                    id=row.id,
-                    destination=row.destination,
-                    error=_loggable(outcome, row),
-                    attempts=row.attempts,
-                )
-            else:
-                uow.repo(OutboxRepo).reschedule(
-                    row.id, str(outcome), done + retry_delay(row.attempts)
-                )
-                report.retried += 1
-                log.info(
-                    "outbox.retry_scheduled",
-                    id=row.id,
-                    destination=row.destination,
-                    error=_loggable(outcome, row),
-                    attempts=row.attempts,
-                )
+            _record(uow.repo(OutboxRepo), row, outcome, clock(), max_attempts, report)
             uow.commit()
-        if outcome is not None:
+        if isinstance(outcome, DeliveryFailed) and not outcome.wait:
             report.errors.append(str(outcome))
     return report
+
+
+def _record(
+    repo: OutboxRepo,
+    row: OutboxRow,
+    outcome: Outcome,
+    done: datetime,
+    max_attempts: int,
+    report: DeliveryReport,
+) -> None:
+    fields: dict[str, Any] = {"id": row.id, "destination": row.destination}
+    if outcome is None:
+        repo.mark_delivered(row.id, done)
+        report.delivered += 1
+        log.info("outbox.delivered", **fields, topic=row.topic, attempts=row.attempts)
+    elif isinstance(outcome, NothingToDeliver):
+        if repo.skip(row.id, str(outcome), done):
+            report.skipped += 1
+            log.info("outbox.skipped", **fields, topic=row.topic, reason=str(outcome))
+        else:
+            report.waiting += 1
+    elif outcome.wait:
+        repo.release(row.id, str(outcome), done)
+        report.waiting += 1
+        log.info("outbox.waiting", **fields, topic=row.topic)
+    elif outcome.permanent or row.attempts >= max_attempts:
+        error = str(outcome) if outcome.permanent else RETRIES_SPENT + str(outcome)
+        repo.mark_dead(row.id, error)
+        report.dead += 1
+        log.warning("outbox.dead", **fields, error=_loggable(outcome, row), attempts=row.attempts)
+    else:
+        repo.reschedule(row.id, str(outcome), done + retry_delay(row.attempts))
+        report.retried += 1
+        log.info(
+            "outbox.retry_scheduled",
+            **fields,
+            error=_loggable(outcome, row),
+            attempts=row.attempts,
+        )
 
 
 def _loggable(outcome: DeliveryFailed, row: OutboxRow) -> str:
@@ -120,19 +142,32 @@ def _loggable(outcome: DeliveryFailed, row: OutboxRow) -> str:
     return text
 
 
-def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> DeliveryFailed | None:
+def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> Outcome:
     deliverer = deliverers.get(row.destination)
     if deliverer is None:
         return DeliveryFailed(f"no deliverer configured for {row.destination}")
     try:
         deliverer(row)
-    except DeliveryFailed as exc:
+    except (DeliveryFailed, NothingToDeliver) as exc:
         return exc
     except Exception as exc:  # a bug or an unexpected answer must not stop the worker
         # the traceback goes through the log's redaction (voucher codes masked, secrets hidden)
         log.exception("outbox.deliverer_crashed", id=row.id, destination=row.destination)
         return DeliveryFailed(f"{type(exc).__name__}: {exc}")
     return None
+
+
+def previous_in_order(make_uow: UnitOfWorkFactory, row: OutboxRow) -> OutboxRow | None:
+    """The row queued just before this one under its order key, as it is now (deliverers
+    decide with it what a message behind a dead one does)."""
+    with make_uow() as uow:
+        return uow.repo(OutboxRepo).previous(row.id)
+
+
+def died_of_refusal(row: OutboxRow) -> bool:
+    """A dead row the receiver refused outright (it did not apply it), not one whose retry
+    budget ran out on failures that leave the outcome unknown (an answer may have been lost)."""
+    return row.status == "dead" and not (row.last_error or "").startswith(RETRIES_SPENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +224,8 @@ def list_outbox(
 def retry_dead(
     make_uow: UnitOfWorkFactory, *, actor: Actor, outbox_id: int, now: datetime
 ) -> OutboxRowView:
-    """Put a dead row back in the queue with a fresh budget (the seed's 重试 button)."""
+    """Put a dead row back in the queue with a fresh budget (the seed's 重试 button); the rows
+    of its code skipped because it was dead go back too, behind it."""
     actor.require_hq()
     with make_uow(write=True) as uow:
         if not uow.repo(OutboxRepo).retry(actor.merchant_id, outbox_id, now):
@@ -197,6 +233,9 @@ def retry_dead(
             if row is None:
                 raise DomainError(ErrorCode.NOT_FOUND, what="outbox")
             raise DomainError(ErrorCode.OUTBOX_NOT_DEAD, status=row.status)
+        after: dict[str, Any] = {"status": "pending"}
+        if requeued := uow.repo(OutboxRepo).requeue_skipped_after(outbox_id, now):
+            after["requeued"] = requeued
         uow.repo(AuditRepo).add(
             actor.merchant_id,
             actor_type="user",
@@ -204,7 +243,7 @@ def retry_dead(
             action="outbox.retry",
             subject=f"outbox:{outbox_id}",
             before={"status": "dead"},
-            after={"status": "pending"},
+            after=after,
             now=now,
         )
         row = uow.repo(OutboxRepo).get(actor.merchant_id, outbox_id)

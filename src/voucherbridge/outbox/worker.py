@@ -36,11 +36,19 @@ def run_worker(
         total.delivered += report.delivered
         total.retried += report.retried
         total.dead += report.dead
+        total.skipped += report.skipped
         if once:
             break
-        if not (report.delivered or report.retried or report.dead):
+        # Rows given back to wait are not progress: what they wait for is someone else's.
+        if not (report.delivered or report.retried or report.dead or report.skipped):
             stop.wait(poll_seconds)
-    log.info("worker.stopped", delivered=total.delivered, retried=total.retried, dead=total.dead)
+    log.info(
+        "worker.stopped",
+        delivered=total.delivered,
+        retried=total.retried,
+        dead=total.dead,
+        skipped=total.skipped,
+    )
     return total
 
 

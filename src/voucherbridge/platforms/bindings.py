@@ -93,7 +93,7 @@ def bind_store(
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform_store_id")
     if not 0 < len(secret) <= 256:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
-    actor.require_store(store_id)
+    actor.require_change(frozenset({store_id}))
     with make_uow() as uow:
         if uow.repo(StoreRepo).get(actor.merchant_id, store_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="store")

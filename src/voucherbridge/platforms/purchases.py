@@ -16,7 +16,7 @@ import structlog
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.issuing import issue_codes
 from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
-from voucherbridge.db.uow import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent
 from voucherbridge.domain.vouchers import CodeStatus
@@ -44,8 +44,8 @@ class Refunded:
     refused: list[RefusedCode] = field(default_factory=list)
 
 
-def record_purchase(
-    make_uow: UnitOfWorkFactory,
+def purchase_in(
+    uow: UnitOfWork,
     *,
     platform: str,
     merchant_id: int,
@@ -55,38 +55,37 @@ def record_purchase(
     buyer_openid: str | None,
     now: datetime,
 ) -> Purchased:
-    """Issue the order's codes once; a replay returns the codes of the first call."""
-    with make_uow(write=True) as uow:
-        listing = uow.repo(ListingRepo).by_public_id(listing_public_id)
-        if (
-            listing is None
-            or listing.merchant_id != merchant_id
-            or listing.platform.value != platform
-            or not listing.active
-        ):
-            raise DomainError(ErrorCode.NOT_FOUND, what="listing")
-        issued = issue_codes(
-            uow,
-            merchant_id=merchant_id,
-            listing=listing,
-            platform_order_id=platform_order_id,
-            quantity=quantity,
-            buyer_openid=buyer_openid,
+    """Issue the order's codes once, in the caller's transaction; a replay returns the codes
+    of the first call."""
+    listing = uow.repo(ListingRepo).by_public_id(listing_public_id)
+    if (
+        listing is None
+        or listing.merchant_id != merchant_id
+        or listing.platform.value != platform
+        or not listing.active
+    ):
+        raise DomainError(ErrorCode.NOT_FOUND, what="listing")
+    issued = issue_codes(
+        uow,
+        merchant_id=merchant_id,
+        listing=listing,
+        platform_order_id=platform_order_id,
+        quantity=quantity,
+        buyer_openid=buyer_openid,
+        now=now,
+        actor=f"platform:{platform}",
+    )
+    if issued.created:
+        uow.repo(AuditRepo).add(
+            merchant_id,
+            actor_type="platform",
+            actor_id=platform,
+            action="codes.issue",
+            subject=f"{platform}:{platform_order_id}",
+            before=None,
+            after={"listing": listing_public_id, "quantity": quantity},
             now=now,
-            actor=f"platform:{platform}",
         )
-        if issued.created:
-            uow.repo(AuditRepo).add(
-                merchant_id,
-                actor_type="platform",
-                actor_id=platform,
-                action="codes.issue",
-                subject=f"{platform}:{platform_order_id}",
-                before=None,
-                after={"listing": listing_public_id, "quantity": quantity},
-                now=now,
-            )
-        uow.commit()
     log.info(
         "platform.purchase.issued" if issued.created else "platform.purchase.replayed",
         platform=platform,
@@ -96,8 +95,8 @@ def record_purchase(
     return Purchased(issued.codes, issued.created)
 
 
-def record_refund(
-    make_uow: UnitOfWorkFactory,
+def refund_in(
+    uow: UnitOfWork,
     *,
     platform: str,
     merchant_id: int,
@@ -105,42 +104,41 @@ def record_refund(
     codes: list[str] | None,
     now: datetime,
 ) -> Refunded:
-    """Void the unused codes of the order (`codes` None: all of them). Idempotent."""
+    """Void the unused codes of the order (`codes` None: all of them), in the caller's
+    transaction. Idempotent."""
     result = Refunded()
-    with make_uow(write=True) as uow:
-        order_ref = uow.repo(CodeRepo).find_order(merchant_id, platform, platform_order_id)
-        if order_ref is None:
-            raise DomainError(ErrorCode.NOT_FOUND, what="order")
-        of_order = {c.code: c for c in uow.repo(CodeRepo).of_order(order_ref)}
-        wanted = list(of_order) if codes is None else codes
-        for value in wanted:
-            code = of_order.get(value)
-            if code is None:
-                result.refused.append(RefusedCode(code=value, reason="not_found"))
-            elif code.status is CodeStatus.VOIDED:
-                result.voided.append(value)
-            elif code.status is CodeStatus.ISSUED and uow.repo(CodeRepo).compare_and_set(
-                code.id, CodeStatus.ISSUED, CodeStatus.VOIDED, now
-            ):
-                uow.repo(CodeRepo).add_event(
-                    merchant_id,
-                    code.id,
-                    CodeEvent(
-                        "voided", now, None, None, None, f"platform:{platform}", {"refund": True}
-                    ),
-                )
-                result.voided.append(value)
-            else:
-                result.refused.append(RefusedCode(code=value, reason="already_redeemed"))
-        uow.repo(AuditRepo).add(
-            merchant_id,
-            actor_type="platform",
-            actor_id=platform,
-            action="codes.refund",
-            subject=f"{platform}:{platform_order_id}",
-            before=None,
-            after={"voided": result.voided, "refused": [asdict(r) for r in result.refused]},
-            now=now,
-        )
-        uow.commit()
+    order_ref = uow.repo(CodeRepo).find_order(merchant_id, platform, platform_order_id)
+    if order_ref is None:
+        raise DomainError(ErrorCode.NOT_FOUND, what="order")
+    of_order = {c.code: c for c in uow.repo(CodeRepo).of_order(order_ref)}
+    wanted = list(of_order) if codes is None else codes
+    for value in wanted:
+        code = of_order.get(value)
+        if code is None:
+            result.refused.append(RefusedCode(code=value, reason="not_found"))
+        elif code.status is CodeStatus.VOIDED:
+            result.voided.append(value)
+        elif code.status is CodeStatus.ISSUED and uow.repo(CodeRepo).compare_and_set(
+            code.id, CodeStatus.ISSUED, CodeStatus.VOIDED, now
+        ):
+            uow.repo(CodeRepo).add_event(
+                merchant_id,
+                code.id,
+                CodeEvent(
+                    "voided", now, None, None, None, f"platform:{platform}", {"refund": True}
+                ),
+            )
+            result.voided.append(value)
+        else:
+            result.refused.append(RefusedCode(code=value, reason="already_redeemed"))
+    uow.repo(AuditRepo).add(
+        merchant_id,
+        actor_type="platform",
+        actor_id=platform,
+        action="codes.refund",
+        subject=f"{platform}:{platform_order_id}",
+        before=None,
+        after={"voided": result.voided, "refused": [asdict(r) for r in result.refused]},
+        now=now,
+    )
     return result

@@ -91,7 +91,9 @@ def test_a_wrong_secret_leaves_the_mall_binding_working_until_a_new_one_passes(
 
     # the console form answers the same, and the grid still shows the working binding
     login = client.post(
-        "/console/login", data={"username": "admin", "password": "admin123"}, follow_redirects=False
+        "/console/login",
+        data={"username": "admin", "password": "hotpot-hq-demo"},
+        follow_redirects=False,
     )
     assert login.status_code == 303
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/console/bindings").text)

@@ -11,6 +11,7 @@ from voucherbridge.api.routes.admin_common import admin_router
 from voucherbridge.outbox import service as outbox
 
 # These operations do not list the error envelope in the OpenAPI document (yet).
+OutboxStatus = Literal["pending", "inflight", "delivered", "dead", "skipped"]
 router = admin_router(documented_errors=False)
 
 
@@ -18,7 +19,7 @@ router = admin_router(documented_errors=False)
 def list_outbox(
     actor: ActorDep,
     c: ContainerDep,
-    status: Annotated[Literal["pending", "inflight", "delivered", "dead"] | None, Query()] = None,
+    status: Annotated[OutboxStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> outbox.OutboxListing:
     """Outbox rows, newest first, with counts per status (dead rows need a person)."""

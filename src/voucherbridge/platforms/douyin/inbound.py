@@ -4,13 +4,14 @@ and the webhook (PROTOCOLS.md §1.2, §1.3).
 Whose call it is comes from the body (the listing id in ``sku.third_sku_id``, or the Douyin
 order we issued codes for); the signature is then checked on the raw bytes with that
 merchant's Douyin app secret, and the ``timestamp`` must be within the tolerance, before
-anything changes. Douyin reads business results from ``data`` (HTTP 200); ``error_code`` != 0
-makes it retry, so it is only used for failures worth retrying.
+anything changes. The signature does not cover the path, so each SPI's body must carry its own
+fields and none that mark another SPI; an issue or refund acted on before (same order, same
+after-sale) gets its first answer again. Douyin reads business results from ``data`` (HTTP
+200); ``error_code`` != 0 makes it retry, so it is only used for failures worth retrying.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -19,20 +20,32 @@ from typing import Any
 import structlog
 
 from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
-from voucherbridge.db.uow import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.vouchers import CodeStatus
 from voucherbridge.platforms import purchases as platform_orders
+from voucherbridge.platforms.douyin.messages import (
+    AGREE,
+    FAILED,
+    ISSUED,
+    REJECT,
+    SPI_FIELDS,
+    WEBHOOK_EVENTS,
+    content_of,
+    json_object,
+    label,
+    object_of,
+    ok,
+    signature_refused,
+    system_error,
+    text_field,
+)
 from voucherbridge.platforms.douyin.signing import verify_spi, verify_webhook
+from voucherbridge.platforms.inbound_log import Act, answer_once
 from voucherbridge.platforms.repository import BindingRepo
 
 log = structlog.get_logger("voucherbridge.douyin.inbound")
 PLATFORM = "douyin"
-RETRY_LATER = 2100005  # a system error: Douyin retries on its schedule
-ISSUED, STILL_ISSUING, FAILED = 1, 0, 2
-AGREE, REJECT = 1, 2
-# The messages Douyin sends to the webhook (PROTOCOLS.md §1.3), besides the URL check.
-WEBHOOK_EVENTS = frozenset({"life_trade_certificate_notify", "life_trade_order_notify"})
 
 
 @dataclass(frozen=True)
@@ -40,14 +53,6 @@ class InboundCall:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     raw_body: bytes
-
-
-def ok(**data: Any) -> dict[str, Any]:
-    return {"data": {"error_code": 0, "description": "success", **data}}
-
-
-def system_error(description: str) -> dict[str, Any]:
-    return {"data": {"error_code": RETRY_LATER, "description": description}}
 
 
 class DouyinInbound:
@@ -68,14 +73,33 @@ class DouyinInbound:
 
     # ---- SPIs ------------------------------------------------------------------------------
     def spi(self, name: str, call: InboundCall, now: datetime) -> dict[str, Any]:
-        body = _json(call.raw_body)
-        merchant_id = self._merchant_of(name, body)
-        self._check_spi(call, merchant_id, now)
+        """One SPI call: a call that fails the signature check (or is not the SPI it claims to
+        be) gets Douyin's HTTP 200 验签失败 answer, and nothing changes."""
+        body = json_object(call.raw_body)
+        needed, foreign = SPI_FIELDS.get(name, (frozenset(), frozenset()))
+        try:
+            if not needed <= body.keys() or foreign & body.keys():
+                raise _refused(f"not a {name} call")
+            merchant_id = self._merchant_of(name, body)
+            self._check_spi(call, merchant_id, now)
+        except DomainError as exc:
+            if exc.code is not ErrorCode.INVALID_SIGNATURE:
+                raise
+            return signature_refused()
+        assert merchant_id is not None  # a merchant's secret verified the call
         try:
             if name == "issue":
-                return self._issue(merchant_id, body, now)
+                return self._once(
+                    f"issue:{text_field(body, 'order_id')}",
+                    lambda uow: self._issue(uow, merchant_id, body, now),
+                    now,
+                )
             if name == "refund-apply":
-                return self._refund_apply(merchant_id, body, now)
+                return self._once(
+                    f"refund-apply:{text_field(body, 'after_sale_id')}",
+                    lambda uow: self._refund_apply(uow, merchant_id, body, now),
+                    now,
+                )
             if name == "refund-notice":
                 return ok()
             if name == "order-status":
@@ -126,43 +150,57 @@ class DouyinInbound:
                 return
         raise _refused("signature")
 
+    def _once(self, action_key: str, act: Act, now: datetime) -> dict[str, Any]:
+        """Act once per order (issue) or after-sale (refund); a resend gets the first answer."""
+        return answer_once(
+            self.make_uow,
+            platform=PLATFORM,
+            action_key=action_key,
+            message_id=None,
+            act=act,
+            now=now,
+        ).answer
+
     def _issue(
-        self, merchant_id: int | None, body: dict[str, Any], now: datetime
+        self, uow: UnitOfWork, merchant_id: int, body: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
-        assert merchant_id is not None
-        sku = body["sku"]
+        sku = found if isinstance(found := body.get("sku"), dict) else {}
         count = body.get("count")
         if not isinstance(count, int) or isinstance(count, bool):
             raise DomainError(ErrorCode.VALIDATION_ERROR, field="count")
-        purchased = platform_orders.record_purchase(
-            self.make_uow,
+        purchased = platform_orders.purchase_in(
+            uow,
             platform=PLATFORM,
             merchant_id=merchant_id,
             listing_public_id=str(sku.get("third_sku_id") or ""),
-            platform_order_id=_text(body, "order_id"),
+            platform_order_id=text_field(body, "order_id"),
             quantity=count,
             buyer_openid=str(body.get("open_id") or "")[:128] or None,
             now=now,
         )
-        return ok(result=ISSUED, certificates=[{"code": c} for c in purchased.codes])
+        # Each code goes back with its certificate_id (the issue SPI's reply shape): our row id.
+        rows = uow.repo(CodeRepo)
+        certificates = []
+        for plain in purchased.codes:
+            row = rows.find(merchant_id, plain)
+            certificates.append({"certificate_id": str(row.id if row else plain), "code": plain})
+        return ok(result=ISSUED, certificates=certificates)
 
     def _refund_apply(
-        self, merchant_id: int | None, body: dict[str, Any], now: datetime
+        self, uow: UnitOfWork, merchant_id: int, body: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
         """Agree only when every code asked for is unused: a used code cannot be refunded."""
-        assert merchant_id is not None
-        order_id = _text(body, "order_id")
+        order_id = text_field(body, "order_id")
         raw_codes = body.get("codes")
         codes = [str(c) for c in raw_codes] if isinstance(raw_codes, list) and raw_codes else None
-        with self.make_uow() as uow:
-            order_ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
-            of_order = uow.repo(CodeRepo).of_order(order_ref) if order_ref is not None else []
+        order_ref = uow.repo(CodeRepo).find_order(merchant_id, PLATFORM, order_id)
+        of_order = uow.repo(CodeRepo).of_order(order_ref) if order_ref is not None else []
         wanted = [c for c in of_order if codes is None or c.code in codes]
         used = [c.code for c in wanted if c.status is CodeStatus.REDEEMED]
         if used:
             return ok(result=REJECT, reason="已核销的券码不可退款", used_codes=used)
-        refunded = platform_orders.record_refund(
-            self.make_uow,
+        refunded = platform_orders.refund_in(
+            uow,
             platform=PLATFORM,
             merchant_id=merchant_id,
             platform_order_id=order_id,
@@ -174,8 +212,7 @@ class DouyinInbound:
             return ok(result=REJECT, reason="已核销的券码不可退款", refused=refused)
         return ok(result=AGREE, voided=refunded.voided)
 
-    def _order_status(self, merchant_id: int | None, body: dict[str, Any]) -> dict[str, Any]:
-        assert merchant_id is not None
+    def _order_status(self, merchant_id: int, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         with self.make_uow() as uow:
             asked = found if isinstance(found := body.get("order_ids"), list) else []
@@ -201,10 +238,10 @@ class DouyinInbound:
         resend it for nothing. The URL check echoes ``content.challenge``.
         """
         del now
-        body = _json(call.raw_body)
-        content = _content(body.get("content"))
-        certificate = _object(content.get("certificate"))
-        order = _object(content.get("order"))
+        body = json_object(call.raw_body)
+        content = content_of(body.get("content"))
+        certificate = object_of(content.get("certificate"))
+        order = object_of(content.get("order"))
         order_id = certificate.get("order_id") or order.get("order_id")
         merchant_id = (
             self._merchant_of("refund-notice", {"order_id": order_id})
@@ -215,7 +252,7 @@ class DouyinInbound:
         secrets_ = self._secrets(merchant_id) or self._all_douyin_secrets()
         if not any(verify_webhook(s, call.raw_body, signature) for s in secrets_):
             raise _refused("signature")
-        event = _label(body.get("event"))
+        event = label(body.get("event"))
         if event == "verify_webhook":
             challenge = content.get("challenge")
             if not isinstance(challenge, str | int) or isinstance(challenge, bool):
@@ -224,8 +261,8 @@ class DouyinInbound:
         # Note: structlog's first argument is named ``event``: never pass ``event=`` too.
         fields = {
             "webhook_event": event,
-            "action": _label(content.get("action")),
-            "msg_id": _label(call.headers.get("msg-id")),
+            "action": label(content.get("action")),
+            "msg_id": label(call.headers.get("msg-id")),
         }
         if event in WEBHOOK_EVENTS:
             log.info("douyin.webhook.received", **fields)
@@ -243,34 +280,3 @@ class DouyinInbound:
 def _refused(reason: str) -> DomainError:
     log.warning("douyin.callback.refused", reason=reason)
     return DomainError(ErrorCode.INVALID_SIGNATURE)
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _content(value: Any) -> dict[str, Any]:
-    """A webhook's ``content``: a JSON string in messages, an object in the URL check."""
-    if isinstance(value, dict):
-        return value
-    return _json(value.encode()) if isinstance(value, str) else {}
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _label(value: Any) -> str | None:
-    """A short text fit for a log field (whatever the platform sent)."""
-    return value[:64] if isinstance(value, str) else None
-
-
-def _text(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field=key)
-    return str(value).strip()[:64]

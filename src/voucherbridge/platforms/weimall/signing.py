@@ -5,9 +5,12 @@ Both directions carry ``{client_id, msg_id, type, version, test, send_count, msg
 ``sign = md5(client_id + msg + client_secret)`` in lower hex, computed over the *encoded* msg so
 that the receiver checks exactly the bytes it got, before decoding anything.
 
-Replay protection is our addition [M]: the decoded payload always carries ``"timestamp"`` (epoch
-seconds, set by `build_envelope`), and a receiver refuses a message whose timestamp is more than
-``tolerance_s`` (300 s) away from its own now; it also remembers ``msg_id`` to drop duplicates.
+The md5 covers ``msg`` only, so what decides the action must be inside it. Our addition [M]:
+the decoded payload always carries ``"type"``, ``"msg_id"`` and ``"timestamp"`` (epoch seconds),
+set by `build_envelope`; a receiver refuses an envelope whose outer ``type`` or ``msg_id`` differs
+from the signed ones (a captured purchase replayed as a refund) or whose timestamp is more than
+``tolerance_s`` (300 s) away from its own now, and it answers a ``msg_id`` it has acted on with
+its first answer.
 ``send_count`` is outside the signature on purpose: a resend of the same message bumps it without
 re-signing, as Youzan's ``sendCount`` does.
 """
@@ -54,11 +57,13 @@ def build_envelope(
     test: bool = False,
     send_count: int = 1,
 ) -> dict[str, Any]:
-    """A signed envelope; ``timestamp`` is added to (a copy of) the payload."""
-    msg = encode_msg({**payload, "timestamp": int(now_s)})
+    """A signed envelope; ``type``, ``msg_id`` and ``timestamp`` are added to (a copy of) the
+    payload, so the signature covers them."""
+    msg_id = msg_id or uuid.uuid4().hex
+    msg = encode_msg({**payload, "type": type_, "msg_id": msg_id, "timestamp": int(now_s)})
     return {
         "client_id": client_id,
-        "msg_id": msg_id or uuid.uuid4().hex,
+        "msg_id": msg_id,
         "type": type_,
         "version": ENVELOPE_VERSION,
         "test": test,
@@ -85,7 +90,8 @@ def open_envelope(
 
     The signature is checked before the msg is decoded, so nothing unsigned is ever parsed
     beyond the envelope itself. Raises `SignatureError` for a malformed body, an unknown
-    client, a wrong signature or a timestamp outside ``tolerance_s`` of ``now_s``.
+    client, a wrong signature, an outer type or msg_id that is not the signed one, or a
+    timestamp outside ``tolerance_s`` of ``now_s``.
     """
     try:
         envelope = json.loads(raw_body)
@@ -116,4 +122,6 @@ def open_envelope(
         raise SignatureError("malformed msg: timestamp missing")
     if abs(int(now_s) - timestamp) > tolerance_s:
         raise SignatureError("timestamp out of tolerance")
+    if payload.get("type") != type_ or payload.get("msg_id") != msg_id:
+        raise SignatureError("type or msg_id not the signed one")
     return client_id, type_, payload, msg_id

@@ -43,6 +43,7 @@ LABELS = {
     "inflight": "投递中",
     "delivered": "已投递",
     "dead": "投递失败",
+    "skipped": "无需投递",
 }
 # Form fields as the page labels them, so "请求内容有误: face_value_fen" reads "…: 面值(元)".
 FIELD_LABELS = {
