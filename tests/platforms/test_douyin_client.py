@@ -240,7 +240,7 @@ def test_two_failures_then_success(client: DouyinClient, hooks: httpx.Client) ->
     fault(hooks, PREPARE, "http_503", 2)
 
     assert client.prepare(CREDS, code).certificates[0].code == code
-    fault(hooks, VERIFY, "biz_error", 2)  # 2100005 服务器错误: retried like a 503
+    fault(hooks, VERIFY, "biz_error", 2)  # 2100004 系统繁忙: retried like a 503
     prepared = client.prepare(CREDS, code)
     assert client.verify(CREDS, prepared, 1, "r-busy")[0].code == code
 
@@ -297,15 +297,18 @@ def test_cancel_after_61_minutes_is_refused(client: DouyinClient, hooks: httpx.C
     error = refused(client.cancel, CREDS, done)
 
     assert error.code is ErrorCode.REVERSAL_WINDOW_CLOSED
-    assert error.params == {"minutes": 60}
-    assert render(error.code, error.params) == "核销已超过60分钟,不能反结账退券"
+    assert error.params == {"minutes": 60, "description": "已超过可撤销时限,无法撤销核销"}
+    assert render(error.code, error.params) == (
+        "核销已超过60分钟,不能反结账退券(已超过可撤销时限,无法撤销核销)"
+    )
     assert state(hooks)["verifications"][0]["cancelled_at"] is None
 
 
-def test_cancel_of_unknown_verify_is_redemption_not_found(client: DouyinClient) -> None:
+def test_cancel_of_unknown_verify_is_refused_in_douyins_words(client: DouyinClient) -> None:
     error = refused(client.cancel, CREDS, VerifiedCode("1", "123", "456"))
 
-    assert error.code is ErrorCode.REDEMPTION_NOT_FOUND
+    assert error.code is ErrorCode.PLATFORM_REFUSED
+    assert render(error.code, error.params) == "抖音拒绝了本次操作:核销记录不存在"
 
 
 # ---- binding test -----------------------------------------------------------------------------
@@ -392,11 +395,14 @@ def test_used_after_a_lost_answer_is_ours_only_when_our_store_verified_it(
         assert error.code is ErrorCode.VOUCHER_ALREADY_REDEEMED
 
 
-def test_refunded_code_is_voided(client: DouyinClient, hooks: httpx.Client) -> None:
+def test_refunded_code_is_refused_in_douyins_words(
+    client: DouyinClient, hooks: httpx.Client
+) -> None:
     bought = buy(hooks)
     hooks.post("/_sim/douyin/refunds", json={"order_id": bought["order_id"]}).raise_for_status()
 
     error = refused(client.prepare, CREDS, bought["codes"][0]["code"])
 
-    assert error.code is ErrorCode.VOUCHER_VOIDED
-    assert render(error.code, error.params) == "票券已退款作废"
+    # Douyin publishes no code for "refunded" at prepare: its description is what we show
+    assert error.code is ErrorCode.PLATFORM_REFUSED
+    assert render(error.code, error.params) == "抖音拒绝了本次操作:券码已退款"

@@ -122,6 +122,10 @@ def test_every_douyin_spi_answers_a_signed_call_with_douyins_success(
     codes = [c["code"] for c in issued["certificates"]]
     assert len(codes) == 2
     assert all(c.startswith("D") for c in codes)
+    # the issue SPI's reply shape: each code with its certificate_id
+    assert all(
+        set(c) == {"certificate_id", "code"} and c["certificate_id"] for c in issued["certificates"]
+    )
 
     status = _data(
         _spi(
@@ -191,6 +195,35 @@ def test_an_spi_we_do_not_serve_and_odd_fields_are_clear_answers_not_crashes(
     )
     assert _data(odd_codes)["result"] == 1  # not a list: the whole order, as with no codes
     assert _code_rows(container) == before + len(issued["certificates"])
+
+
+@pytest.mark.parametrize("name", ["issue", "refund-apply", "refund-notice", "order-status"])
+def test_a_douyin_spi_whose_signature_fails_gets_douyins_answer_and_changes_nothing(
+    hooks: TestClient, demo: dict[str, Any], clock: FakeClock, container: Container, name: str
+) -> None:
+    listing = _listing(hooks, demo, "douyin")
+    bodies = {
+        "issue": {"order_id": "1090000000000077901", "count": 1, "sku": {"third_sku_id": listing}},
+        "refund-apply": {"order_id": "1090000000000077901", "after_sale_id": "a1"},
+        "refund-notice": {"order_id": "1", "after_sale_id": "a1", "refund_status": 1},
+        "order-status": {"scene": "fulfil", "order_ids": ["1090000000000077901"]},
+    }
+    body = _dumps(bodies[name])
+    query, headers = signed_spi_query(
+        DOUYIN_KEY, "not-the-secret", body, int(clock.now.timestamp() * 1000)
+    )
+    before = _code_rows(container)
+
+    answer = hooks.post(
+        f"/hooks/douyin/spi/{name}",
+        params=query,
+        content=body,
+        headers={**headers, "content-type": "application/json"},
+    )
+
+    assert answer.status_code == 200, answer.text  # Douyin reads the result from data
+    assert answer.json() == {"data": {"error_code": 11004, "description": "验签失败"}}
+    assert _code_rows(container) == before
 
 
 # ---- Douyin webhook ----------------------------------------------------------------------------

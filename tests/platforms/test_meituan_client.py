@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -83,7 +85,9 @@ def test_prepare_shows_deal_amounts_and_usable_count(
     assert (cert.title, cert.product_id) == ("100元代金券", "4100200")
     assert (cert.value_fen, cert.paid_fen) == (10000, 5990)
     assert cert.expires_at is not None
-    assert int(cert.expires_at.timestamp() * 1000) == bought["receipt_end_date"]
+    # receipt_end_date is Beijing wall-clock text ("yyyy-MM-dd HH:mm:ss"), to the second
+    shown = cert.expires_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    assert shown == bought["receipt_end_date"]
     assert consumes(hooks) == []
 
 
@@ -193,15 +197,25 @@ def test_binding_test_with_wrong_and_right_session(
     outside = refused(client.test_binding, "mt-shop-9", SESSION)
     assert outside.code is ErrorCode.BINDING_REJECTED
 
-    auth = hooks.post("/_sim/meituan/auth_codes", json={"shops": [OTHER_SHOP]}).json()
-    grant = client.exchange_auth_code(auth["auth_code"])
-    assert client.test_binding(OTHER_SHOP, grant.access_token) == "右姑娘火锅(福田店)"
-    assert refused(client.test_binding, SHOP, grant.access_token).code is (
-        ErrorCode.BINDING_REJECTED
+    callback = "https://vb.example.test/console/bindings/meituan/callback"
+    auth = hooks.post(
+        "/_sim/meituan/auth_codes", json={"shops": [OTHER_SHOP], "redirect_url": callback}
+    ).json()
+    assert refused(client.exchange_auth_code, auth["auth_code"]).code is (
+        ErrorCode.BINDING_REJECTED  # the exchange must repeat the authorization's redirect_url
     )
-    again = refused(client.exchange_auth_code, auth["auth_code"])
+    grant = client.exchange_auth_code(auth["auth_code"], callback)
+    assert (grant.bid, grant.remain_refresh_count) == (auth["bid"], 12)
+    # the binding keeps the whole grant: the scope call sends its bid, no session query needed
+    assert client.test_binding(OTHER_SHOP, grant.secret()) == "右姑娘火锅(福田店)"
+    scope = hooks.get("/_sim/requests", params={"path": "/router/oauth/session/scope"}).json()
+    assert parse_qs(scope[-1]["body"])["bid"] == [auth["bid"]], scope[-1]
+    assert refused(client.test_binding, SHOP, grant.secret()).code is (ErrorCode.BINDING_REJECTED)
+    again = refused(client.exchange_auth_code, auth["auth_code"], callback)
     assert again.code is ErrorCode.BINDING_REJECTED
     renewed = client.refresh_session(grant.refresh_token)
+    assert renewed.remain_refresh_count == 11
+    # a bare session (pasted by hand) still binds: its bid is asked of the session first
     assert client.test_binding(OTHER_SHOP, renewed.access_token) == "右姑娘火锅(福田店)"
 
 

@@ -23,6 +23,7 @@ from voucherbridge_sims.meituan.simulator import (
 )
 
 KEY, SECRET, SESSION = "mt-demo-key", "mt-demo-secret", "mt-demo-session"
+DEMO_BID = "mt-demo-bid"
 SHOP, OTHER_SHOP = "mt-shop-1", "mt-shop-2"
 R = "/router/tuangou/receipt"
 
@@ -101,11 +102,24 @@ def test_bad_sign_wrong_app_key_and_stale_timestamp_are_refused(sim: TestClient)
 def test_demo_session_covers_three_shops_and_an_auth_code_gives_a_session(
     sim: TestClient,
 ) -> None:
-    scope = call(sim, "/router/oauth/session/scope", {})
+    assert call(sim, "/router/oauth/session/scope", {})["code"] == 400  # bid is required
+    queried = call(sim, "/router/oauth/session/query", {})
+    assert (queried["code"], queried["data"]["bid"]) == (200, DEMO_BID)
+    scope = call(sim, "/router/oauth/session/scope", {"bid": DEMO_BID})
     assert scope["code"] == 200
     assert [s["open_shop_uuid"] for s in scope["data"]] == ["mt-shop-1", "mt-shop-2", "mt-shop-3"]
     assert scope["data"][0]["branchname"] == "皇岗店"
-    assert call(sim, "/router/oauth/session/scope", {}, session="nope")["code"] == 401
+    assert set(scope["data"][0]) == {
+        "open_shop_uuid",
+        "shopname",
+        "branchname",
+        "shop_address",
+        "cityname",
+    }
+    assert call(sim, "/router/oauth/session/scope", {"bid": "other"})["code"] == 401
+    assert call(sim, "/router/oauth/session/scope", {"bid": DEMO_BID}, session="nope")["code"] == (
+        401
+    )
 
     auth = sim.post("/_sim/meituan/auth_codes", json={"shops": [OTHER_SHOP]}).json()
     grant = {"app_key": KEY, "app_secret": SECRET, "grant_type": "authorization_code"}
@@ -113,7 +127,10 @@ def test_demo_session_covers_three_shops_and_an_auth_code_gives_a_session(
     assert (token["code"], token["expires_in"]) == (200, 30 * 86400)
     again = sim.post("/router/oauth/token", data={**grant, "auth_code": auth["auth_code"]}).json()
     assert again["code"] == 401  # an auth_code is good once
-    mine = call(sim, "/router/oauth/session/scope", {}, session=token["access_token"])
+    assert token["remain_refresh_count"] == 12
+    mine = call(
+        sim, "/router/oauth/session/scope", {"bid": token["bid"]}, session=token["access_token"]
+    )
     assert [s["open_shop_uuid"] for s in mine["data"]] == [OTHER_SHOP]
     code = buy(sim)["codes"][0]
     outside = call(
@@ -133,17 +150,19 @@ def test_demo_session_covers_three_shops_and_an_auth_code_gives_a_session(
             "refresh_token": token["refresh_token"],
         },
     ).json()
-    assert refreshed["code"] == 200
-    old = call(sim, "/router/oauth/session/scope", {}, session=token["access_token"])
+    assert (refreshed["code"], refreshed["remain_refresh_count"]) == (200, 11)
+    old = call(
+        sim, "/router/oauth/session/scope", {"bid": token["bid"]}, session=token["access_token"]
+    )
     assert old["code"] == 401  # the refreshed session replaces the old one
 
 
 def test_expired_sessions_are_refused(sim: TestClient) -> None:
     sim.post("/_sim/meituan/sessions/expire", json={}).raise_for_status()
-    answer = call(sim, "/router/oauth/session/scope", {})
+    answer = call(sim, "/router/oauth/session/scope", {"bid": DEMO_BID})
     assert (answer["code"], answer["msg"]) == (401, "session已过期")
     sim.post("/_sim/reset")
-    assert call(sim, "/router/oauth/session/scope", {})["code"] == 200
+    assert call(sim, "/router/oauth/session/scope", {"bid": DEMO_BID})["code"] == 200
 
 
 # ---- receipts ----------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ Adapters under ``adapters/platforms/<name>/`` implement these; every failure the
 `DomainError` of the catalogue (PROTOCOLS.md §5): ``voucher_not_found``,
 ``voucher_already_redeemed``, ``voucher_expired``, ``voucher_not_yet_valid``,
 ``voucher_store_not_applicable``, ``voucher_voided``, ``reversal_window_closed``,
-``binding_rejected`` (credentials refused) or ``platform_unavailable`` (transport failure,
-5xx, rate limit: nothing is known to have changed on the platform).
+``binding_rejected`` (credentials refused), ``binding_unauthorized`` (the merchant has not
+authorized our app), ``platform_unavailable`` (transport failure, 5xx, busy or rate limit:
+nothing is known to have changed on the platform), ``platform_request_invalid`` (the platform
+refuses the parameters; retrying cannot help) or ``platform_refused`` (any other refusal, in the
+platform's own words).
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ class PlatformCodeClient(Protocol):
         ...
 
     def cancel(self, credentials: Credentials, verified: VerifiedCode) -> None:
-        """Undo one verify (refused after the platform's window: reversal_window_closed)."""
+        """Undo one verify. The platform's answer decides: a refusal (its window, or anything
+        else) is raised, never taken for a cancel."""
         ...
 
 

@@ -56,7 +56,8 @@ def prepare_view(sim: SimState, cert: Certificate, poi_id: str) -> JsonDict:
     order = sim.orders[cert.order_id]
     return {
         "encrypted_code": cert.encrypted_code,
-        "certificate_id": cert.certificate_id,
+        # An integer in prepare's certificates (Douyin's Go SDK model), a string elsewhere.
+        "certificate_id": int(cert.certificate_id) if cert.certificate_id.isdigit() else 0,
         "start_time": int(order.start_time.timestamp()),
         "expire_time": int(order.expire_time.timestamp()),
         "amount": amount_view(order),
@@ -71,6 +72,10 @@ def full_view(sim: SimState, cert: Certificate) -> JsonDict:
     order = sim.orders[cert.order_id]
     view = {
         **prepare_view(sim, cert, ""),
+        "certificate_id": cert.certificate_id,
+        # keys of the published 券状态查询 example; their values here are [M]
+        "used_status_type": status_of(sim, cert),
+        "use_time_info": {"use_time_type": 1},
         "code": cert.code,
         "order_id": cert.order_id,
         "code_type": cert.code_type,

@@ -40,7 +40,7 @@ def use_certificate(
         "order_id": cert.order_id,
         "account_id": sim.config.account_id,
     }
-    problem = 0
+    problem: w.Problem = 0
     if cert.status == "used":
         problem = w.RESULT_USED
     elif cert.status == "refunded":
@@ -50,7 +50,7 @@ def use_certificate(
     elif now < order.start_time:
         problem = w.RESULT_NOT_YET_VALID
     elif poi_id not in order.poi_ids:
-        problem = w.RESULT_WRONG_POI
+        problem = w.WRONG_POI
     if problem:
         return w.item_result(problem, verify_id="", **ids)
     verification = Verification(
@@ -70,8 +70,7 @@ def use_certificate(
     sim.ensure_poi(poi_id)
     if cert.code_type == "platform":
         sim.queue_webhook("life_trade_certificate_notify", certificate_notify(sim, cert, "verify"))
-    amount_info = {"original_amount": order.original_amount, "pay_amount": order.pay_amount}
-    return w.item_result(0, verify_id=verification.verify_id, verify_amount_info=amount_info, **ids)
+    return w.item_result(0, verify_id=verification.verify_id, **ids)
 
 
 @router.get("/prepare/")
@@ -151,7 +150,7 @@ def _verify_platform(sim: SimState, token: str, poi_id: str, encrypted: list[str
         for enc in encrypted:
             cert_id = sim.cert_by_enc.get(enc)
             if cert_id is None or cert_id not in session.certificate_ids:
-                results.append(w.item_result(w.RESULT_UNKNOWN_CODE, code=enc, verify_id=""))
+                results.append(w.item_result(w.CODE_NOT_FOUND, code=enc, verify_id=""))
                 continue
             results.append(use_certificate(sim, sim.certificates[cert_id], poi_id, token, 1))
         session.result = {"verify_results": results}
@@ -173,7 +172,7 @@ def _verify_merchant(
             cert_id = sim.cert_by_code.get(code)
             cert = sim.certificates.get(cert_id or "")
             if cert is None or cert.order_id != order_id:
-                results.append(w.item_result(w.RESULT_UNKNOWN_CODE, code=code, verify_id=""))
+                results.append(w.item_result(w.CODE_NOT_FOUND, code=code, verify_id=""))
                 continue
             results.append(use_certificate(sim, cert, poi_id, token, 2))
         sim.merchant_verifies[token] = {"verify_results": results}

@@ -28,7 +28,7 @@ async def cancel(request: Request) -> JSONResponse:
             return w.fail(sim, w.ALREADY_CANCELLED)
         if not can_cancel(sim, verification):
             msg = w.CANCEL_TOO_LATE_MSG
-            return w.fail(sim, w.CANCEL_TOO_LATE, msg, w.CANCEL_TOO_LATE_SUB, msg)
+            return w.fail(sim, w.GENERIC, msg, w.CANCEL_TOO_LATE_SUB, msg)
         cert = sim.certificates[verification.certificate_id]
         verification.cancelled_at = sim.clock.now()
         cert.status = "unused"

@@ -1,8 +1,10 @@
 """Wire helpers of the Douyin simulator: envelopes, error codes, token check, body parsing.
 
 Error codes the simulator answers with (HTTP 200, code in ``data.error_code`` and
-``extra.error_code``). Codes tagged [D]/[C] come from PROTOCOLS.md; the others are [M]: our
-choice where PROTOCOLS.md leaves the value open, kept stable so the adapter can map them.
+``extra.error_code``) are Douyin's published ones (local-life 平台返回状态码 page, the verify
+page; see docs/platforms.md). Where Douyin publishes no code for a condition [M], the simulator
+answers as Douyin's generic business error does: 3000001 with the reason in ``sub_description``
+(the shape of the published cancel-too-late answer). Those conditions are the text constants.
 """
 
 from __future__ import annotations
@@ -20,48 +22,47 @@ OAUTH_BAD_PARAMS = 10002
 OAUTH_UNKNOWN_CLIENT = 10003
 OAUTH_BAD_SECRET = 10013
 OAUTH_RATE_LIMITED = 10020
-# access-token header [M: Douyin's token codes]
+# access-token header [D]
 TOKEN_INVALID = 2190002  # missing, unknown
 TOKEN_EXPIRED = 2190008  # expired by the simulated clock, or superseded past its grace
-# goodlife endpoints [M unless tagged]
-PARAM_ERROR = 2100004  # missing or malformed parameter / body
-SERVER_BUSY = 2100005  # default code of a "biz_error" fault: transient, retry
-CODE_NOT_FOUND = 2119001  # prepare/get/query: no such platform code, encrypted_code, object_id
-VERIFY_TOKEN_INVALID = 2119002  # verify: unknown or expired verify_token
-POI_MISMATCH = 2119003  # verify: poi_id differs from the one given to prepare
-ORDER_NOT_FOUND = 2119004  # merchant-code verify / callbacks: unknown Douyin order
-VERIFY_NOT_FOUND = 2119005  # cancel: no such certificate_id + verify_id pair
-ALREADY_CANCELLED = 2119006  # cancel: this verify_id was cancelled before (treat as done)
-CANCEL_TOO_LATE = 3000001  # cancel after the window [C forum]
-CANCEL_TOO_LATE_SUB = 2034000910
+# goodlife endpoints [D]
+SERVER_BUSY = 2100004  # 系统繁忙: default code of a "biz_error" fault, the client retries
+PARAM_ERROR = 2100005  # 参数不合法: missing or malformed parameter / body
+TOO_FREQUENT = 2119003
+NOT_AUTHORIZED = 2119005
+TRANSFERRING = 2119006
+GENERIC = 3000001
+CANCEL_TOO_LATE_SUB = 2034000910  # with 3000001 [C forum body]
 CANCEL_TOO_LATE_MSG = "已超过可撤销时限,无法撤销核销"
-# prepare whole-call errors and verify per-item ``result`` values
-RESULT_USED = 1208  # [D] used
-RESULT_EXPIRED = 1209
-RESULT_REFUNDED = 1210
-RESULT_WRONG_POI = 1211
-RESULT_UNKNOWN_CODE = 1212  # not part of this prepare / not a code of this order
-RESULT_NOT_YET_VALID = 1213
+CODE_NOT_FOUND = 1212  # prepare/get/query, or a verify item: no such code, encrypted_code
+WRONG_POI = 3000002  # a verify item: this POI is not one of the product's
+ORDER_NOT_FOUND = 3100101  # merchant-code verify / callbacks: unknown Douyin order
+ALREADY_CANCELLED = 1265  # cancel of a verify cancelled before [D code, M use]
+RESULT_USED = 1208  # prepare of a used code [M use], verify item [D]
+# [M] conditions, answered as 3000001 + sub_description
+VERIFY_TOKEN_INVALID = "verify_token无效或已过期,请重新验券准备"
+POI_MISMATCH = "poi_id与验券准备时不一致"
+VERIFY_NOT_FOUND = "核销记录不存在"
+RESULT_REFUNDED = "券码已退款"
+RESULT_EXPIRED = "券码已过期"
+RESULT_NOT_YET_VALID = "券码未到使用时间"
 
 MESSAGES: dict[int, str] = {
+    SERVER_BUSY: "系统繁忙,此时请开发者稍候再试",
     PARAM_ERROR: "参数不合法",
-    SERVER_BUSY: "服务器错误,请稍后重试",
-    CODE_NOT_FOUND: "券码不存在",
-    VERIFY_TOKEN_INVALID: "verify_token无效或已过期,请重新验券准备",
-    POI_MISMATCH: "poi_id与验券准备时不一致",
+    TOO_FREQUENT: "请求太过频繁,请稍后再试",
+    NOT_AUTHORIZED: "应用未获商家授权",
+    TRANSFERRING: "该券码用户操作转赠中,暂不支持核销",
+    GENERIC: CANCEL_TOO_LATE_MSG,
+    CODE_NOT_FOUND: "查不到券信息,请确认是否为可用的券",
+    WRONG_POI: "所选门店不在商品适用门店内",
     ORDER_NOT_FOUND: "订单不存在",
-    VERIFY_NOT_FOUND: "核销记录不存在",
-    ALREADY_CANCELLED: "该核销记录已撤销",
-    CANCEL_TOO_LATE: CANCEL_TOO_LATE_MSG,
+    ALREADY_CANCELLED: "存在已撤销券",
     RESULT_USED: "券码已使用",
-    RESULT_EXPIRED: "券码已过期",
-    RESULT_REFUNDED: "券码已退款",
-    RESULT_WRONG_POI: "该券不可在此门店使用",
-    RESULT_UNKNOWN_CODE: "券码不存在或不属于本次核销",
-    RESULT_NOT_YET_VALID: "券码未到使用时间",
     TOKEN_INVALID: "access_token无效",
-    TOKEN_EXPIRED: "access_token过期,请刷新",
+    TOKEN_EXPIRED: "access_token过期,请刷新或重新授权",
 }
+Problem = int | str  # a published code, or an [M] condition (3000001 + this text)
 
 
 def get_sim(request: Request) -> SimState:
@@ -86,7 +87,7 @@ def envelope(
             "sub_error_code": sub_error_code,
             "sub_description": sub_description,
             "logid": sim.logid(),
-            "now": sim.clock.now_ms(),
+            "now": sim.clock.now_s(),  # seconds [D: certificate.get example]
         },
     }
 
@@ -97,12 +98,14 @@ def ok(sim: SimState, **data: Any) -> JSONResponse:
 
 def fail(
     sim: SimState,
-    code: int,
+    code: Problem,
     description: str | None = None,
     sub_error_code: int = 0,
     sub_description: str = "",
 ) -> JSONResponse:
     """A business failure: HTTP 200, non-zero ``data.error_code`` and ``extra.error_code``."""
+    if isinstance(code, str):
+        return JSONResponse(envelope(sim, {}, GENERIC, code, sub_error_code, code))
     text = description or MESSAGES.get(code, "error")
     return JSONResponse(envelope(sim, {}, code, text, sub_error_code, sub_description))
 
@@ -128,7 +131,9 @@ def check_token(sim: SimState, request: Request) -> JSONResponse | None:
     return fail(sim, code)
 
 
-def item_result(result: int, /, **fields: Any) -> JsonDict:
+def item_result(result: Problem, /, **fields: Any) -> JsonDict:
     """One ``verify_results[]`` entry; ``result`` 0 is success."""
+    if isinstance(result, str):
+        return {"result": GENERIC, "msg": result, **fields}
     msg = "success" if result == 0 else MESSAGES.get(result, "")
     return {"result": result, "msg": msg, **fields}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -61,8 +62,12 @@ def test_binding_needs_a_session_covering_the_shop_and_a_wrong_one_leaves_it_unb
     )
     assert right.status_code in (200, 201), right.text
     assert status() == "bound"
-    scoped = meituan.get("/_sim/requests", params={"path": "/router/oauth/session/scope"}).json()
-    assert len(scoped) == 2  # one signed test call per attempt
+    # a wrong session is refused at the session query; a bare session's bid is asked there,
+    # then the shop-scope call carries it (Dianping requires bid there)
+    queried = meituan.get("/_sim/requests", params={"path": "/router/oauth/session/query"}).json()
+    assert len(queried) == 2
+    [scoped] = meituan.get("/_sim/requests", params={"path": "/router/oauth/session/scope"}).json()
+    assert parse_qs(scoped["body"])["bid"] == ["mt-demo-bid"]
 
 
 def test_a_meituan_code_prepared_and_redeemed_at_the_counter(

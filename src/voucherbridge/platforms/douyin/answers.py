@@ -1,4 +1,9 @@
-"""What Douyin Open Platform answers mean for us: paths, error codes and the catalogue errors."""
+"""What Douyin Open Platform answers mean for us: paths, error codes and the catalogue errors.
+
+The codes are those Douyin publishes (local-life 平台返回状态码 page, the verify and cancel
+pages; docs/platforms.md lists each with its source). A code not listed here is shown to the
+merchant with Douyin's own description (``platform_refused``): what it means is never guessed.
+"""
 
 from __future__ import annotations
 
@@ -24,18 +29,26 @@ GET = "/goodlife/v1/fulfilment/certificate/get/"
 POI_QUERY = "/goodlife/v1/shop/poi/query/"
 TOKEN = "/oauth/stable_client_token/"
 
-# Douyin answers (PROTOCOLS §1, simulator sim_wire).
-SERVER_BUSY = 2100005
-TOKEN_PROBLEMS = frozenset({2190002, 2190008})
+# Douyin did not do it, try again: 2100001 未知错误 (retry, says the table), 2100004 / 2119002
+# 系统繁忙, 2119003 请求太过频繁 (backed off by the retry policy, then "try later"), 6001001
+# 服务器打瞌睡了,请稍后再试.
+RETRY_LATER = frozenset({2100001, 2100004, 2119002, 2119003, 6001001})
+BAD_REQUEST = frozenset({2100005, 2119001})  # 参数不合法: the same call would fail again
+TOKEN_PROBLEMS = frozenset({2190002, 2190008})  # access_token 无效 / 过期
+NOT_AUTHORIZED = frozenset({2119005, 1508})  # 应用未获商家授权 / 商户未授权给应用
+TRANSFERRING = 2119006  # 该券码用户操作转赠中,暂不支持核销
+TRANSFERRING_TEXT = "该券码用户操作转赠中,暂不支持核销"
+GENERIC = 3000001  # 根据实际业务错误返回: the sub code says why
+CANCEL_TOO_LATE_SUB = 2034000910  # 已超过可撤销时限,无法撤销核销 (observed with 3000001)
+NO_CERTIFICATE = 1212  # 查不到券信息
+STORE_NOT_APPLICABLE = 3000002  # 所选门店不在商品适用门店内
+ALREADY_CANCELLED = 1265  # 存在已撤销券
+USED = 1208  # a verify_results item: 已使用
+# A retried verify answered with these may mean the first attempt went through (verify page).
+MAYBE_OURS = frozenset({USED, 2})
 OAUTH_REJECTED = frozenset({10003, 10013})
 OAUTH_RATE_LIMITED = 10020
-CODE_NOT_FOUND = frozenset({2119001, 1212})
-VERIFY_TOKEN_INVALID = 2119002
-POI_MISMATCH = 2119003
-USED, EXPIRED, REFUNDED, WRONG_POI, NOT_YET = 1208, 1209, 1210, 1211, 1213
-ALREADY_CANCELLED = 2119006
-VERIFY_NOT_FOUND = 2119005
-CANCEL_TOO_LATE = frozenset({3000001, 2034000910})
+# The documented cancel limit; Douyin may refuse sooner, and its answer decides.
 CANCEL_WINDOW_MINUTES = 60
 TOKEN_REFRESH_SHARE = 0.8
 
@@ -49,6 +62,10 @@ def int_of(value: Any, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def text_of(value: Any) -> str:
+    return value.strip()[:200] if isinstance(value, str) else ""
 
 
 def error_code(body: JsonDict) -> int:
@@ -71,33 +88,70 @@ def rejected() -> DomainError:
     return DomainError(ErrorCode.BINDING_REJECTED, platform=PLATFORM_NOUN)
 
 
-def voucher_error(result: int, code: str, *, at_prepare: bool = False) -> DomainError:
-    """A Douyin whole-call or per-item code about one voucher, as the cashier should read it."""
-    if result == USED:
-        return DomainError(ErrorCode.VOUCHER_ALREADY_REDEEMED, code=code, time="", store="")
-    if result == EXPIRED:
-        return DomainError(ErrorCode.VOUCHER_EXPIRED, code=code)
-    if result == REFUNDED:
-        return DomainError(ErrorCode.VOUCHER_VOIDED, code=code)
-    if result in (WRONG_POI, POI_MISMATCH):
-        return DomainError(ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=code, store="")
-    if result == NOT_YET:
-        return DomainError(ErrorCode.VOUCHER_NOT_YET_VALID, code=code, valid_from="")
-    if result in CODE_NOT_FOUND or at_prepare:
-        # PROTOCOLS §5: any other refusal of prepare means Douyin does not know this scan, which
-        # also lets a scan asked of several platforms fall to the one that knows it.
+def refusal(
+    error: int,
+    description: str,
+    code: str = "",
+    *,
+    sub_error_code: int = 0,
+    sub_description: str = "",
+) -> DomainError:
+    """One Douyin refusal (a whole call's, or one verify item's) as the merchant should read it."""
+    said = (sub_description if error == GENERIC else "") or description or sub_description
+    if error in RETRY_LATER or error in TOKEN_PROBLEMS:
+        return unavailable()  # still so once the retries (or the token renewal) are spent
+    if error in BAD_REQUEST:
+        log.error("douyin.request_refused", error_code=error, description=said)
+        return DomainError(
+            ErrorCode.PLATFORM_REQUEST_INVALID,
+            platform=PLATFORM_NOUN,
+            description=said or str(error),
+        )
+    if error in NOT_AUTHORIZED:
+        return DomainError(ErrorCode.BINDING_UNAUTHORIZED, platform=PLATFORM_NOUN)
+    if error == NO_CERTIFICATE:
         return DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code)
-    # An expired verify_token, a parameter Douyin refuses, a code we do not know: nothing the
-    # cashier can fix at this scan, but a fresh scan (new prepare) may well work.
-    return unavailable()
+    if error == USED:
+        return DomainError(ErrorCode.VOUCHER_ALREADY_REDEEMED, code=code, time="", store="")
+    if error == STORE_NOT_APPLICABLE:
+        return DomainError(ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=code, store="")
+    if error == GENERIC and sub_error_code == CANCEL_TOO_LATE_SUB:
+        return DomainError(
+            ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=CANCEL_WINDOW_MINUTES, description=said
+        )
+    if error == TRANSFERRING:
+        said = said or TRANSFERRING_TEXT
+    log.warning("douyin.refused", error_code=error, sub_error_code=sub_error_code, said=said)
+    return DomainError(
+        ErrorCode.PLATFORM_REFUSED,
+        platform=PLATFORM_NOUN,
+        description=said or f"错误码 {error}",
+    )
+
+
+def refusal_of(body: JsonDict, code: str = "") -> DomainError:
+    """The refusal a whole answer carries (its ``error_code`` is not 0)."""
+    extra, data = dict_of(body.get("extra")), dict_of(body.get("data"))
+    return refusal(
+        error_code(body),
+        text_of(extra.get("description")) or text_of(data.get("description")),
+        code,
+        sub_error_code=int_of(extra.get("sub_error_code"), 0),
+        sub_description=text_of(extra.get("sub_description")),
+    )
+
+
+def item_refusal(item: JsonDict, code: str) -> DomainError:
+    """The refusal of one ``verify_results`` item (``result`` not 0, ``msg`` says why)."""
+    return refusal(int_of(item.get("result"), -1), text_of(item.get("msg")), code)
 
 
 def epoch(value: Any) -> datetime | None:
+    """A Douyin time: integer seconds since the epoch (start_time, expire_time, extra.now)."""
     seconds = int_of(value, 0)
     return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
 
 
 def platform_now(body: JsonDict) -> datetime:
-    """Douyin's own clock (``extra.now``, ms) decides expiry; ours may drift from it."""
-    now_ms = int_of(dict_of(body.get("extra")).get("now"), 0)
-    return datetime.fromtimestamp(now_ms / 1000, UTC) if now_ms > 0 else datetime.now(UTC)
+    """Douyin's own clock (``extra.now``, seconds) decides expiry; ours may drift from it."""
+    return epoch(dict_of(body.get("extra")).get("now")) or datetime.now(UTC)

@@ -7,23 +7,21 @@ from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms.douyin.answers import (
     ALREADY_CANCELLED,
     CANCEL,
-    CANCEL_TOO_LATE,
-    CANCEL_WINDOW_MINUTES,
     GET,
+    MAYBE_OURS,
     PLATFORM,
     PREPARE,
-    USED,
     VERIFY,
-    VERIFY_NOT_FOUND,
     JsonDict,
     dict_of,
     epoch,
     error_code,
     int_of,
+    item_refusal,
     log,
     platform_now,
+    refusal_of,
     unavailable,
-    voucher_error,
 )
 from voucherbridge.platforms.douyin.links import object_id
 from voucherbridge.platforms.douyin.openapi import OpenApi
@@ -66,9 +64,8 @@ class Certificates:
         else:
             params["code"] = code
         body = self.api.call(credentials.secret, "GET", PREPARE, params=params).body
-        error = error_code(body)
-        if error:
-            raise voucher_error(error, shown, at_prepare=True)
+        if error_code(body):
+            raise refusal_of(body, shown)
         data = dict_of(body.get("data"))
         items = [dict_of(i) for i in data.get("certificates") or [] if isinstance(i, dict)]
         now = platform_now(body)
@@ -134,9 +131,8 @@ class Certificates:
                 "encrypted_codes": [c.handle for c in chosen],
             },
         )
-        error = error_code(answer.body)
-        if error:
-            raise voucher_error(error, chosen[0].code)
+        if error_code(answer.body):
+            raise refusal_of(answer.body, chosen[0].code)
         items = verify_items(answer.body)
         done: list[VerifiedCode] = []
         failure: DomainError | None = None
@@ -147,13 +143,13 @@ class Certificates:
             if result == 0:
                 done.append(verified_code(item, shown))
                 continue
-            if result == USED and answer.uncertain and cert is not None:
+            if result in MAYBE_OURS and answer.uncertain and cert is not None:
                 mine = self._ours(credentials, cert.handle)
                 if mine is not None:
-                    log.info("douyin.verify_recovered", request_id=request_id)
+                    log.info("douyin.verify_recovered", request_id=request_id, result=result)
                     done.append(mine)
                     continue
-            failure = failure or voucher_error(result, shown)
+            failure = failure or item_refusal(item, shown)
         if failure is None and len(done) != count:
             log.warning("douyin.verify_short", request_id=request_id, got=len(done), asked=count)
             failure = unavailable()
@@ -164,7 +160,8 @@ class Certificates:
         return done
 
     def _ours(self, credentials: Credentials, handle: str) -> VerifiedCode | None:
-        """After a lost answer, "used" may be our own first attempt (PROTOCOLS §1.1): ask."""
+        """After a lost or "busy" answer, result 1208 or 2 may be our own first attempt
+        (Douyin's verify page): ask 券状态查询 whose verify it is."""
         try:
             answer = self.api.call(
                 credentials.secret, "GET", GET, params={"encrypted_code": handle}
@@ -200,21 +197,23 @@ class Certificates:
                 )
 
     def cancel(self, credentials: Credentials, verified: VerifiedCode) -> None:
-        """撤销核销; refused by Douyin one hour after the verify."""
-        body = self.api.call(
+        """撤销核销. Douyin documents a one-hour limit but may refuse sooner: its answer decides,
+        and a refusal (transfer in progress, time limit, anything else) is raised in Douyin's
+        words, never taken for a cancel."""
+        answer = self.api.call(
             credentials.secret,
             "POST",
             CANCEL,
             json={"certificate_id": verified.certificate_id, "verify_id": verified.verify_id},
-        ).body
-        error = error_code(body)
-        sub = int_of(dict_of(body.get("extra")).get("sub_error_code"), 0)
-        if error == 0 or error == ALREADY_CANCELLED:
+        )
+        error = error_code(answer.body)
+        if error == 0:
             log.info("douyin.cancelled", verify_id=verified.verify_id)
             return
-        if error in CANCEL_TOO_LATE or sub in CANCEL_TOO_LATE:
-            raise DomainError(ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=CANCEL_WINDOW_MINUTES)
-        if error == VERIFY_NOT_FOUND:
-            raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, redemption_id=verified.verify_id)
-        log.warning("douyin.cancel_failed", error_code=error, verify_id=verified.verify_id)
-        raise unavailable()
+        if error == ALREADY_CANCELLED:
+            # 存在已撤销券: this verify is cancelled already (an earlier send of this cancel,
+            # or a redelivered reversal), which is what we asked for.
+            log.info("douyin.already_cancelled", verify_id=verified.verify_id)
+            return
+        log.warning("douyin.cancel_refused", error_code=error, verify_id=verified.verify_id)
+        raise refusal_of(answer.body, verified.code)

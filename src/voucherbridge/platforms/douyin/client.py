@@ -15,15 +15,17 @@ import httpx
 
 from voucherbridge.platforms.douyin.answers import (
     DEFAULT_SHORT_LINK_BASE,
+    NOT_AUTHORIZED,
     POI_QUERY,
     VERIFY,
     dict_of,
     error_code,
     int_of,
+    item_refusal,
     log,
+    refusal_of,
     rejected,
     unavailable,
-    voucher_error,
 )
 from voucherbridge.platforms.douyin.certificates import Certificates, verified_code, verify_items
 from voucherbridge.platforms.douyin.openapi import OpenApi
@@ -70,7 +72,7 @@ class DouyinClient:
         return self._certificates.verify(credentials, prepared, count, request_id)
 
     def cancel(self, credentials: Credentials, verified: VerifiedCode) -> None:
-        """撤销核销 (within Douyin's one-hour window)."""
+        """撤销核销 (Douyin's answer decides; its documented limit is one hour)."""
         self._certificates.cancel(credentials, verified)
 
     # ---- merchant codes (三方码) use sync --------------------------------------------------------
@@ -91,16 +93,12 @@ class DouyinClient:
                 "codes": codes,
             },
         ).body
-        error = error_code(body)
-        if error:
-            raise voucher_error(error, shown)
+        if error_code(body):
+            raise refusal_of(body, shown)
         done: list[VerifiedCode] = []
         for item in verify_items(body):
-            result = int_of(item.get("result"), -1)
-            if result != 0:
-                raise voucher_error(
-                    result, str(item.get("origin_code") or item.get("code") or shown)
-                )
+            if int_of(item.get("result"), -1) != 0:
+                raise item_refusal(item, str(item.get("origin_code") or item.get("code") or shown))
             done.append(verified_code(item, ""))
         if len(done) != len(codes):
             raise unavailable()
@@ -124,8 +122,11 @@ class DouyinClient:
             POI_QUERY,
             params={"account_id": "", "poi_id": platform_store_id},
         ).body
-        if error_code(body):
-            log.warning("douyin.poi_query_failed", error_code=error_code(body))
+        error = error_code(body)
+        if error in NOT_AUTHORIZED:
+            raise refusal_of(body)  # in the merchant's words: authorize the app, then bind
+        if error:
+            log.warning("douyin.poi_query_failed", error_code=error)
             raise rejected()
         for entry in dict_of(body.get("data")).get("pois") or []:
             poi = dict_of(dict_of(entry).get("poi"))

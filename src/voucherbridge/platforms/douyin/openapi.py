@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from voucherbridge.platforms.douyin.answers import (
-    SERVER_BUSY,
+    RETRY_LATER,
     TOKEN,
     TOKEN_PROBLEMS,
     JsonDict,
@@ -26,7 +26,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Answer:
     body: JsonDict
-    # True when an earlier send of this call failed in transit: it may have been applied.
+    # True when an earlier send of this call failed in transit or was answered "busy": it may
+    # have been applied.
     uncertain: bool
 
 
@@ -73,9 +74,12 @@ class OpenApi:
                 except Transient:
                     failed_sends += 1
                     raise
-                if error_code(answer) == SERVER_BUSY:
-                    # "服务器错误,请稍后重试": Douyin says it did not do it; try again.
-                    raise Transient("busy")
+                if error_code(answer) in RETRY_LATER:
+                    # Busy or too frequent: try again, backing off. Douyin's verify page warns
+                    # that such an attempt may still have been applied, so it counts as one
+                    # whose outcome is unknown.
+                    failed_sends += 1
+                    raise Transient(f"code {error_code(answer)}")
                 return answer
 
             body = self.retrying(once, path)

@@ -1,11 +1,12 @@
 """What the Dianping open API answers mean for us: paths, envelope codes, the catalogue errors
-they map to (PROTOCOLS §5) and how its yuan prices and ms times are read. Envelope codes are the
+they map to (PROTOCOLS §5) and how its yuan prices and times are read. Envelope codes are the
 simulator's [M] (no public list exists): see `sim_state`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +14,7 @@ import structlog
 
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.money import yuan_to_fen
+from voucherbridge.platforms.meituan.signing import CHINA
 
 log = structlog.get_logger("voucherbridge.meituan")
 JsonDict = dict[str, Any]
@@ -23,6 +25,7 @@ PLATFORM_NOUN = "meituan"
 
 TOKEN = "/router/oauth/token"
 SCOPE = "/router/oauth/session/scope"
+SESSION_QUERY = "/router/oauth/session/query"
 PREPARE = "/router/tuangou/receipt/prepare"
 CONSUME = "/router/tuangou/receipt/consume"
 REVERSE = "/router/tuangou/receipt/reverseconsume"
@@ -81,9 +84,30 @@ def fen_of(value: Any) -> int:
         return 0
 
 
-def ms_time(value: Any) -> datetime | None:
-    try:
-        ms = int(value)
-    except (TypeError, ValueError):
+_WALL_CLOCK = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def end_time(value: Any) -> datetime | None:
+    """A receipt's end (``receipt_end_date`` / ``receiptEndDate``) in any form the published
+    clients show: a string (Dianping's Go SDK types it so), either Beijing wall-clock text
+    ("2023-11-30 23:59:59", to the minute, or a bare date meaning its last second) or epoch
+    milliseconds as digits, or an integer of epoch ms (a real prepare answer)."""
+    if isinstance(value, bool) or value is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC) if ms > 0 else None
+    text = str(value).strip()
+    if text.isdigit():
+        ms = int(text)
+        return datetime.fromtimestamp(ms / 1000, UTC) if ms > 0 else None
+    match = _WALL_CLOCK.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = match.groups()
+    try:
+        if hour is None:
+            clock = time(23, 59, 59)
+        else:
+            clock = time(int(hour), int(minute), int(second or 0))
+        day_of = datetime(int(year), int(month), int(day), tzinfo=CHINA).date()
+    except ValueError:
+        return None
+    return datetime.combine(day_of, clock, tzinfo=CHINA).astimezone(UTC)

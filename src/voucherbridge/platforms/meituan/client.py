@@ -10,13 +10,14 @@ repeated requestid with its first result instead of consuming again, so an ambig
 (sent, answer lost) never becomes a second use. Nothing here ever mints a new requestid.
 
 Credentials: ``platform_store_id`` is the ``open_shop_uuid``, the secret is the merchant's
-session (``access_token``). Meituan sends us nothing, so there is no inbound verifier.
+session (`session.MeituanSession`: the ``access_token`` with the ``bid`` and refresh data the
+token exchange returned, or a bare token). Meituan sends us nothing, so there is no inbound
+verifier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
@@ -36,17 +37,19 @@ from voucherbridge.platforms.meituan.answers import (
     REVERSE,
     REVERSE_WINDOW_MINUTES,
     SCOPE,
+    SESSION_QUERY,
     TOKEN,
     TOO_LATE,
     JsonDict,
     code_of,
+    end_time,
     fen_of,
     log,
-    ms_time,
     rejected,
     unavailable,
     voucher_error,
 )
+from voucherbridge.platforms.meituan.session import MeituanSession, SessionGrant
 from voucherbridge.platforms.meituan.signing import signed_params
 from voucherbridge.platforms.ports import (
     Credentials,
@@ -57,16 +60,6 @@ from voucherbridge.platforms.ports import (
 from voucherbridge.platforms.transport import Transient, json_object, sent, with_retries
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SessionGrant:
-    """A merchant session from ``/router/oauth/token``; the access token is the binding secret."""
-
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    bid: str
 
 
 class MeituanClient:
@@ -123,7 +116,8 @@ class MeituanClient:
 
     def _shop_call(self, credentials: Credentials, path: str, params: dict[str, str]) -> JsonDict:
         shop = {"open_shop_uuid": credentials.platform_store_id}
-        return self._call(path, credentials.secret, {**params, **shop})
+        session = MeituanSession.of(credentials.secret).session
+        return self._call(path, session, {**params, **shop})
 
     # ---- platform codes ----------------------------------------------------------------------
     def prepare(self, credentials: Credentials, code: str) -> PreparedCodes:
@@ -134,7 +128,7 @@ class MeituanClient:
         data = body.get("data")
         data = data if isinstance(data, dict) else {}
         # Expiry is Meituan's call on its own clock (410 above); ours may drift from it.
-        expires = ms_time(data.get("receipt_end_date") or data.get("receiptEndDate"))
+        expires = end_time(data.get("receipt_end_date") or data.get("receiptEndDate"))
         try:
             usable = int(data.get("count", 1))
         except (TypeError, ValueError):
@@ -230,8 +224,11 @@ class MeituanClient:
 
     # ---- binding, authorization, settlement ---------------------------------------------------
     def test_binding(self, platform_store_id: str, secret: str) -> str:
-        """The session's shops must include this one: returns its name (shop + branch)."""
-        body = self._call(SCOPE, secret, {})
+        """The session's shops (the scope query, which requires the ``bid``) must include this
+        one: returns its name (shop + branch)."""
+        kept = MeituanSession.of(secret)
+        bid = kept.bid or self._bid_of(kept.session)
+        body = self._call(SCOPE, kept.session, {"bid": bid})
         if code_of(body) != OK:
             log.warning("meituan.scope_refused", code=code_of(body), msg=body.get("msg"))
             raise rejected()
@@ -242,9 +239,23 @@ class MeituanClient:
         log.warning("meituan.shop_not_in_scope", shop=platform_store_id)
         raise rejected()
 
-    def exchange_auth_code(self, auth_code: str) -> SessionGrant:
-        """The merchant authorized us in the browser: turn its ``auth_code`` into a session."""
-        return self._grant({"grant_type": "authorization_code", "auth_code": auth_code})
+    def _bid_of(self, session: str) -> str:
+        """A bare session's customer id (session 范围查询), for a secret kept without it."""
+        body = self._call(SESSION_QUERY, session, {})
+        raw = body.get("data")
+        bid = str((raw if isinstance(raw, dict) else {}).get("bid") or "")
+        if code_of(body) != OK or not bid:
+            log.warning("meituan.session_query_refused", code=code_of(body), msg=body.get("msg"))
+            raise rejected()
+        return bid
+
+    def exchange_auth_code(self, auth_code: str, redirect_url: str = "") -> SessionGrant:
+        """The merchant authorized us in the browser: turn its ``auth_code`` into a session;
+        ``redirect_url`` is the callback address the authorization page was given."""
+        params = {"grant_type": "authorization_code", "auth_code": auth_code}
+        if redirect_url:
+            params["redirect_url"] = redirect_url
+        return self._grant(params)
 
     def refresh_session(self, refresh_token: str) -> SessionGrant:
         return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -255,12 +266,7 @@ class MeituanClient:
         if code_of(body) != OK or not body.get("access_token"):
             log.warning("meituan.token_refused", code=code_of(body), msg=body.get("msg"))
             raise rejected()
-        return SessionGrant(
-            access_token=str(body["access_token"]),
-            refresh_token=str(body.get("refresh_token") or ""),
-            expires_in=int(body.get("expires_in") or 0),
-            bid=str(body.get("bid") or ""),
-        )
+        return SessionGrant.of(body)
 
     def consumed_on(
         self, credentials: Credentials, day: date, *, offset: int = 0, limit: int = 100
