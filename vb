@@ -14,9 +14,15 @@ ensure_venv() {
   local stamp="$VENV/.installed" want
   want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -r requirements.lock
-    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    # pip's chatter goes to a log (shown only when it fails), not into the demo's instructions.
+    local log="$VENV/install.log"
+    echo "[vb] installing pinned dependencies into .venv (first run: about a minute)..." >&2
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip \
+        && "$VENV/bin/python" -m pip install -q -r requirements.lock \
+        && "$VENV/bin/python" -m pip install -q --no-deps -e .; } >"$log" 2>&1; then
+      cat "$log" >&2
+      exit 1
+    fi
     echo "$want" > "$stamp"
   fi
 }

@@ -64,11 +64,11 @@ def settings_for(url: str) -> Settings:
 
 def seed_demo_into(url: str) -> dict[str, Any]:
     """Seed the demo merchant into the migrated database at `url` and close every connection."""
-    from voucherbridge.demo.seed import seed_demo
+    from tests.demo_world import seed_test_world
 
     container = build(settings_for(url))
     try:
-        return seed_demo(
+        return seed_test_world(
             container.uow,
             now=container.clock(),
             base_url=DEMO_BASE_URL,
@@ -257,9 +257,9 @@ def demo(request: pytest.FixtureRequest, container: Container) -> dict[str, Any]
     seeded: dict[str, Any] | None = request.node.stash.get(DEMO_SEED, None)
     if seeded is not None:
         return seeded
-    from voucherbridge.demo.seed import seed_demo
+    from tests.demo_world import seed_test_world
 
-    return seed_demo(
+    return seed_test_world(
         container.uow,
         now=container.clock(),
         base_url=DEMO_BASE_URL,

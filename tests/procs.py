@@ -18,11 +18,11 @@ import httpx
 from sqlalchemy import text
 
 from tests import helpers
+from tests.demo_world import seed_test_world
 from tests.helpers import demo_admin_headers, terminal_headers, wait_until
 from tests.pgserver import _as_postgres, _wait_ready, find_pg_bin, free_port
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
-from voucherbridge.demo.seed import seed_demo
 
 SOUP = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
 ADMIN = "/api/admin/v1"
@@ -127,7 +127,7 @@ def seed(database_url: str) -> dict[str, Any]:
     """The demo merchant (migrated database expected); the seed's JSON object."""
     container = build(Settings(database_url=database_url, environment="test"))
     try:
-        return seed_demo(
+        return seed_test_world(
             container.uow, now=container.clock(), base_url="x", seal=container.secrets.seal
         )
     finally:

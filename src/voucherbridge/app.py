@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from voucherbridge import __version__, web
-from voucherbridge.api import errors
+from voucherbridge.api import errors, openapi
 from voucherbridge.api.middleware import BodySizeLimit
 from voucherbridge.api.routes import (
     admin_audit,
@@ -27,6 +28,9 @@ from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.core.logs import configure_logging
 from voucherbridge.db.migrate import ensure_migrated
+from voucherbridge.web.security_headers import SecurityHeaders
+
+DOCS_STATIC = "/static/api-docs"
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -34,14 +38,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     container = container or build(settings)
     configure_logging(container.settings)
     ensure_migrated(container.engine)
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from our own files, not a CDN.
+    app = FastAPIOffline(
         title="VoucherBridge",
         version=__version__,
         description="Redeem WeChat micro-mall, Douyin and Meituan vouchers at the point of sale.",
+        static_url=DOCS_STATIC,
     )
     app.state.container = container
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    # Added last, so outermost: the 413s and error bodies of the layers inside carry them too.
+    docs = ("/docs", "/redoc", app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, docs_paths=docs)
     errors.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(terminal.router)
     app.include_router(checkout.router)

@@ -1,4 +1,5 @@
-"""`python -m voucherbridge_sims douyin|meituan|weimall [--port P]`: run one simulator."""
+"""`python -m voucherbridge_sims douyin|meituan|weimall [--host H] [--port P] [--state-file F]`:
+run one simulator (its page is at ``http://H:P/``)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ def serve(
     platform: Annotated[str, typer.Argument(help="douyin | meituan | weimall")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    state_file: Annotated[
+        str | None,
+        typer.Option(help="Keep the state in this JSON file across restarts (or SIM_STATE_FILE)"),
+    ] = None,
 ) -> None:
     """Serve one platform simulator until interrupted."""
     if platform not in SIMULATORS:
         raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATORS)}")
     module = importlib.import_module(f"voucherbridge_sims.{platform}.simulator")
-    module.main(host, port or SIMULATORS[platform])
+    module.main(host, port or SIMULATORS[platform], state_file)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ API = "/api/admin/v1"
 JUNK = ["", "abc", "-1", "1e400", "NaN", "１２", "9" * 40, "19.999\x00<b>"]
 
 
-def _login(client: Any, username: str = "admin", password: str = "admin123") -> None:
+def _login(client: Any, username: str = "admin", password: str = "hotpot-hq-demo") -> None:
     response = client.post(
         "/console/login",
         data={"username": username, "password": password},
@@ -47,7 +47,7 @@ def test_pages_need_a_login_and_come_back_after_it(client: Any, demo: dict[str, 
 
     login = client.post(
         "/console/login",
-        data={"username": "admin", "password": "admin123", "next": "/console/templates?x=1"},
+        data={"username": "admin", "password": "hotpot-hq-demo", "next": "/console/templates?x=1"},
         follow_redirects=False,
     )
     assert login.headers["location"] == "/console/templates?x=1"
@@ -59,7 +59,7 @@ def test_pages_need_a_login_and_come_back_after_it(client: Any, demo: dict[str, 
 
     elsewhere = client.post(
         "/console/login",
-        data={"username": "admin", "password": "admin123", "next": "https://evil.example/"},
+        data={"username": "admin", "password": "hotpot-hq-demo", "next": "https://evil.example/"},
         follow_redirects=False,
     )
     assert elsewhere.headers["location"] == "/console"  # never an open redirect
@@ -103,7 +103,7 @@ def test_logout_ends_the_session(client: Any, demo: dict[str, Any]) -> None:
 def test_a_store_manager_sees_only_their_store_and_gets_403_for_another(
     client: Any, demo: dict[str, Any]
 ) -> None:
-    _login(client, "huanggang", "manager123")
+    _login(client, "huanggang", "store-lead-demo")
     stores = client.get("/console/stores").text
     assert "皇岗店" in stores
     assert "福田店" not in stores
@@ -153,7 +153,7 @@ def test_template_money_is_typed_in_yuan_and_errors_sit_next_to_the_field(
 
     saved = client.post("/console/templates/new", data={**form, "face_value": "19.90"})
     assert saved.status_code == 200, saved.text
-    admin = admin_headers(client, "admin", "admin123")
+    admin = admin_headers(client, "admin", "hotpot-hq-demo")
     [created] = [
         t
         for t in client.get(f"{API}/templates", headers=admin).json()
@@ -253,7 +253,7 @@ def test_a_template_edit_shows_yuan_and_saves_the_change(client: Any, demo: dict
         },
     )
     assert saved.status_code == 200, saved.text
-    hq = admin_headers(client, "admin", "admin123")
+    hq = admin_headers(client, "admin", "hotpot-hq-demo")
     template = client.get(f"{API}/templates/1", headers=hq).json()
     assert (template["price_fen"], template["validity_mode"]) == (5880, "fixed")
     assert (template["valid_from"], template["valid_to"]) == ("2026-01-01", "2026-12-31")
@@ -290,9 +290,20 @@ def test_a_console_login_posted_from_another_site_is_refused(
 ) -> None:
     forged = client.post(
         "/console/login",
-        data={"username": "admin", "password": "admin123"},
+        data={"username": "admin", "password": "hotpot-hq-demo"},
         headers={"Origin": "https://evil.example"},
         follow_redirects=False,
     )
     assert forged.status_code in (401, 403)
     assert "vb_console" not in client.cookies
+
+
+def test_the_overview_tiles_print_numbers(client: Any, demo: dict[str, Any]) -> None:
+    """Each tile is a count a person reads (the items tile once printed a Python repr)."""
+    _login(client)
+    html = client.get("/console").text
+    assert "built-in method" not in html
+    tiles = re.findall(r'data-count="(\w+)">([^<]*)<', html)
+    assert tiles, html
+    assert all(value.strip().isdigit() for _, value in tiles), tiles
+    assert dict(tiles)["items"] == str(len(demo["items"]))

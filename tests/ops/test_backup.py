@@ -10,20 +10,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from tests.demo_world import seed_test_world
 from voucherbridge.app import create_app
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
 from voucherbridge.db import tables as t
 from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
 from voucherbridge.db.migrate import upgrade
-from voucherbridge.demo.seed import seed_demo
 
 
 def test_backup_restores_every_redemption(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'live.db'}"
     container = build(Settings(database_url=url, environment="test", log_level="WARNING"))
     upgrade(container.engine)
-    demo = seed_demo(
+    demo = seed_test_world(
         container.uow, now=container.clock(), base_url="x", seal=container.secrets.seal
     )
     from fastapi.testclient import TestClient

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,11 +28,22 @@ def test_production_refuses_the_development_secret() -> None:
         Settings(environment="production")
 
 
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "VOUCHERBRIDGE_DATABASE_URL": f"sqlite:///{db}",
         "VOUCHERBRIDGE_LOG_LEVEL": "WARNING",
+        # No simulator answers there: seed-demo seeds our side only and says so.
+        **{
+            f"VOUCHERBRIDGE_{name}_BASE_URL": f"http://127.0.0.1:{_closed_port()}"
+            for name in ("DOUYIN", "MEITUAN", "WEIMALL")
+        },
     }
     return subprocess.run(
         [sys.executable, "-m", "voucherbridge.cli.main", *args],
@@ -45,11 +57,13 @@ def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 def test_seed_demo_json_has_the_spec_shape_and_is_repeatable(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    first = json.loads(_cli("seed-demo", "--json", db=db).stdout)
+    seeded = _cli("seed-demo", "--json", db=db)
+    first = json.loads(seeded.stdout)
     assert set(first) >= {"base_url", "terminal_key", "terminal_keys", "console", "items", "codes"}
+    assert set(first) >= {"platform_codes", "sample_orders", "listings"}
     assert first["terminal_key"] == first["terminal_keys"]["皇岗店"]
     assert set(first["terminal_keys"]) == {"皇岗店", "福田店"}
-    assert first["console"] == {"user": "admin", "password": "admin123"}
+    assert first["console"] == {"user": "admin", "password": "hotpot-hq-demo"}
     prices = {i["name"]: i["unit_price_fen"] for i in first["items"]}
     assert prices == {
         "朝日超爽黑生啤": 1800,
@@ -58,11 +72,17 @@ def test_seed_demo_json_has_the_spec_shape_and_is_repeatable(tmp_path: Path) -> 
         "鱼香肉丝": 3800,
         "法棍泡芙": 1990,
     }
-    assert set(first["codes"]) == {"cash", "item", "deduction", "combo"}
-    assert all(code.startswith("J") for code in first["codes"]["cash"])  # micro-mall codes
+    # No platform answers: no code is made behind a platform's back, and stderr says why.
+    assert (first["codes"], first["platform_codes"], first["sample_orders"]) == ({}, {}, {})
+    for platform in ("微商城", "抖音", "美团"):
+        assert f"{platform}模拟器未运行" in seeded.stderr, seeded.stderr
+    assert {kind for kinds in first["listings"].values() for kind in kinds} == {
+        "cash", "item", "deduction", "combo"
+    }  # fmt: skip
     second = json.loads(_cli("seed-demo", "--json", db=db).stdout)
     assert second["terminal_key"] != first["terminal_key"]  # keys rotate; old ones revoked
-    assert not set(second["codes"]["cash"]) & set(first["codes"]["cash"])
+    assert second["keys_replaced"] is True
+    assert second["listings"] == first["listings"]  # nothing made twice
 
 
 def test_docs_error_catalogue_is_current() -> None:

@@ -32,11 +32,11 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 from sqlalchemy import create_engine
 
+from tests.demo_world import seed_test_world
 from voucherbridge.app import create_app
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge.db.migrate import upgrade
-from voucherbridge.demo.seed import seed_demo
 from voucherbridge.domain.errors import ErrorCode
 
 MAX_EXAMPLES = 25
@@ -67,7 +67,7 @@ def seeded(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     path = tmp_path_factory.mktemp("fuzz-seed") / "seeded.db"
     shutil.copy(sqlite_template, path)
     container = _container(path)
-    demo = seed_demo(
+    demo = seed_test_world(
         container.uow,
         now=container.clock(),
         base_url="http://testserver",

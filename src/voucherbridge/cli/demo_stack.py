@@ -3,7 +3,9 @@ with no platform account: the platform simulators (child processes on the ports 
 point at, pushing to our API) and one outbox worker.
 
 The simulators are a package of their own (`voucherbridge_sims`) that the product never
-imports; the demo only starts them as programs, as it would start any other peer.
+imports; the demo only starts them as programs, as it would start any other peer. Each keeps
+its state in a file beside the demo database, so what was bought on it survives a restart as
+the codes in our database do.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
+
+import httpx
 
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
+from voucherbridge.db.backup import BackupNotSupported, sqlite_path
 
 SIMULATED = ("douyin", "meituan", "weimall")
 START_TIMEOUT_S = 20.0
@@ -30,15 +36,65 @@ def _listening(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def simulator_command(name: str, host: str, port: int) -> list[str]:
+def simulator_command(name: str, host: str, port: int, state_file: Path | None = None) -> list[str]:
     """The command line that runs one simulator (also what `voucherbridge simulate` execs)."""
-    return [sys.executable, "-m", "voucherbridge_sims", name, "--host", host, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "voucherbridge_sims",
+        name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    return command + (["--state-file", str(state_file)] if state_file else [])
 
 
-def _start(name: str, host: str, port: int, api_base_url: str) -> subprocess.Popen[bytes]:
+def _beside_database(settings: Settings, suffix: str) -> Path:
+    """`<database file><suffix>` beside a SQLite demo database (in the working directory for
+    PostgreSQL): what the demo keeps lives and dies with its database."""
+    try:
+        db_path = sqlite_path(settings.database_url).resolve()
+    except BackupNotSupported:
+        return Path("voucherbridge" + suffix).resolve()
+    return db_path.with_name(db_path.name + suffix)
+
+
+def state_dir(settings: Settings) -> Path:
+    """The simulators' state files."""
+    return _beside_database(settings, ".simulators")
+
+
+def world_file(settings: Settings) -> Path:
+    """The demo's world (codes, keys, sample bills) as JSON, for a person or a script to read."""
+    return _beside_database(settings, ".demo.json")
+
+
+def simulator_urls(settings: Settings) -> dict[str, str]:
+    return {name: str(getattr(settings, f"{name}_base_url")) for name in SIMULATED}
+
+
+def wait_until_serving(base_url: str, timeout_s: float = START_TIMEOUT_S) -> bool:
+    """True once our API answers its health check (the demo says "ready" only then)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _start(
+    name: str, host: str, port: int, api_base_url: str, state_file: Path
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SIM_TARGET_BASE_URL": os.environ.get("SIM_TARGET_BASE_URL", api_base_url)}
+    env.pop("VOUCHERBRIDGE_SECRET_KEY", None)  # a platform stand-in has no business with our key
     child = subprocess.Popen(
-        simulator_command(name, host, port),
+        simulator_command(name, host, port, state_file),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -65,6 +121,8 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 def start_simulators(settings: Settings, api_base_url: str) -> list[str]:
     """Start each simulator whose configured address is on this machine and free; one line each."""
     lines = []
+    states = state_dir(settings)
+    states.mkdir(parents=True, exist_ok=True)
     for name in SIMULATED:
         url = urlsplit(getattr(settings, f"{name}_base_url"))
         host = url.hostname
@@ -75,7 +133,7 @@ def start_simulators(settings: Settings, api_base_url: str) -> list[str]:
             lines.append(f"  {name:<8} {url.geturl()} 端口已占用 / port busy: using what runs")
             continue
         try:
-            _start(name, host, url.port, api_base_url)
+            _start(name, host, url.port, api_base_url, states / f"{name}.json")
         except OSError:
             lines.append(f"  {name:<8} {url.geturl()} 模拟器未能启动 / simulator failed to start")
             continue

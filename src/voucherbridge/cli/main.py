@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -14,10 +15,12 @@ from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain import merchants, users
 from voucherbridge.cli.audit import alerts, audit_app
 from voucherbridge.cli.merchant_switch import deactivate_merchant, reactivate_merchant
+from voucherbridge.cli.startup import load_settings, with_demo_key
 from voucherbridge.config import Settings
 from voucherbridge.core.actor import Actor
 from voucherbridge.db import migrate as db_migrate
-from voucherbridge.demo.seed import seed_demo
+from voucherbridge.demo.banner import banner
+from voucherbridge.demo.world import open_demo_world
 from voucherbridge.domain.errors import DomainError
 from voucherbridge.i18n.catalogue import catalogue_markdown, render
 
@@ -47,7 +50,7 @@ def _base_url(settings: Settings, host: str | None = None, port: int | None = No
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version (数据库迁移)."""
-    container = build()
+    container = build(load_settings())
     db_migrate.upgrade(container.engine)
     where = container.engine.url.render_as_string(hide_password=True)
     typer.echo(f"migrated: {where} at {db_migrate.head_revision()}")
@@ -60,7 +63,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the API (the database must be migrated)."""
-    settings = Settings()
+    settings = load_settings()
     db_migrate.ensure_migrated(build(settings).engine)
     uvicorn.run(
         "voucherbridge.app:create_app",
@@ -73,13 +76,14 @@ def serve(
     )
 
 
-def _seed(container: Container, host: str | None, port: int | None) -> dict[str, Any]:
+def _world(container: Container, base_url: str, simulators: dict[str, str]) -> dict[str, Any]:
     db_migrate.upgrade(container.engine)
-    return seed_demo(
+    return open_demo_world(
         container.uow,
         now=container.clock(),
-        base_url=_base_url(container.settings, host, port),
+        base_url=base_url,
         seal=container.secrets.seal,
+        simulators=simulators,
     )
 
 
@@ -89,13 +93,15 @@ def seed_demo_command(
     host: HostOpt = None,
     port: PortOpt = None,
 ) -> None:
-    """Create the demo merchant 右姑娘火锅 with stores, items, vouchers, keys and codes."""
-    container = build()
-    data = _seed(container, host, port)
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False))
-    else:
-        typer.echo(_banner(data))
+    """Create the demo merchant 右姑娘火锅, then buy its vouchers on the simulators that run."""
+    from voucherbridge.cli.demo_stack import simulator_urls
+
+    container = build(with_demo_key(load_settings()))
+    base = _base_url(container.settings, host, port)
+    data = _world(container, base, simulator_urls(container.settings))
+    for note in data["notes"]:
+        typer.echo(note, err=True)
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else banner(data))
 
 
 @app.command()
@@ -106,18 +112,35 @@ def demo(
         bool, typer.Option(help="Also run the platform simulators and an outbox worker")
     ] = True,
 ) -> None:
-    """Migrate, seed the demo merchant, print where to go and what to type, then serve."""
+    """Serve, start the simulators, seed the demo and buy its vouchers; then print where to
+    go and what to type (once the server answers)."""
     from voucherbridge.cli import demo_stack
 
-    container = build()
-    data = _seed(container, host, port)
-    typer.echo(_banner(data))
-    if simulators:
-        typer.echo("平台模拟器 platform simulators:")
-        for line in demo_stack.start_simulators(container.settings, str(data["base_url"])):
-            typer.echo(line)
-        demo_stack.start_worker()
-    container.engine.dispose()
+    container = build(with_demo_key(load_settings()))
+    db_migrate.upgrade(container.engine)
+    base = _base_url(container.settings, host, port)
+    started = demo_stack.start_simulators(container.settings, base) if simulators else []
+
+    def when_serving() -> None:
+        if not demo_stack.wait_until_serving(base):
+            typer.echo(f"服务未能启动 / the server did not answer at {base}", err=True)
+            return
+        sims = demo_stack.simulator_urls(container.settings) if simulators else {}
+        data = _world(container, base, sims)
+        if simulators:
+            demo_stack.start_worker()
+        world = demo_stack.world_file(container.settings)
+        world.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        world.chmod(0o600)  # it holds the terminal keys
+        typer.echo(banner(data))
+        typer.echo(f"  全部券码与示例消费单 every code and its sample bill: {world}")
+        if started:
+            typer.echo("平台模拟器 platform simulators:\n" + "\n".join(started))
+        for note in data["notes"]:
+            typer.echo(note, err=True)
+        typer.echo(f"就绪 ready: {base}/")
+
+    threading.Thread(target=when_serving, name="demo-world", daemon=True).start()
     serve(host=host, port=port, workers=1)
 
 
@@ -127,7 +150,7 @@ def worker(
     poll: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
 ) -> None:
     """Deliver the outbox (platform sync, notifications) with retries; several may run on PG."""
-    container = build()
+    container = build(load_settings())
     db_migrate.ensure_migrated(container.engine)
     report = container.run_worker(poll_seconds=poll, once=once)
     typer.echo(f"delivered={report.delivered} retried={report.retried} dead={report.dead}")
@@ -141,7 +164,7 @@ def outbox_retry(
     """Put a dead outbox row back in the queue (as the console's retry button does)."""
     from voucherbridge.outbox.service import retry_dead
 
-    container = build()
+    container = build(load_settings())
     cli_actor = Actor.operator(merchant_id)
     row = retry_dead(container.uow, actor=cli_actor, outbox_id=outbox_id, now=container.clock())
     typer.echo(f"outbox {row.id}: {row.status}")
@@ -159,7 +182,7 @@ def simulate(
     if platform not in SIMULATED:
         raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATED)}")
     # The simulator listens where our settings look for the platform (18081, 18082, 18084).
-    configured = urlsplit(getattr(Settings(), f"{platform}_base_url")).port
+    configured = urlsplit(getattr(load_settings(), f"{platform}_base_url")).port
     command = simulator_command(platform, host, port or configured or 0)
     os.execv(command[0], command)
 
@@ -185,7 +208,7 @@ def create_user(
     password: PasswordOpt = "",
 ) -> None:
     """Create a console user of a merchant (same rules and audit row as the admin API)."""
-    container = build()
+    container = build(load_settings())
     try:
         user = users.create_user(
             container.uow(write=True),
@@ -211,7 +234,7 @@ def create_merchant(
     password: PasswordOpt = "",
 ) -> None:
     """Create a merchant (商户) and its first HQ admin, who then signs in to the console."""
-    container = build()
+    container = build(load_settings())
     try:
         made = merchants.create_merchant(
             container.uow(write=True),
@@ -236,7 +259,7 @@ def backup(
 
     from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
 
-    settings = Settings()
+    settings = load_settings()
     try:
         size = backup_sqlite(settings.database_url, Path(target))
     except BackupNotSupported as exc:
@@ -249,41 +272,6 @@ def backup(
 def error_catalogue() -> None:
     """Print the error catalogue as a Markdown table (docs/errors.md is this output)."""
     typer.echo(catalogue_markdown(), nl=False)
-
-
-def _banner(data: dict[str, object]) -> str:
-    codes = data["codes"]
-    assert isinstance(codes, dict)
-    base = data["base_url"]
-    key = data["terminal_key"]
-    console = data["console"]
-    assert isinstance(console, dict)
-    lines = [
-        "",
-        "VoucherBridge 演示数据已就绪 / demo data is ready",
-        f"  服务地址 URL:        {base}   (API 文档 docs: {base}/docs)",
-        f"  收银终端密钥 (皇岗店): {key}",
-        f"  商户后台 console:     {base}/console   "
-        f"用户 {console['user']} / 密码 {console['password']}",
-        f"  收银页面 cashier:     {base}/cashier   (用收银终端密钥登录 / sign in with the key)",
-        "  未使用券码 unused codes:",
-    ]
-    labels = {"cash": "代金券", "item": "实物券", "deduction": "抵扣券", "combo": "套餐券"}
-    for kind, values in codes.items():
-        lines.append(f"    {labels.get(kind, kind)} {kind:<9} {'  '.join(values[:3])}")
-    first = codes["cash"][0]
-    lines += [
-        "  试一试 try it:",
-        f"    curl -s -X POST {base}/api/v1/orders -H 'Authorization: Bearer {key}' "
-        '-H \'Content-Type: application/json\' -d \'{"table":"S001","guests":10,'
-        '"lines":[{"item_code":"SOUP01","name":"凉瓜黄豆汤底","quantity":1,'
-        '"unit_price_fen":19900}],"service_fee_fen":100}\'',
-        f"    curl -s -X POST {base}/api/v1/redemptions -H 'Authorization: Bearer {key}' "
-        f'-H \'Content-Type: application/json\' -d \'{{"code":"{first}","order_id":<id>}}\'',
-        "    (<id> 为上一步返回的消费单 id / the order id returned by the first call)",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:  # pragma: no cover - console entry

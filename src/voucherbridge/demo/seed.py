@@ -1,35 +1,37 @@
-"""Demo data modelled on the seeds: 右姑娘火锅 with two stores, the seed's dishes, four vouchers.
+"""Our side of the demo world (`demo.catalogue`): 右姑娘火锅 with two stores, its people, dishes,
+voucher templates and listings, tills, and every store bound to the local simulators.
 
-Seeding again is safe: the merchant is reused, demo terminal keys are rotated (only hashes are
-stored, so new keys are the only way to print working ones) and fresh codes are issued.
+Seeding again is safe: what exists is reused, demo terminal keys are rotated (only hashes are
+stored, so new keys are the only way to print working ones). No code is made here: a code is
+sold by a platform (`demo.world` buys them on the simulators), never inserted behind its back.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from voucherbridge.catalogue.issuing import issue_codes
 from voucherbridge.catalogue.item_repository import ItemRepo
 from voucherbridge.catalogue.listings import ListingSpec, create_listing
-from voucherbridge.catalogue.repository import ListingRepo
+from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.catalogue.templates import TemplateSpec, create_template
 from voucherbridge.chain.auth import actor_of, hash_secret, new_terminal_key
 from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import hash_password
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
-from voucherbridge.domain.codes import CodeType, Platform
+from voucherbridge.demo import catalogue as demo
+from voucherbridge.domain.codes import CodeType
 from voucherbridge.domain.records import Listing
 from voucherbridge.platforms.repository import BindingRepo
 
 MERCHANT = "右姑娘火锅"
 STORES = ("皇岗店", "福田店")
 SEED_RECEIPT_TITLE = "右姑娘火锅(皇岗 店)"
-CONSOLE_USER, CONSOLE_PASSWORD = "admin", "admin123"
-MANAGER_USER, MANAGER_PASSWORD = "huanggang", "manager123"
+# They pass the password rule (chain.passwords) that every real user's password must pass.
+CONSOLE_USER, CONSOLE_PASSWORD = "admin", "hotpot-hq-demo"
+MANAGER_USER, MANAGER_PASSWORD = "huanggang", "store-lead-demo"
 # The simulators' demo credentials (weimall store n, Douyin POI n, Meituan shop n and the demo
 # merchant session); see `voucherbridge simulate`.
 DEMO_BINDINGS: dict[str, tuple[str, str]] = {
@@ -37,73 +39,7 @@ DEMO_BINDINGS: dict[str, tuple[str, str]] = {
     "douyin": ("700100000000{n}", "vb-demo-secret"),
     "meituan": ("mt-shop-{n}", "mt-demo-session"),
 }
-
-ITEMS = (
-    ("BEER01", "朝日超爽黑生啤", "份", 1800),
-    ("WLJ01", "王老吉", "份", 4800),
-    ("SOUP01", "凉瓜黄豆汤底", "条", 19900),
-    ("DISH01", "鱼香肉丝", "份", 3800),
-    ("BREAD01", "法棍泡芙", "个", 1990),
-)
-TEMPLATES: tuple[tuple[str, dict[str, Any], str, str], ...] = (
-    (
-        "cash",
-        {
-            "kind": "cash",
-            "name": "100元代金券",
-            "face_value_fen": 10000,
-            "price_fen": 6000,
-            "validity_mode": "relative",
-            "valid_days": 90,
-        },
-        "weimall",
-        "60代100元票券抢购",
-    ),
-    (
-        "item",
-        {
-            "kind": "item",
-            "name": "鱼香肉丝实物券",
-            "face_value_fen": 3800,
-            "price_fen": 2500,
-            "item_codes": ["DISH01"],
-            "validity_mode": "relative",
-            "valid_days": 60,
-        },
-        "weimall",
-        "鱼香肉丝实物券",
-    ),
-    (
-        "deduction",
-        {
-            "kind": "deduction",
-            "name": "法棍泡芙-抖音福利",
-            "face_value_fen": 1990,
-            "price_fen": 1290,
-            "item_codes": ["BREAD01"],
-            "validity_mode": "relative",
-            "valid_days": 30,
-        },
-        "douyin",
-        "法棍泡芙-抖音福利",
-    ),
-    (
-        "combo",
-        {
-            "kind": "combo",
-            "name": "双人火锅套餐",
-            "face_value_fen": 28300,
-            "price_fen": 19800,
-            "item_codes": ["SOUP01", "BEER01", "BEER01", "WLJ01"],
-            "validity_mode": "relative",
-            "valid_days": 60,
-            "per_order_limit": 2,
-        },
-        "douyin",
-        "双人火锅套餐(抖音团购)",
-    ),
-)
-CODES_PER_KIND = 5
+ITEMS = demo.ITEMS
 
 
 def seed_demo(
@@ -113,38 +49,23 @@ def seed_demo(
     base_url: str,
     seal: Callable[[str], str],
 ) -> dict[str, Any]:
-    """Create (or refresh) the demo merchant; returns the SPEC's seed-demo JSON object.
-
-    Every demo store is bound to the local simulators' demo stores (`voucherbridge simulate`),
-    so demo codes redeem at once and their sync reaches a simulator when one runs.
-    """
+    """Create (or refresh) our side of the demo; the seed-demo JSON object without codes
+    (`listings` says what each platform sells, for `demo.world` to buy)."""
+    # argon2 is slow on purpose: hash before the transaction, not inside it.
+    hashes = {
+        CONSOLE_USER: hash_password(CONSOLE_PASSWORD),
+        MANAGER_USER: hash_password(MANAGER_PASSWORD),
+    }
     uow = make_uow(write=True)
     with uow:
-        merchant_id, store_ids, actor = _merchant_and_people(uow, now)
+        merchant_id, store_ids, actor = _merchant_and_people(uow, hashes, now)
         for code, name, unit, price in ITEMS:
             if uow.repo(ItemRepo).get(merchant_id, code) is None:
                 uow.repo(ItemRepo).add(
                     merchant_id, item_code=code, name=name, unit=unit, unit_price_fen=price, now=now
                 )
-        keys = _rotate_terminal_keys(uow, merchant_id, store_ids, now)
+        keys, replaced = _rotate_terminal_keys(uow, merchant_id, store_ids, now)
         _bind_to_simulators(uow, merchant_id, store_ids, seal, now)
-        uow.commit()
-    listings = _listings(make_uow, actor, now)
-    codes: dict[str, list[str]] = {}
-    uow = make_uow(write=True)
-    with uow:
-        for kind, listing in listings.items():
-            issued = issue_codes(
-                uow,
-                merchant_id=merchant_id,
-                listing=listing,
-                platform_order_id=f"demo-{secrets.token_hex(6)}",
-                quantity=CODES_PER_KIND,
-                buyer_openid=None,
-                now=now,
-                actor="demo",
-            )
-            codes[kind] = issued.codes
         uow.commit()
     return {
         "base_url": base_url,
@@ -155,11 +76,15 @@ def seed_demo(
         "items": [
             {"item_code": c, "name": n, "unit": u, "unit_price_fen": p} for c, n, u, p in ITEMS
         ],
-        "codes": codes,
+        "listings": _listings(make_uow, actor, now),
+        "keys_replaced": replaced,
+        "codes": {},
     }
 
 
-def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str, int], Actor]:
+def _merchant_and_people(
+    uow: UnitOfWork, hashes: dict[str, str], now: datetime
+) -> tuple[int, dict[str, int], Actor]:
     admin = uow.repo(UserRepo).by_username(CONSOLE_USER)
     if admin is None:
         merchant_id = uow.repo(MerchantRepo).add(name=MERCHANT, timezone="Asia/Shanghai", now=now)
@@ -175,25 +100,25 @@ def _merchant_and_people(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str,
     uow.repo(StoreRepo).update(
         merchant_id, store_ids[STORES[0]], {"receipt_title": SEED_RECEIPT_TITLE}
     )
-    people: tuple[tuple[str, str, str, list[int], str], ...] = (
-        (CONSOLE_USER, CONSOLE_PASSWORD, "hq_admin", [], "总部管理员"),
-        (MANAGER_USER, MANAGER_PASSWORD, "store_manager", [store_ids[STORES[0]]], "皇岗店店长"),
+    people: tuple[tuple[str, str, list[int], str], ...] = (
+        (CONSOLE_USER, "hq_admin", [], "总部管理员"),
+        (MANAGER_USER, "store_manager", [store_ids[STORES[0]]], "皇岗店店长"),
     )
-    for username, password, role, scope, display in people:
+    for username, role, scope, display in people:
         user = uow.repo(UserRepo).by_username(username)
         if user is None:
             uow.repo(UserRepo).add(
                 merchant_id,
                 username=username,
                 display_name=display,
-                password_hash=hash_password(password),
+                password_hash=hashes[username],
                 role=role,
                 store_ids=scope,
                 now=now,
             )
         else:
             uow.repo(UserRepo).update(
-                merchant_id, user.id, {"password_hash": hash_password(password), "active": True}
+                merchant_id, user.id, {"password_hash": hashes[username], "active": True}
             )
     admin = uow.repo(UserRepo).by_username(CONSOLE_USER)
     assert admin is not None
@@ -226,10 +151,13 @@ def _bind_to_simulators(
 
 def _rotate_terminal_keys(
     uow: UnitOfWork, merchant_id: int, store_ids: dict[str, int], now: datetime
-) -> dict[str, str]:
+) -> tuple[dict[str, str], bool]:
+    """New demo keys; True when earlier ones were revoked (a restart: say so)."""
+    replaced = False
     for terminal in uow.repo(TerminalRepo).list(merchant_id):
         if terminal.name.startswith("演示收银台") and terminal.revoked_at is None:
             uow.repo(TerminalRepo).revoke(merchant_id, terminal.id, now)
+            replaced = True
     keys: dict[str, str] = {}
     for name, store_id in store_ids.items():
         key = new_terminal_key()
@@ -242,30 +170,67 @@ def _rotate_terminal_keys(
             now=now,
         )
         keys[name] = key
-    return keys
+    return keys, replaced
 
 
-def _listings(make_uow: UnitOfWorkFactory, actor: Actor, now: datetime) -> dict[str, Listing]:
+def _templates(make_uow: UnitOfWorkFactory, actor: Actor, now: datetime) -> dict[str, int]:
+    """Template ids by name: one per voucher kind, and the platforms' group-buy voucher."""
     with make_uow() as uow:
-        by_title = {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}
-    result: dict[str, Listing] = {}
-    for kind, spec, platform, title in TEMPLATES:
-        if title not in by_title:
-            template = create_template(
+        rows = uow.repo(TemplateRepo).list(actor.merchant_id)
+    ids = {row.template.name: row.template.id for row in rows}
+    for spec in [*demo.TEMPLATES.values(), demo.GROUP_BUY]:
+        if spec["name"] not in ids:
+            made = create_template(
                 make_uow(write=True), actor=actor, spec=TemplateSpec(**spec), now=now
             )
+            ids[made.name] = made.id
+    return ids
+
+
+def _listings(
+    make_uow: UnitOfWorkFactory, actor: Actor, now: datetime
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every demo listing (created once), by platform and kind; platform codes' listings are
+    found by the platform's product id and need nothing printed."""
+    templates = _templates(make_uow, actor, now)
+    wanted: list[tuple[str, str, str, str | None, int]] = []
+    for kind, platform, title in demo.MERCHANT_LISTINGS:
+        template_id = templates[str(demo.TEMPLATES[kind]["name"])]
+        wanted.append((platform, CodeType.MERCHANT.value, title, None, template_id))
+    for platform, product_id, title in demo.PLATFORM_LISTINGS:
+        template_id = templates[str(demo.GROUP_BUY["name"])]
+        wanted.append((platform, CodeType.PLATFORM.value, title, product_id, template_id))
+    by_title = _by_title(make_uow, actor)
+    for platform, code_type, title, product, template_id in wanted:
+        if title not in by_title:
             create_listing(
                 make_uow(write=True),
                 actor=actor,
                 now=now,
                 spec=ListingSpec(
-                    template_id=template.id,
-                    platform=Platform(platform).value,
-                    code_type=CodeType.MERCHANT.value,
+                    template_id=template_id,
+                    platform=platform,
+                    code_type=code_type,
                     title=title,
+                    platform_product_id=product,
                 ),
             )
-            with make_uow() as uow:
-                by_title = {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}
-        result[kind] = by_title[title]
-    return result
+            by_title = _by_title(make_uow, actor)
+    listings: dict[str, dict[str, dict[str, Any]]] = {}
+    for index, (kind, platform, title) in enumerate(demo.MERCHANT_LISTINGS):
+        spec, listing = demo.TEMPLATES[kind], by_title[title]
+        listings.setdefault(platform, {})[kind] = {
+            "public_id": listing.public_id,
+            "title": title,
+            "kind": kind,
+            "price_fen": spec["price_fen"],
+            "face_value_fen": spec["face_value_fen"],
+            "sku_id": demo.douyin_sku_of(index) if platform == "douyin" else None,
+        }
+    listings.setdefault("meituan", {})
+    return listings
+
+
+def _by_title(make_uow: UnitOfWorkFactory, actor: Actor) -> dict[str, Listing]:
+    with make_uow() as uow:
+        return {li.title: li for li in uow.repo(ListingRepo).list(actor.merchant_id)}

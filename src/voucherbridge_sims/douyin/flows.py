@@ -9,6 +9,10 @@ from voucherbridge_sims.douyin.cert_views import certificate_notify
 from voucherbridge_sims.douyin.push import PushJob, deliver
 from voucherbridge_sims.douyin.state import Certificate, JsonDict, Order, SimState
 
+# What a consumer shares: the same short id on Douyin's host. Our service resolves it on its
+# configured short-link base, which in the demo is this simulator's /s/.
+SHARE_BASE = "https://v.douyin.com"
+
 
 def create_order(
     sim: SimState,
@@ -70,6 +74,7 @@ def order_view(sim: SimState, order: Order, base_url: str) -> JsonDict:
             }
             if cert.short_id:
                 item["short_link"] = f"{base_url}/s/{cert.short_id}"
+                item["share_link"] = f"{SHARE_BASE}/{cert.short_id}/"
                 item["object_id"] = cert.object_id
             codes.append(item)
         view: JsonDict = {
@@ -93,20 +98,28 @@ def order_view(sim: SimState, order: Order, base_url: str) -> JsonDict:
         }
         if order.short_id:
             view["order_short_link"] = f"{base_url}/s/{order.short_id}"
+            view["order_share_link"] = f"{SHARE_BASE}/{order.short_id}/"
             view["order_object_id"] = order.object_id
         return view
 
 
 def register_codes(sim: SimState, order: Order, items: list[Any]) -> None:
-    """Remember the merchant codes our service issued (caller holds the lock); replays skip."""
+    """Remember the merchant codes our service issued (caller holds the lock); replays skip.
+    Douyin keys each by a certificate id of its own; the one in the issue answer is the
+    service's."""
     for item in items:
-        if isinstance(item, dict):
-            code, cert_id = str(item.get("code") or ""), item.get("certificate_id")
-        else:
-            code, cert_id = str(item), None
+        code = str(item.get("code") or "") if isinstance(item, dict) else str(item)
         if not code or code in sim.cert_by_code:
             continue
-        sim.add_certificate(order, code, str(cert_id) if cert_id else None)
+        sim.add_certificate(order, code, None)
+
+
+def well_formed_certificates(data: JsonDict) -> bool:
+    """The issue SPI answer lists each code as ``{"certificate_id", "code"}`` (发券SPI)."""
+    items = data.get("certificates")
+    return isinstance(items, list) and all(
+        isinstance(i, dict) and i.get("code") and i.get("certificate_id") for i in items
+    )
 
 
 def apply_issue_answer(sim: SimState, order_id: str, data: JsonDict) -> None:
@@ -116,7 +129,9 @@ def apply_issue_answer(sim: SimState, order_id: str, data: JsonDict) -> None:
         order = sim.orders.get(order_id)
         if order is None:
             return
-        if result == "1":
+        if result == "1" and not well_formed_certificates(data):
+            order.status = "issue_failed"
+        elif result == "1":
             register_codes(sim, order, list(data.get("certificates") or []))
             order.status = "issued"
         elif result == "0":

@@ -136,8 +136,11 @@ def _order_args(sim: SimState, body: JsonDict) -> JsonDict:
 @router.post("/douyin/orders")
 async def create_order(request: Request) -> Any:
     """A consumer buys: platform codes are minted; merchant codes are asked from our issue SPI."""
-    sim = w.get_sim(request)
-    body = await w.read_json(request) or {}
+    return await order_flow(w.get_sim(request), await w.read_json(request) or {}, _base(request))
+
+
+async def order_flow(sim: SimState, body: JsonDict, base_url: str) -> Any:
+    """The purchase flow of ``POST /_sim/douyin/orders`` (also what buying a product runs)."""
     try:
         args = _order_args(sim, body)
     except ValueError as exc:
@@ -148,7 +151,7 @@ async def create_order(request: Request) -> Any:
     if order.code_type == "merchant":
         wait = body.get("wait", True) is not False
         await run_in_threadpool(sim_flows.start_issue, sim, order, wait)
-    view = sim_flows.order_view(sim, order, _base(request))
+    view = sim_flows.order_view(sim, order, base_url)
     view["retrying"] = order.code_type == "merchant" and order.status == "issuing"
     return view
 
@@ -166,8 +169,12 @@ async def get_order(order_id: str, request: Request) -> Any:
 @router.post("/douyin/refunds")
 async def create_refund(request: Request) -> Any:
     """A consumer refunds unused codes (``codes`` to pick; ``force`` includes used ones)."""
-    sim = w.get_sim(request)
-    body = await w.read_json(request) or {}
+    return await refund_flow(w.get_sim(request), await w.read_json(request) or {})
+
+
+async def refund_flow(sim: SimState, body: JsonDict) -> Any:
+    """``{"order_id", "codes"?, "force"?, "wait"?}``: platform codes → refund_success webhooks
+    (queued); merchant codes → refund-apply then refund-notice SPIs."""
     order = sim.orders.get(str(body.get("order_id", "")))
     if order is None:
         return bad("no such order", 404)

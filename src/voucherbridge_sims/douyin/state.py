@@ -13,8 +13,9 @@ import string
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
+from voucherbridge_sims.douyin.catalog import Product
 from voucherbridge_sims.simkit.state import JsonDict as JsonDict
 from voucherbridge_sims.simkit.state import SimBase
 
@@ -41,6 +42,7 @@ class DouyinSimConfig:
     account_id: str = "7100000000000000001"
     commission_bp: int = 0  # platform service fee on statements, basis points [M]
     retry_schedule_s: tuple[float, ...] = RETRY_SCHEDULE_S
+    state_file: str | None = None  # kept across restarts there (SIM_STATE_FILE)
 
 
 @dataclass
@@ -123,7 +125,22 @@ class SimState(SimBase):
     """All simulator state; `lock` guards every field, `generation` stops stale retry threads."""
 
     config: DouyinSimConfig
-    default_biz_code = 2100005  # 服务器错误: transient, the client retries
+    default_biz_code = 2100004  # 系统繁忙: transient, the client retries
+    persisted: ClassVar[dict[str, Any]] = {
+        "tokens": list[Token],
+        "token_calls": list[datetime],
+        "pois": dict[str, Poi],
+        "products": dict[str, Product],
+        "orders": dict[str, Order],
+        "certificates": dict[str, Certificate],
+        **dict.fromkeys(("cert_by_code", "cert_by_enc", "short_links"), dict[str, str]),
+        "links": dict[str, list[str]],
+        "prepares": dict[str, PrepareSession],
+        "verifications": dict[str, Verification],
+        **dict.fromkeys(("merchant_verifies", "refunds"), dict[str, JsonDict]),
+        **dict.fromkeys(("webhooks", "callbacks"), list[JsonDict]),
+        "statements": dict[str, list[JsonDict]],
+    }
 
     def __init__(self, config: DouyinSimConfig) -> None:
         super().__init__(config)
@@ -149,6 +166,7 @@ class SimState(SimBase):
             self.statements: dict[str, list[JsonDict]] = {}
             self.callbacks: list[JsonDict] = []
             self.refunds: dict[str, JsonDict] = {}
+            self.products: dict[str, Product] = {}
 
     # ---- ids -----------------------------------------------------------------------------
     def mint_digits(self, length: int, taken: dict[str, Any] | None = None) -> str:

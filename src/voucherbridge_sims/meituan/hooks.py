@@ -1,19 +1,21 @@
 """Test hooks of the Meituan simulator (``/_sim/...``, no auth, loopback only).
 
 Besides the shared ones of `simkit.hooks` (reset, requests, faults, latency, clock): state,
-buying a receipt group, minting an ``auth_code``, expiring sessions, adding a shop and building
-the statement that ``querylistbydate`` then serves.
+buying a receipt group, refunding codes, minting an ``auth_code``, expiring sessions, adding a
+shop and building the statement that ``querylistbydate`` then serves.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from voucherbridge.platforms.meituan.signing import timestamp
 from voucherbridge_sims.meituan.receipts import MAX_COUNT, live_records
 from voucherbridge_sims.meituan.state import (
     DEMO_BID,
@@ -57,9 +59,43 @@ def _fen(body: JsonDict, key: str, default: int | None) -> int | None:
     return fen
 
 
+def state_view(sim: SimState) -> JsonDict:
+    with sim.lock:
+        return {
+            "now": sim.clock.now().isoformat(),
+            "shops": [asdict(s) for s in sim.shops.values()],
+            "sessions": [
+                {
+                    "access_token": s.access_token,
+                    "bid": s.bid,
+                    "shop_ids": s.shop_ids,
+                    "expires_at": s.expires_at.isoformat(),
+                }
+                for s in sim.sessions.values()
+            ],
+            "orders": [
+                {
+                    **asdict(o),
+                    "created_at": o.created_at.isoformat(),
+                    "end_at": o.end_at.isoformat(),
+                }
+                for o in sim.orders.values()
+            ],
+            "receipts": [asdict(r) for r in sim.receipts.values()],
+            "consumes": [
+                {
+                    **asdict(c),
+                    "verify_time": c.verify_time.isoformat(),
+                    "reversed_at": c.reversed_at.isoformat() if c.reversed_at else None,
+                }
+                for c in sim.consumes
+            ],
+        }
+
+
 @router.get("/state")
 async def state(request: Request) -> JsonDict:
-    return dict(get_sim(request).state_view())
+    return state_view(get_sim(request))
 
 
 @router.post("/meituan/receipts")
@@ -67,8 +103,11 @@ async def buy(request: Request) -> Any:
     """A consumer buys ``count`` codes of a deal: ``{"open_shop_uuid", "deal_id", "title",
     "price_yuan", "market_price_yuan"?, "count", "valid_days", "code_length"?}`` → one receipt
     group; ``code_length`` 12 mints the newer receipts that look like Douyin codes."""
-    sim: SimState = get_sim(request)
-    body = await read_json(request) or {}
+    return buy_flow(get_sim(request), await read_json(request) or {})
+
+
+def buy_flow(sim: SimState, body: JsonDict) -> Any:
+    """The purchase flow of ``POST /_sim/meituan/receipts`` (also what buying a product runs)."""
     shops = body.get("open_shop_uuids") or [_text(body, "open_shop_uuid") or "mt-shop-1"]
     if not isinstance(shops, list) or not all(isinstance(s, str) and s for s in shops):
         return bad("open_shop_uuids must be a list of shop ids")
@@ -111,20 +150,52 @@ async def buy(request: Request) -> Any:
         "deal_id": order.deal_id,
         "qr_code": order.qr_code,
         "codes": list(order.codes),
-        "receipt_end_date": int(order.end_at.timestamp() * 1000),
+        "receipt_end_date": timestamp(order.end_at),
     }
+
+
+@router.post("/meituan/refunds")
+async def refund(request: Request) -> Any:
+    """A consumer refunds unused codes: ``{"order_id", "codes"?}``. Meituan tells the merchant
+    nothing; a refunded code then answers 404 "券码已退款"."""
+    return refund_flow(get_sim(request), await read_json(request) or {})
+
+
+def refund_flow(sim: SimState, body: JsonDict) -> Any:
+    codes = body.get("codes")
+    if codes is not None and not (
+        isinstance(codes, list) and all(isinstance(c, str) for c in codes)
+    ):
+        return bad("codes must be a list of strings")
+    with sim.lock:
+        order = sim.orders.get(str(body.get("order_id", "")))
+        if order is None:
+            return bad("no such order", 404)
+        picked = [sim.receipts[c] for c in order.codes if codes is None or c in codes]
+        refunded = [r for r in picked if r.status == "unused"]
+        if not refunded:
+            return bad("no refundable codes", 409)
+        for receipt in refunded:
+            receipt.status = "refunded"
+        return {"order_id": order.order_id, "refunded": [r.receipt_code for r in refunded]}
 
 
 @router.post("/meituan/auth_codes")
 async def auth_code(request: Request) -> Any:
-    """The merchant authorizes our app: ``{"shops"?: [...], "bid"?}`` → an ``auth_code``."""
+    """The merchant authorizes our app: ``{"shops"?: [...], "bid"?, "redirect_url"?}`` → an
+    ``auth_code`` (the token exchange must then send the same ``redirect_url``)."""
     sim: SimState = get_sim(request)
     body = await read_json(request) or {}
     with sim.lock:
         shops = body.get("shops") or list(sim.shops)
         if not isinstance(shops, list) or any(s not in sim.shops for s in shops):
             return bad("shops must list known open_shop_uuids")
-        code = AuthCode("mtac" + secrets.token_hex(10), _text(body, "bid") or DEMO_BID, shops)
+        code = AuthCode(
+            "mtac" + secrets.token_hex(10),
+            _text(body, "bid") or DEMO_BID,
+            shops,
+            redirect_url=_text(body, "redirect_url") or "",
+        )
         sim.auth_codes[code.code] = code
     return {"auth_code": code.code, "bid": code.bid, "shops": shops}
 

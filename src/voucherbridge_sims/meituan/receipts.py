@@ -4,7 +4,8 @@ Rules it enforces: the session must cover the shop, the receipt's deal must be s
 shop (403), a used code is refused (409), an expired one too (410, ``receipt_end_date``),
 consume takes ``count`` codes of the receipt's group at once, ``requestid`` makes a consume
 idempotent (the same id answers its first success again, and only for the same call), and a
-consume can be reversed for ``reverse_window_s`` (412 after).
+consume can be reversed for ``reverse_window_s`` (412 after). A code the consumer had refunded
+answers 404 "券码已退款" (Meituan tells the merchant nothing else about refunds).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from voucherbridge_sims.meituan.wire import Refused, int_param, serve, shop_of
 
 router = APIRouter(prefix="/router/tuangou/receipt")
 MAX_COUNT = 100
+REFUNDED_MSG = "券码已退款"  # a refunded receipt is gone for the merchant: 404 with this text [M]
 
 
 def _receipt(sim: SimState, params: dict[str, str], shop: str) -> Receipt:
@@ -47,6 +49,8 @@ def _receipt(sim: SimState, params: dict[str, str], shop: str) -> Receipt:
 
 
 def _usable(sim: SimState, receipt: Receipt) -> None:
+    if receipt.status == "refunded":
+        raise Refused(NOT_FOUND, REFUNDED_MSG)
     if receipt.status == "used":
         raise Refused(USED)
     if sim.clock.now() >= sim.orders[receipt.order_id].end_at:
@@ -69,6 +73,8 @@ def _scanprepare(sim: SimState, session: Session | None, params: dict[str, str])
         raise Refused(WRONG_SHOP)
     usable = sim.usable(order)
     if not usable:
+        if all(sim.receipts[c].status == "refunded" for c in order.codes):
+            raise Refused(NOT_FOUND, REFUNDED_MSG)
         raise Refused(USED)
     if sim.clock.now() >= order.end_at:
         raise Refused(EXPIRED)

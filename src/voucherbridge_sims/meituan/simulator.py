@@ -11,6 +11,10 @@ Meituan never calls us (no webhook, no SPI), so this simulator pushes nothing.
 On start and after ``/_sim/reset``: app ``mt-demo-key``/``mt-demo-secret`` and the merchant
 session ``mt-demo-session`` covering shops ``mt-shop-1``..``mt-shop-3``.
 
+Its page (``GET /``) shows what the platform sees and lets a person buy, refund and take the
+platform down; ``/_sim/meituan/products`` holds what it sells; ``--state-file`` keeps its state
+across restarts (see `simkit.page`, `simkit.products`, `simkit.persist`).
+
 Run it with ``voucherbridge simulate meituan --port 18082`` (see `main`).
 """
 
@@ -20,6 +24,7 @@ from fastapi import FastAPI
 
 from voucherbridge_sims.meituan import hooks as sim_hooks
 from voucherbridge_sims.meituan import oauth as sim_oauth
+from voucherbridge_sims.meituan import page as sim_page
 from voucherbridge_sims.meituan import receipts as sim_receipts
 from voucherbridge_sims.meituan.state import SERVER_ERROR, MeituanSimConfig, SimState, envelope
 from voucherbridge_sims.simkit.app import env_config, serve, simulator_app
@@ -38,21 +43,27 @@ def create_app(config: MeituanSimConfig | None = None) -> FastAPI:
 
     return simulator_app(
         sim,
+        platform="meituan",
         title="Meituan / Dianping group-buy simulator (VoucherBridge)",
         description="Loopback imitation of openapi.dianping.com receipt APIs, with /_sim/ hooks.",
-        routers=[sim_oauth.router, sim_receipts.router, sim_hooks.router],
+        routers=[sim_oauth.router, sim_receipts.router, sim_hooks.router, sim_page.router],
         busy_code=SERVER_ERROR,
         biz_error=biz_error,
+        page=sim_page.PAGE,
     )
 
 
 def config_from_env(env: dict[str, str] | None = None) -> MeituanSimConfig:
-    """MEITUAN_APP_KEY, MEITUAN_APP_SECRET, SIM_TARGET_BASE_URL, SIM_TIME_SCALE."""
+    """MEITUAN_APP_KEY, MEITUAN_APP_SECRET, SIM_TARGET_BASE_URL, SIM_STATE_FILE,
+    SIM_TIME_SCALE."""
     return env_config(
         MeituanSimConfig, env, app_key="MEITUAN_APP_KEY", app_secret="MEITUAN_APP_SECRET"
     )
 
 
-def main(host: str = "127.0.0.1", port: int = 18082) -> None:
-    """Serve the simulator with uvicorn until interrupted."""
-    serve(create_app(config_from_env()), host, port)
+def main(host: str = "127.0.0.1", port: int = 18082, state_file: str | None = None) -> None:
+    """Serve the simulator with uvicorn until interrupted (`state_file` over SIM_STATE_FILE)."""
+    config = config_from_env()
+    if state_file:
+        config.state_file = state_file
+    serve(create_app(config), host, port)

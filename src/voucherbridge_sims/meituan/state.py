@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from voucherbridge.platforms.meituan.signing import timestamp
+from voucherbridge_sims.meituan.catalog import Product
 from voucherbridge_sims.simkit.state import JsonDict as JsonDict
 from voucherbridge_sims.simkit.state import SimBase
 
@@ -67,6 +68,7 @@ class MeituanSimConfig:
     timestamp_tolerance_s: int = 600  # [M]
     fault_timeout_s: float = 30.0
     demo_session: str = DEMO_SESSION
+    state_file: str | None = None  # kept across restarts there (SIM_STATE_FILE)
 
 
 @dataclass
@@ -90,6 +92,7 @@ class Session:
     shop_ids: list[str]
     expires_at: datetime
     refresh_expires_at: datetime
+    remain_refresh_count: int = 12  # [M] value; each refresh spends one
 
 
 @dataclass
@@ -98,6 +101,7 @@ class AuthCode:
     bid: str
     shop_ids: list[str]
     used: bool = False
+    redirect_url: str = ""  # the authorization page's callback; the exchange must repeat it
 
 
 @dataclass
@@ -122,7 +126,7 @@ class Order:
 class Receipt:
     receipt_code: str
     order_id: str
-    status: str = "unused"  # unused | used
+    status: str = "unused"  # unused | used | refunded
     consume_seq: int | None = None
 
 
@@ -147,6 +151,17 @@ class SimState(SimBase):
 
     config: MeituanSimConfig
     default_biz_code = SERVER_ERROR
+    persisted: ClassVar[dict[str, Any]] = {
+        "shops": dict[str, Shop],
+        "sessions": dict[str, Session],
+        "auth_codes": dict[str, AuthCode],
+        "products": dict[str, Product],
+        "orders": dict[str, Order],
+        "receipts": dict[str, Receipt],
+        "consumes": list[Consume],
+        "requestids": dict[str, tuple[tuple[str, ...], JsonDict]],
+        "statements": dict[str, list[JsonDict]],
+    }
 
     def __init__(self, config: MeituanSimConfig) -> None:
         super().__init__(config)
@@ -164,6 +179,7 @@ class SimState(SimBase):
             self.consumes: list[Consume] = []
             self.requestids: dict[str, tuple[tuple[str, ...], JsonDict]] = {}
             self.statements: dict[str, list[JsonDict]] = {}
+            self.products: dict[str, Product] = {}
             self.add_session(self.config.demo_session, DEMO_BID, list(self.shops))
 
     # ---- ids -----------------------------------------------------------------------------
@@ -215,12 +231,14 @@ class SimState(SimBase):
         return {
             "receipt_code": receipt.receipt_code,
             "deal_id": int(order.deal_id) if order.deal_id.isdigit() else order.deal_id,
-            "dealgroup_id": order.dealgroup_id,
+            "dealgroup_id": int(order.dealgroup_id) if order.dealgroup_id.isdigit() else 0,
             "deal_title": order.title,
             "deal_price": yuan(order.price_fen),
             "deal_marketprice": yuan(order.market_price_fen),
             "count": len(self.usable(order)),
-            "receipt_end_date": int(order.end_at.timestamp() * 1000),
+            # A string in Dianping's Go SDK model; a real answer carries camelCase epoch ms.
+            "receipt_end_date": timestamp(order.end_at),
+            "receiptEndDate": int(order.end_at.timestamp()) * 1000,
             "biz_type": 0,
             "mobile": order.mobile,
             "payment_detail": [
@@ -258,36 +276,3 @@ class SimState(SimBase):
             "verify_time": timestamp(consume.verify_time),
             "verify_account": consume.account,
         }
-
-    def state_view(self) -> JsonDict:
-        with self.lock:
-            return {
-                "now": self.clock.now().isoformat(),
-                "shops": [asdict(s) for s in self.shops.values()],
-                "sessions": [
-                    {
-                        "access_token": s.access_token,
-                        "bid": s.bid,
-                        "shop_ids": s.shop_ids,
-                        "expires_at": s.expires_at.isoformat(),
-                    }
-                    for s in self.sessions.values()
-                ],
-                "orders": [
-                    {
-                        **asdict(o),
-                        "created_at": o.created_at.isoformat(),
-                        "end_at": o.end_at.isoformat(),
-                    }
-                    for o in self.orders.values()
-                ],
-                "receipts": [asdict(r) for r in self.receipts.values()],
-                "consumes": [
-                    {
-                        **asdict(c),
-                        "verify_time": c.verify_time.isoformat(),
-                        "reversed_at": c.reversed_at.isoformat() if c.reversed_at else None,
-                    }
-                    for c in self.consumes
-                ],
-            }

@@ -83,9 +83,9 @@ def common_router(default_biz_code: int) -> APIRouter:
     @router.post("/reset")
     async def reset(request: Request) -> JsonDict:
         """Back to the start: the simulator's entities (see its ``SimState.reset``), recorded
-        calls, faults, latencies and the clock offset; the config stays."""
+        calls, faults, latencies, the clock offset and the state file; the config stays."""
         sim: SimBase = get_sim(request)
-        sim.reset()
+        sim.clear()
         return {"ok": True}
 
     @router.get("/requests")

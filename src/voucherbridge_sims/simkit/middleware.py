@@ -1,6 +1,8 @@
 """ASGI middleware of the simulators: records calls, injects latency and faults.
 
-Applies to every path outside ``/_sim/``. Fault kinds:
+Applies to every path outside ``/_sim/`` and the simulator's own page (`PAGE_PATHS`), which
+stay up when the platform is "down". After every call, and every ``/_sim/`` call that is not a
+GET, the state file (if any) is told that something changed. Fault kinds:
 ``http_503`` answer 503 without touching state; ``biz_error`` the platform's own business-error
 answer with ``biz_code`` (each platform says how it looks); ``timeout`` hang ``timeout_s`` (default
 ``fault_timeout_s``) then 504, state untouched; ``reset`` send headers and half a body, then drop
@@ -22,6 +24,7 @@ from voucherbridge_sims.simkit.state import Fault, JsonDict, SimBase
 
 BizErrorAnswer = Callable[[Fault], tuple[int, JsonDict]]
 
+PAGE_PATHS = frozenset({"/", "/favicon.ico"})
 FAULT_KINDS = (
     "http_503",
     "timeout",
@@ -48,9 +51,22 @@ class SimMiddleware:
         self.biz_error = biz_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
+        if scope["type"] != "http" or scope["path"] in PAGE_PATHS:
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith("/_sim/"):
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if scope["method"] not in ("GET", "HEAD"):
+                    self.sim.changed()
+            return
+        try:
+            await self._platform_call(scope, receive, send)
+        finally:
+            self.sim.changed()
+
+    async def _platform_call(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = b""
         while True:
             message = await receive()
@@ -67,6 +83,7 @@ class SimMiddleware:
             await self._fail_before(fault, entry, send)
             return
         status, headers, payload = await self._run(scope, body, receive)
+        self.sim.changed()  # before an after_commit_timeout hangs
         if fault is not None and fault.kind == "after_commit_503":
             await self._answer(send, entry, 503, {"message": "service unavailable (simulated)"})
             return

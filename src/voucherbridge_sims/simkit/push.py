@@ -99,7 +99,9 @@ def start_retries(
                 return
             if entry["ok"]:
                 on_answer(answer_data(entry))
+                sim.changed()
                 return
         on_give_up()
+        sim.changed()
 
     threading.Thread(target=retry, daemon=True, name=thread_name).start()

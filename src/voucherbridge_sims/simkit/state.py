@@ -1,4 +1,5 @@
-"""The part of a simulator's state every platform has: clock, lock, recorded calls, faults."""
+"""The part of a simulator's state every platform has: clock, lock, recorded calls, faults,
+and the snapshot a state file keeps (see `simkit.persist`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from voucherbridge_sims.simkit.codec import decode, encode
+
+if TYPE_CHECKING:
+    from voucherbridge_sims.simkit.persist import StateFile
 
 JsonDict = dict[str, Any]
 MAX_RECORDED = 1000
@@ -76,6 +82,7 @@ class SimConfig(Protocol):
     target_base_url: str | None  # our service: receives the pushes (None: nowhere to send)
     time_scale: float  # multiplies background waits such as push retries (0.001 in tests)
     fault_timeout_s: float  # how long a "timeout" fault hangs (not scaled)
+    state_file: str | None  # where the entities are kept across restarts (None: memory only)
 
 
 class SimBase:
@@ -86,9 +93,14 @@ class SimBase:
     `default_biz_code` is what a ``biz_error`` fault answers when the test names none;
     `fault_timeout_s` how long a ``timeout`` fault hangs. `generation` changes on every reset
     and on shutdown: a retry started under another generation ends (see `sleep_schedule`).
+
+    `persisted` names the entity attributes a state file keeps, each with the type of its value
+    (what `codec.decode` rebuilds); the recorded calls in and out are kept too. Faults,
+    latencies and the clock offset are not: a restarted platform is healthy and on time.
     """
 
     default_biz_code = 500
+    persisted: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: SimConfig) -> None:
         self.config = config
@@ -101,6 +113,7 @@ class SimBase:
         self.latencies: list[Latency] = []
         self.generation = 0
         self.stopped = False
+        self.state_file: StateFile | None = None
         self._seq = 0
 
     def reset(self) -> None:
@@ -114,6 +127,52 @@ class SimBase:
             self.latencies = []
             self._seq = 0
         self.clock.reset()
+
+    def clear(self) -> None:
+        """``POST /_sim/reset``: `reset`, and forget the state file too."""
+        if self.state_file is None:
+            self.reset()
+        else:
+            self.state_file.reset()
+
+    def changed(self) -> None:
+        """Something worth keeping changed: the state file (if any) follows within a second."""
+        if self.state_file is not None:
+            self.state_file.changed()
+
+    def snapshot(self) -> JsonDict:
+        """The entities and recorded calls as JSON-ready data (a deep copy, taken under the
+        lock so that it is one consistent moment)."""
+        with self.lock:
+            return {
+                "seq": self._seq,
+                "entities": {name: encode(getattr(self, name)) for name in self.persisted},
+                "requests": encode(self.requests),
+                "pushes": encode(self.pushes),
+            }
+
+    def restore(self, data: JsonDict) -> None:
+        """Take the entities and recorded calls of a `snapshot`; an entity the snapshot lacks
+        keeps its fresh value. Raises (ValueError, TypeError, KeyError) before changing
+        anything when the data does not fit."""
+        entities = data["entities"]
+        loaded = {
+            name: decode(hint, entities[name])
+            for name, hint in self.persisted.items()
+            if name in entities
+        }
+        requests = decode(list[JsonDict], data["requests"])
+        pushes = decode(list[JsonDict], data["pushes"])
+        seq = decode(int, data["seq"])
+        with self.lock:
+            for name, value in loaded.items():
+                setattr(self, name, value)
+            self.requests, self.pushes = requests[-MAX_RECORDED:], pushes[-MAX_RECORDED:]
+            self._seq = seq
+            self.restored()
+
+    def restored(self) -> None:
+        """After `restore` (caller holds the lock): what the config must still decide."""
 
     def next_seq(self) -> int:
         with self.lock:
@@ -133,6 +192,7 @@ class SimBase:
                 attempts.append(entry)
             self.pushes.append(entry)
             del self.pushes[:-MAX_RECORDED]
+        self.changed()
 
     def shutdown(self) -> None:
         """Stop the background retries when the server stops."""

@@ -83,8 +83,12 @@ async def pushes(request: Request, type: str | None = None) -> list[JsonDict]:
 @router.post("/weimall/purchases")
 async def purchase(request: Request) -> Any:
     """A buyer pays: push VOUCHER_PURCHASED; ``{"replay": true, "order_no"}`` re-sends one."""
-    sim: SimState = get_sim(request)
-    body = await read_json(request) or {}
+    return await purchase_flow(get_sim(request), await read_json(request) or {})
+
+
+async def purchase_flow(sim: SimState, body: JsonDict) -> Any:
+    """``{"store_id"?, "coupon_id", "quantity"?, "openid"?, "title"?, "unit_price_fen"?}``:
+    the order, pushed to our service (also what buying a product runs)."""
     if body.get("replay"):
         with sim.lock:
             order = sim.orders.get(str(body.get("order_no")))
@@ -121,8 +125,10 @@ async def purchase(request: Request) -> Any:
 @router.post("/weimall/refunds")
 async def refund(request: Request) -> Any:
     """A buyer is refunded: push VOUCHER_REFUNDED ``{"order_no", "codes"?}``."""
-    sim: SimState = get_sim(request)
-    body = await read_json(request) or {}
+    return await refund_flow(get_sim(request), await read_json(request) or {})
+
+
+async def refund_flow(sim: SimState, body: JsonDict) -> Any:
     with sim.lock:
         order = sim.orders.get(str(body.get("order_no")))
     if order is None:

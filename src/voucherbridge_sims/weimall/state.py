@@ -11,10 +11,11 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from voucherbridge_sims.simkit.state import JsonDict as JsonDict
 from voucherbridge_sims.simkit.state import SimBase
+from voucherbridge_sims.weimall.catalog import Product
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 RETRY_SCHEDULE_S = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # PROTOCOLS §4: 1 m … 6 h
@@ -63,6 +64,7 @@ class WeimallSimConfig:
     retry_schedule_s: tuple[float, ...] = RETRY_SCHEDULE_S
     default_title: str = "60代100元票券抢购"
     default_unit_price_fen: int = 6000
+    state_file: str | None = None  # kept across restarts there (SIM_STATE_FILE)
 
 
 @dataclass
@@ -131,6 +133,15 @@ class SimState(SimBase):
 
     config: WeimallSimConfig
     default_biz_code = BUSY
+    persisted: ClassVar[dict[str, Any]] = {
+        "stores": dict[str, Store],
+        "products": dict[str, Product],
+        "orders": dict[str, Order],
+        "codes": dict[str, Code],
+        "redemptions": dict[str, Redemption],
+        "statements": dict[str, list[JsonDict]],
+        "seen": dict[tuple[str, str], JsonDict],
+    }
 
     def __init__(self, config: WeimallSimConfig) -> None:
         super().__init__(config)
@@ -150,6 +161,14 @@ class SimState(SimBase):
             self.redemptions: dict[str, Redemption] = {}
             self.statements: dict[str, list[JsonDict]] = {}
             self.seen: dict[tuple[str, str], JsonDict] = {}
+            self.products: dict[str, Product] = {}
+
+    def restored(self) -> None:
+        """The configured stores sign with the configured secret, whatever the file says."""
+        c = self.config
+        for sid in (c.store_id, *c.extra_store_ids):
+            store = self.stores.setdefault(sid, Store(sid, c.store_secret, c.store_name))
+            store.secret = c.store_secret
 
     def secret_for(self, client_id: str) -> str | None:
         with self.lock:
