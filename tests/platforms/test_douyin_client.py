@@ -296,10 +296,11 @@ def test_cancel_after_61_minutes_is_refused(client: DouyinClient, hooks: httpx.C
 
     error = refused(client.cancel, CREDS, done)
 
-    assert error.code is ErrorCode.REVERSAL_WINDOW_CLOSED
-    assert error.params == {"minutes": 60, "description": "已超过可撤销时限,无法撤销核销"}
-    assert render(error.code, error.params) == (
-        "核销已超过60分钟,不能反结账退券(已超过可撤销时限,无法撤销核销)"
+    assert error.code is ErrorCode.PLATFORM_REVERSAL_REFUSED
+    assert error.params == {"platform": "douyin", "description": "已超过可撤销时限,无法撤销核销"}
+    assert (
+        render(error.code, error.params)
+        == "抖音拒绝撤销核销,不能反结账退券:已超过可撤销时限,无法撤销核销"
     )
     assert state(hooks)["verifications"][0]["cancelled_at"] is None
 

@@ -197,16 +197,17 @@ def test_generic_3000001_is_read_by_its_sub_code(stub: Stub, douyin: DouyinClien
 
 
 # ---- 5. Douyin's answer to a cancel decides ------------------------------------------------------
-def test_the_published_too_late_answer_closes_the_window_in_douyins_words(
+def test_the_published_too_late_answer_is_refused_in_douyins_words(
     stub: Stub, douyin: DouyinClient
 ) -> None:
     stub.queue(CANCEL, published("douyin_cancel_too_late.json")["example"])
 
     error = refused(douyin.cancel, CREDS, VerifiedCode("111122223333444", "72", "73"))
 
-    assert error.code is ErrorCode.REVERSAL_WINDOW_CLOSED
-    assert render(error.code, error.params) == (
-        "核销已超过60分钟,不能反结账退券(已超过可撤销时限,无法撤销核销)"
+    assert error.code is ErrorCode.PLATFORM_REVERSAL_REFUSED
+    assert (
+        render(error.code, error.params)
+        == "抖音拒绝撤销核销,不能反结账退券:已超过可撤销时限,无法撤销核销"
     )
     assert len(stub.calls_to(CANCEL)) == 1  # a refusal is not retried
 

@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     BINDING_UNAUTHORIZED = "binding_unauthorized"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
     PLATFORM_REFUSED = "platform_refused"
+    PLATFORM_REVERSAL_REFUSED = "platform_reversal_refused"
     PLATFORM_REQUEST_INVALID = "platform_request_invalid"
     PLATFORM_PRODUCT_NOT_LINKED = "platform_product_not_linked"
     INVALID_SIGNATURE = "invalid_signature"

@@ -59,8 +59,8 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     ),
     C.REVERSAL_WINDOW_CLOSED: ErrorSpec(
         409,
-        "核销已超过{minutes}分钟,不能反结账退券({description})",
-        "Redeemed more than {minutes} minutes ago; it can no longer be reversed ({description})",
+        "核销已超过{minutes}分钟,不能反结账退券",
+        "Redeemed more than {minutes} minutes ago; it can no longer be reversed",
     ),
     C.CODE_TYPE_IMMUTABLE: ErrorSpec(
         409,
@@ -91,6 +91,12 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         503,
         "{platform}暂时无法验券,请稍后重试",
         "{platform} cannot verify vouchers right now; please retry",
+    ),
+    # The platform's answer decides, inside our window too (Douyin has refused after 3 minutes).
+    C.PLATFORM_REVERSAL_REFUSED: ErrorSpec(
+        409,
+        "{platform}拒绝撤销核销,不能反结账退券:{description}",
+        "{platform} refused to undo the redemption; it cannot be reversed: {description}",
     ),
     C.PLATFORM_REFUSED: ErrorSpec(
         422, "{platform}拒绝了本次操作:{description}", "{platform} refused: {description}"

@@ -39,6 +39,7 @@ NOT_AUTHORIZED = frozenset({2119005, 1508})  # 应用未获商家授权 / 商户
 TRANSFERRING = 2119006  # 该券码用户操作转赠中,暂不支持核销
 TRANSFERRING_TEXT = "该券码用户操作转赠中,暂不支持核销"
 GENERIC = 3000001  # 根据实际业务错误返回: the sub code says why
+CANCEL_TOO_LATE_TEXT = "已超过可撤销时限,无法撤销核销"
 CANCEL_TOO_LATE_SUB = 2034000910  # 已超过可撤销时限,无法撤销核销 (observed with 3000001)
 NO_CERTIFICATE = 1212  # 查不到券信息
 STORE_NOT_APPLICABLE = 3000002  # 所选门店不在商品适用门店内
@@ -48,8 +49,6 @@ USED = 1208  # a verify_results item: 已使用
 MAYBE_OURS = frozenset({USED, 2})
 OAUTH_REJECTED = frozenset({10003, 10013})
 OAUTH_RATE_LIMITED = 10020
-# The documented cancel limit; Douyin may refuse sooner, and its answer decides.
-CANCEL_WINDOW_MINUTES = 60
 TOKEN_REFRESH_SHARE = 0.8
 
 
@@ -116,8 +115,11 @@ def refusal(
     if error == STORE_NOT_APPLICABLE:
         return DomainError(ErrorCode.VOUCHER_STORE_NOT_APPLICABLE, code=code, store="")
     if error == GENERIC and sub_error_code == CANCEL_TOO_LATE_SUB:
+        # Douyin's own time limit, whatever our window says: its words, not our 60 minutes.
         return DomainError(
-            ErrorCode.REVERSAL_WINDOW_CLOSED, minutes=CANCEL_WINDOW_MINUTES, description=said
+            ErrorCode.PLATFORM_REVERSAL_REFUSED,
+            platform=PLATFORM_NOUN,
+            description=said or CANCEL_TOO_LATE_TEXT,
         )
     if error == TRANSFERRING:
         said = said or TRANSFERRING_TEXT
