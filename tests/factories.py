@@ -124,3 +124,33 @@ def bind_all_stores(
                 last_error=None,
                 now=now,
             )
+
+
+def redeem_demo_cash(container: Container, demo: dict[str, Any], n: int = 0) -> str:
+    """Redeem the demo's n-th 100元代金券 on a new soup-base bill at 皇岗店's till, through the
+    use cases (no HTTP); the redemption's public id."""
+    from voucherbridge.chain.auth import resolve_terminal
+    from voucherbridge.counter import merchant_codes, orders
+    from voucherbridge.domain.codes import classify_code
+    from voucherbridge.domain.orders import OrderLine
+
+    terminal = resolve_terminal(container.uow(), demo["terminal_key"])
+    order = orders.create_order(
+        container.uow(write=True),
+        terminal=terminal,
+        table="A1",
+        guests=1,
+        lines=[OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900)],
+        service_fee_fen=0,
+        now=container.clock(),
+    )
+    outcome = merchant_codes.redeem_code(
+        container.uow(write=True),
+        terminal=terminal,
+        scanned=classify_code(demo["codes"]["cash"][n]),
+        order_id=order.id,
+        idempotency_key=None,
+        now=container.clock(),
+        reversal_windows=container.settings.reversal_windows(),
+    )
+    return outcome.body.id

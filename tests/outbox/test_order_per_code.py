@@ -18,17 +18,15 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.factories import FakeClock
+from tests.factories import FakeClock, redeem_demo_cash
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.core.actor import Actor
-from voucherbridge.counter import merchant_codes, orders, reversal
+from voucherbridge.counter import reversal
 from voucherbridge.db import tables as t
 from voucherbridge.db.engine import make_engine
 from voucherbridge.db.migrate import alembic_config
-from voucherbridge.domain.codes import classify_code
-from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxMessage, OutboxRow
 from voucherbridge.outbox.repository import OutboxRepo
 from voucherbridge.outbox.service import (
@@ -69,29 +67,6 @@ class Mall:
             self.calls.append((str(row.payload["code"]), row.topic, rid))
 
 
-def _redeem(container: Container, demo: dict[str, Any], n: int = 0) -> str:
-    terminal = resolve_terminal(container.uow(), demo["terminal_key"])
-    order = orders.create_order(
-        container.uow(write=True),
-        terminal=terminal,
-        table="A1",
-        guests=1,
-        lines=[OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900)],
-        service_fee_fen=0,
-        now=container.clock(),
-    )
-    outcome = merchant_codes.redeem_code(
-        container.uow(write=True),
-        terminal=terminal,
-        scanned=classify_code(demo["codes"]["cash"][n]),
-        order_id=order.id,
-        idempotency_key=None,
-        now=container.clock(),
-        reversal_windows=container.settings.reversal_windows(),
-    )
-    return outcome.body.id
-
-
 def _reverse(container: Container, demo: dict[str, Any], redemption_id: str) -> str:
     terminal = resolve_terminal(container.uow(), demo["terminal_key"])
     view = reversal.reverse_redemption(
@@ -115,7 +90,7 @@ def test_a_reversal_due_first_waits_for_its_use_and_then_follows_it(
 ):
     mall = Mall(down=True)
     table = {MALL: mall}
-    rid = _redeem(container, demo)
+    rid = redeem_demo_cash(container, demo)
     for wait_s in (5, 10, 20):  # the mall is down: the use backs off further each time
         assert deliver_due(container.uow, table, clock).retried == 1
         clock.advance(seconds=wait_s)
@@ -145,9 +120,9 @@ def test_a_reversal_due_first_waits_for_its_use_and_then_follows_it(
 def test_a_batch_takes_only_the_first_row_of_a_code_and_a_lost_lease_keeps_the_order(
     container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    first = _redeem(container, demo, 0)
+    first = redeem_demo_cash(container, demo, 0)
     _reverse(container, demo, first)
-    other = _redeem(container, demo, 1)
+    other = redeem_demo_cash(container, demo, 1)
     with container.uow(write=True) as uow:
         claimed = uow.repo(OutboxRepo).claim(clock(), 10, clock() + timedelta(minutes=2))
         uow.commit()
@@ -172,7 +147,7 @@ def test_a_batch_takes_only_the_first_row_of_a_code_and_a_lost_lease_keeps_the_o
 def test_a_message_told_to_wait_is_given_back_uncounted_and_without_its_lease(
     container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    rid = _redeem(container, demo)
+    rid = redeem_demo_cash(container, demo)
 
     def busy(row: OutboxRow) -> None:
         raise DeliveryFailed("waiting for the use of this code", wait=True)
@@ -197,7 +172,7 @@ def _refuse_use_then_skip_reversal(row: OutboxRow) -> None:
 def test_a_row_skipped_behind_a_dead_one_is_shown_and_comes_back_when_that_one_is_retried(
     container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    rid = _redeem(container, demo)
+    rid = redeem_demo_cash(container, demo)
     _reverse(container, demo, rid)
     table = {MALL: _refuse_use_then_skip_reversal}
     assert deliver_due(container.uow, table, clock).dead == 1
@@ -228,7 +203,7 @@ def test_a_row_skipped_behind_a_dead_one_is_shown_and_comes_back_when_that_one_i
 def test_a_skip_decided_while_a_person_retries_the_earlier_row_waits_instead(
     container: Container, demo: dict[str, Any], clock: FakeClock
 ):
-    rid = _redeem(container, demo)
+    rid = redeem_demo_cash(container, demo)
     _reverse(container, demo, rid)
     assert deliver_due(container.uow, {MALL: _refuse_use_then_skip_reversal}, clock).dead == 1
     use_id = _rows(container)[f"{rid}:redeemed"].id

@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.factories import FakeClock
+from tests.factories import FakeClock, redeem_demo_cash
 from voucherbridge.bootstrap import Container
-from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.core.actor import Actor
-from voucherbridge.counter import merchant_codes as redemption
-from voucherbridge.counter import orders
 from voucherbridge.domain.backoff import worst_call_s
-from voucherbridge.domain.codes import classify_code
-from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import OutboxRow
 from voucherbridge.outbox.repository import OutboxRepo
 from voucherbridge.outbox.service import DeliveryFailed, deliver_due, list_outbox, retry_dead
@@ -34,35 +29,12 @@ class Platform:
         self.received.append(row.payload["redemption_id"])
 
 
-def _redeem_one(container: Container, demo: dict[str, Any], n: int = 0) -> str:
-    terminal = resolve_terminal(container.uow(), demo["terminal_key"])
-    order = orders.create_order(
-        container.uow(write=True),
-        terminal=terminal,
-        table="A1",
-        guests=1,
-        lines=[OrderLine(1, "SOUP01", "凉瓜黄豆汤底", 1, 19900)],
-        service_fee_fen=0,
-        now=container.clock(),
-    )
-    outcome = redemption.redeem_code(
-        container.uow(write=True),
-        terminal=terminal,
-        scanned=classify_code(demo["codes"]["cash"][n]),
-        order_id=order.id,
-        idempotency_key=None,
-        now=container.clock(),
-        reversal_windows=container.settings.reversal_windows(),
-    )
-    return outcome.body.id
-
-
 def test_down_platform_is_retried_with_backoff_then_dead_then_retried_by_hand(
     container: Container, demo: dict[str, Any]
 ) -> None:
     clock = FakeClock()
     container.clock = clock
-    redemption_id = _redeem_one(container, demo)
+    redemption_id = redeem_demo_cash(container, demo)
     platform = Platform()
     table = {"platform:weimall": platform}
 
@@ -91,7 +63,7 @@ def test_a_crashed_workers_rows_come_back_after_the_lease(
 ) -> None:
     clock = FakeClock()
     container.clock = clock
-    _redeem_one(container, demo)
+    redeem_demo_cash(container, demo)
     with container.uow(write=True) as uow:
         claimed = uow.repo(OutboxRepo).claim(clock(), 10, clock.now.replace(microsecond=0))
         uow.commit()
@@ -126,7 +98,7 @@ def test_a_slow_batch_keeps_its_lease_so_no_second_worker_delivers_its_rows(
     container.clock = clock
     settings = container.settings.model_copy(update={"outbox_batch": 5})
     for n in range(5):
-        _redeem_one(container, demo, n)
+        redeem_demo_cash(container, demo, n)
     worst_row_s = worst_call_s(
         settings.platform_max_attempts, settings.platform_timeout_s, settings.platform_retry_wait_s
     )
