@@ -134,3 +134,21 @@ def test_a_restart_keeps_the_world_and_every_sync_still_succeeds(
         assert counts.get("dead", 0) == 0
     finally:
         _stop(second)
+
+
+def test_no_simulator_outlives_the_demo(tmp_path: Path, ports: dict[str, int]) -> None:
+    """Stopping the demo (SIGTERM, as a service manager or Ctrl-C does) stops its simulators:
+    a later demo must not find their ports busy and talk to stale processes."""
+    demo = _start(tmp_path, ports)
+    _stop(demo)
+
+    def all_gone() -> bool:
+        for name in ("douyin", "meituan", "weimall"):
+            try:
+                httpx.get(demo.sim(name) + "/_sim/state", timeout=0.5)
+                return False
+            except httpx.TransportError:
+                continue
+        return True
+
+    wait_until(all_gone, timeout_s=15, interval_s=0.2, message="a simulator outlived the demo")

@@ -88,6 +88,16 @@ def wait_until_serving(base_url: str, timeout_s: float = START_TIMEOUT_S) -> boo
     return False
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the kernel sends the simulator SIGTERM when the demo dies, however it dies
+    (uvicorn re-raises SIGTERM after its shutdown, so the demo's atexit handlers never run)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def _start(
     name: str, host: str, port: int, api_base_url: str, state_file: Path
 ) -> subprocess.Popen[bytes]:
@@ -98,6 +108,7 @@ def _start(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - the demo starts no threads before this
     )
     atexit.register(_stop, child)
     deadline = time.monotonic() + START_TIMEOUT_S
