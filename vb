@@ -45,6 +45,21 @@ ensure_test_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+ensure_bench_packages() {
+  # wrk, the load generator of bench/run (compiled: the generator must not be the bottleneck),
+  # and PostgreSQL for its second backend.
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+    || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "[vb] installing ${missing[*]} (apt-get)..." >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 cmd="${1:-help}"
 shift || true
 case "$cmd" in
@@ -63,6 +78,7 @@ case "$cmd" in
     ;;
   bench)
     ensure_venv
+    ensure_bench_packages
     exec "$VENV/bin/python" bench/run "$@"
     ;;
   help|-h|--help)

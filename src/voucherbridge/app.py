@@ -8,12 +8,15 @@ from fastapi_offline import FastAPIOffline
 from voucherbridge import __version__, web
 from voucherbridge.api import errors, openapi
 from voucherbridge.api.middleware import BodySizeLimit
+from voucherbridge.api.observe import RequestObserver
 from voucherbridge.api.routes import (
     admin_audit,
     admin_items,
     admin_listings,
     admin_outbox,
     admin_platforms,
+    admin_reconciliations,
+    admin_reports,
     admin_session,
     admin_stores,
     admin_templates,
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Added last, so outermost: the 413s and error bodies of the layers inside carry them too.
     docs = ("/docs", "/redoc", app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=docs)
+    app.add_middleware(RequestObserver)  # outermost: every answer has its id, log line, count
     errors.install(app)
     openapi.install(app)
     app.include_router(health.router)
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(admin_outbox.router)
     app.include_router(admin_audit.router)
     app.include_router(admin_platforms.router)
+    app.include_router(admin_reconciliations.router)
+    app.include_router(admin_reports.router)
     app.include_router(hooks.router)
     web.install(app)
     return app

@@ -20,7 +20,11 @@ from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.outbox.service import Deliverer, DeliveryReport
 from voucherbridge.outbox.worker import run_worker
 from voucherbridge.platforms.ports import PlatformGateway
-from voucherbridge.platforms.registry import Platforms, deliverers_for
+from voucherbridge.platforms.registry import Platforms, deliverers_for, meituan_session_refresher
+from voucherbridge.platforms.session_refresh import refresh_loop
+from voucherbridge.platforms.shared_tokens import DatabaseTokens
+from voucherbridge.reconciliation.nightly import nightly_loop
+from voucherbridge.reconciliation.service import StatementReader
 
 
 @dataclass
@@ -35,7 +39,8 @@ class Container:
 
     @cached_property
     def platform_clients(self) -> Platforms:
-        return Platforms(self.settings)
+        # The Douyin app's token lives in the database: one for all our processes.
+        return Platforms(self.settings, DatabaseTokens(self.uow, self.secrets, self.clock))
 
     @cached_property
     def sign_in_policy(self) -> SignInPolicy:
@@ -65,6 +70,22 @@ class Container:
             poll_seconds=poll_seconds,
             stop=stop,
             once=once,
+        )
+
+    def run_nightly(self, stop: threading.Event, *, every_s: float = 60.0) -> None:
+        """The nightly reconciliation (对账) of every merchant's yesterday, until `stop`."""
+        reader = StatementReader(self.platform_clients, self.secrets.open)
+        nightly_loop(self.uow, reader, self.clock, stop, every_s=every_s)
+
+    def run_session_refresh(self, stop: threading.Event, *, every_s: float = 3600.0) -> None:
+        """Meituan sessions renewed before they lapse, hourly, until `stop`."""
+        refresh_loop(
+            self.uow,
+            refresh=meituan_session_refresher(self.platform_clients),
+            sealer=self.secrets,
+            clock=self.clock,
+            stop=stop,
+            every_s=every_s,
         )
 
     @cached_property

@@ -65,7 +65,11 @@ class Settings(BaseSettings):
     douyin_base_url: str = "http://127.0.0.1:18081"
     douyin_short_link_base: str | None = None  # None: the simulator's /s/ on douyin_base_url
     douyin_client_key: str = "vb-demo-key"
+    # Our one Douyin app (服务商应用): each merchant authorizes it; bindings carry no secret.
+    douyin_client_secret: str = "vb-demo-secret"
     meituan_base_url: str = "http://127.0.0.1:18082"
+    # Where merchants authorize our app (None: the simulator's page on meituan_base_url).
+    meituan_authorize_url: str | None = None
     meituan_app_key: str = "mt-demo-key"
     meituan_app_secret: str = "mt-demo-secret"
     weimall_base_url: str = "http://127.0.0.1:18084"
@@ -85,6 +89,10 @@ class Settings(BaseSettings):
     # Alerts: this many reversals by one till inside the window is worth a look.
     alert_reversals_threshold: int = 5
     alert_reversals_window_hours: int = 24
+    # Running it (ops/): /readyz says 503 above this many outbox rows still to deliver; a
+    # stopping API process gives in-flight requests this long to finish.
+    ready_outbox_backlog_limit: int = 10_000
+    shutdown_grace_s: int = 30
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -26,6 +26,9 @@ LAYERS: list[set[str]] = [
     {"catalogue"},
     {"platforms"},
     {"counter"},
+    {"reports"},
+    {"reconciliation"},
+    {"ops"},
     {"demo"},
     # entry points
     {"bootstrap"},

@@ -8,6 +8,8 @@ chain has to catch exactly that.
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -213,10 +215,9 @@ def test_postgresql_refuses_update_and_delete(container: Container, history: dic
     assert len(_rows(container)) > 0
 
 
-def test_concurrent_appends_keep_one_valid_chain(
-    container: Container, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-):
-    before = len(_rows(container))
+def _append_concurrently(container: Container, hold_s: float = 0.0) -> None:
+    """6 threads append 8 rows each to merchant 1's chain; `hold_s` keeps each transaction
+    open after its append, so that writers overlap and need lanes of their own."""
     errors: list[BaseException] = []
 
     def append(worker: int) -> None:
@@ -233,6 +234,7 @@ def test_concurrent_appends_keep_one_valid_chain(
                         after={"n": n},
                         now=datetime.now(UTC),
                     )
+                    time.sleep(hold_s)
                     uow.commit()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -243,11 +245,53 @@ def test_concurrent_appends_keep_one_valid_chain(
     for thread in threads:
         thread.join()
     assert not errors
+
+
+def test_concurrent_appends_keep_every_lane_a_valid_chain(
+    container: Container, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+):
+    before = len(_rows(container))
+    _append_concurrently(container, hold_s=0.005)
     rows = [r for r in _rows(container) if r.merchant_id == 1]
     assert len(_rows(container)) == before + 48
-    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    lanes = {r.lane for r in rows}
+    for lane in lanes:  # each lane counts 1, 2, 3... in id order
+        assert [r.seq for r in rows if r.lane == lane] == list(
+            range(1, 1 + sum(1 for r in rows if r.lane == lane))
+        )
+    if container.engine.dialect.name == "postgresql":
+        assert len(lanes) > 1  # overlapping writers did not queue on one head row
+    else:
+        assert lanes == {0}  # one writer at a time: one lane
     result = _verify_cli(container, monkeypatch)
     assert result.exit_code == 0, result.output
+    reports = {r.chain_id: r for r in audit_verify.verify_all(container.uow)}
+    assert reports[1].rows == len(rows)
+    assert reports[1].broken is None
+
+
+def test_tampering_in_any_lane_is_named(
+    container: Container, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+):
+    _append_concurrently(container, hold_s=0.005)
+    rows = [r for r in _rows(container) if r.merchant_id == 1]
+    sizes = Counter(r.lane for r in rows)
+    # On PostgreSQL a lane other than 0 with a middle row to delete, when there is one.
+    lane = max(sizes, key=lambda n: (n != 0 and sizes[n] >= 3, sizes[n]))
+    in_lane = [r for r in rows if r.lane == lane]
+    target, after = in_lane[len(in_lane) // 2], in_lane[len(in_lane) // 2 + 1]
+    _tamper(container, "DELETE FROM audit_log WHERE id = :id", id=target.id)
+    result = _verify_cli(container, monkeypatch)
+    assert result.exit_code == 1
+    assert f"row {after.id}" in result.output
+    assert "deleted" in result.output
+    _tamper(
+        container,
+        "UPDATE audit_log SET lane = :other WHERE id = :id",
+        other=lane + 1,
+        id=in_lane[-1].id,
+    )
+    assert _verify_cli(container, monkeypatch).exit_code == 1
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -33,11 +33,11 @@ from tests.helpers import admin_headers, bearer, open_order, redeem
 from tests.procs import apis, seed
 from voucherbridge.app import create_app
 from voucherbridge.bootstrap import Container
-from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.chain import auth
 from voucherbridge.core import csrf, logs
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.logs import configure_logging
+from voucherbridge.counter.scan_repository import ScanRepo
 from voucherbridge.demo.seed import DEMO_BINDINGS
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.outbox.service import list_outbox
@@ -203,7 +203,7 @@ def test_a_crash_logs_neither_secrets_nor_voucher_codes(
     container: Container, demo: dict[str, Any], logged: Logs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret_key = container.settings.secret_key
-    code_crashes = _crash_on(monkeypatch, CodeRepo, "find")
+    code_crashes = _crash_on(monkeypatch, ScanRepo, "scan")  # the redeem's one read of the code
     binding_crashes = _crash_on(monkeypatch, BindingRepo, "by_platform_store")
     full_codes = [demo["codes"]["cash"][0], demo["codes"]["cash"][1]]
     app = create_app(container=container)

@@ -141,7 +141,7 @@ def _audit(container: Container, action: str) -> list[Any]:
         )
 
 
-@pytest.mark.parametrize("platform", ["weimall", "douyin", "meituan"])
+@pytest.mark.parametrize("platform", ["weimall", "meituan"])  # Douyin: no secret, see below
 @pytest.mark.parametrize(
     ("tester", "error"),
     [(_tester("old-secret"), ErrorCode.BINDING_REJECTED), (_down, ErrorCode.PLATFORM_UNAVAILABLE)],
@@ -195,13 +195,70 @@ def test_a_binding_that_no_longer_works_records_the_failed_attempt(
 ):
     """Expired (or failed) bindings serve nothing: the latest attempt is what the console shows."""
     at = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    _bind(container, "douyin", "P-OLD", "old-secret", _tester("old-secret"), at)
+    _bind(container, "meituan", "P-OLD", "old-secret", _tester("old-secret"), at)
     with container.uow(write=True) as uow:
-        uow.repo(BindingRepo).mark_expired(1, 1, "douyin", at)
+        uow.repo(BindingRepo).mark_expired(1, 1, "meituan", at)
         uow.commit()
     with pytest.raises(DomainError) as refused:
-        _bind(container, "douyin", "P-NEW", "wrong", _tester("old-secret"), at)
+        _bind(container, "meituan", "P-NEW", "wrong", _tester("old-secret"), at)
     assert refused.value.code is ErrorCode.BINDING_REJECTED
-    stored = _stored(container, "douyin")
+    stored = _stored(container, "meituan")
     assert (stored.status, stored.platform_store_id) == ("failed", "P-NEW")
     assert stored.last_error == "binding_rejected"
+
+
+def test_douyin_binds_the_authorizing_account_and_keeps_no_secret(
+    container: Container, demo: dict[str, Any]
+):
+    """Douyin is one app (our key and secret, in the settings) that the merchant authorizes:
+    the binding records the POI and the authorizing account, never a secret."""
+    asked: list[str] = []
+
+    def douyin(platform: str, platform_store_id: str, credential: str) -> str:
+        asked.append(credential)
+        return "皇岗店"
+
+    def bind(**fields: str) -> Any:
+        return bind_store(
+            container.uow,
+            actor=HQ,
+            store_id=1,
+            platform="douyin",
+            platform_store_id="7001000000009",
+            tester=douyin,
+            sealer=container.secrets,
+            now=container.clock(),
+            **{"secret": "", **fields},
+        )
+
+    for bad in ({"secret": "a-secret"}, {"account_id": "not-digits"}, {"account_id": "9" * 65}):
+        with pytest.raises(DomainError) as refused:
+            bind(**bad)
+        assert refused.value.code is ErrorCode.VALIDATION_ERROR
+        assert refused.value.params["field"] == next(iter(bad))
+    assert asked == []  # refused before asking Douyin
+
+    view = bind(account_id="7100000000000000001")
+    assert (view.status, view.account_id, view.platform_store_id) == (
+        "bound",
+        "7100000000000000001",
+        "7001000000009",
+    )
+    assert asked == ["7100000000000000001"]
+    stored = _stored(container, "douyin")
+    assert (stored.secret_sealed, stored.account_id) == ("", "7100000000000000001")
+
+    with pytest.raises(DomainError) as refused:
+        bind_store(
+            container.uow,
+            actor=HQ,
+            store_id=1,
+            platform="weimall",
+            platform_store_id="JWL-1",
+            secret="s",
+            account_id="7100000000000000001",
+            tester=_tester("s"),
+            sealer=container.secrets,
+            now=container.clock(),
+        )
+    assert refused.value.params["field"] == "account_id"  # only Douyin has one

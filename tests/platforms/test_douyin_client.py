@@ -28,7 +28,7 @@ POI, OTHER_POI = "7001", "7002"
 VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
 PREPARE = "/goodlife/v1/fulfilment/certificate/prepare/"
 TOKEN = "/oauth/stable_client_token/"
-CREDS = Credentials("douyin", POI, SECRET)
+CREDS = Credentials("douyin", POI, "")
 
 
 # ---- our service's stand-in for the issue SPI of merchant codes (三方码) -------------------------
@@ -71,7 +71,7 @@ def hooks(base_url: str) -> Iterator[httpx.Client]:
 
 def make_client(base_url: str, **options: Any) -> DouyinClient:
     options.setdefault("retry_wait_s", 0)
-    return DouyinClient(base_url, KEY, short_link_base=f"{base_url}/s", **options)
+    return DouyinClient(base_url, KEY, SECRET, short_link_base=f"{base_url}/s", **options)
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_unknown_code_and_unknown_short_link_are_not_found(client: DouyinClient)
 
 def test_wrong_store_is_not_applicable(client: DouyinClient, hooks: httpx.Client) -> None:
     code = buy(hooks, poi_id=POI)["codes"][0]["code"]
-    elsewhere = Credentials("douyin", OTHER_POI, SECRET)
+    elsewhere = Credentials("douyin", OTHER_POI, "")
 
     error = refused(client.prepare, elsewhere, code)
 
@@ -313,18 +313,45 @@ def test_cancel_of_unknown_verify_is_refused_in_douyins_words(client: DouyinClie
 
 
 # ---- binding test -----------------------------------------------------------------------------
-def test_binding_test_with_wrong_and_right_secret(
-    client: DouyinClient, hooks: httpx.Client
+def test_binding_asks_for_the_poi_with_the_apps_token_as_the_authorizing_account(
+    client: DouyinClient, hooks: httpx.Client, base_url: str
 ) -> None:
     hooks.post("/_sim/douyin/pois", json={"poi_id": "8001", "poi_name": "皇岗店"})
+    account = state(hooks)["config"]["account_id"]
 
-    wrong = refused(client.test_binding, "8001", "not-the-secret")
-    assert wrong.code is ErrorCode.BINDING_REJECTED
-    assert render(wrong.code, wrong.params) == "抖音绑定失败:门店 id 或密钥错误"
-
-    assert client.test_binding("8001", SECRET) == "皇岗店"
-    unknown = refused(client.test_binding, "8999", SECRET)
+    assert client.test_binding("8001", "") == "皇岗店"  # Douyin finds the POI's account
+    assert client.test_binding("8001", account) == "皇岗店"
+    unknown = refused(client.test_binding, "8999", account)
     assert unknown.code is ErrorCode.BINDING_REJECTED
+
+    stranger = refused(client.test_binding, "8001", "7100000000000000999")
+    assert stranger.code is ErrorCode.BINDING_UNAUTHORIZED
+    assert render(stranger.code, stranger.params) == (
+        "商家尚未在抖音授权本应用,请在抖音商家后台完成授权后重新绑定"
+    )
+    hooks.post("/_sim/authorization", json={"account_id": account, "authorized": False})
+    withdrawn = refused(client.test_binding, "8001", "")
+    assert withdrawn.code is ErrorCode.BINDING_UNAUTHORIZED
+
+    wrong_app = DouyinClient(base_url, KEY, "not-our-app-secret", retry_wait_s=0)
+    try:
+        rejected = refused(wrong_app.test_binding, "8001", "")
+    finally:
+        wrong_app.close()
+    assert rejected.code is ErrorCode.BINDING_REJECTED
+    assert render(rejected.code, rejected.params) == "抖音绑定失败:门店 id 或密钥错误"
+
+
+def test_a_withdrawn_authorization_is_said_at_the_till(
+    client: DouyinClient, hooks: httpx.Client
+) -> None:
+    code = buy(hooks)["codes"][0]["code"]
+    account = state(hooks)["config"]["account_id"]
+    hooks.post("/_sim/authorization", json={"account_id": account, "authorized": False})
+
+    error = refused(client.prepare, CREDS, code)
+
+    assert error.code is ErrorCode.BINDING_UNAUTHORIZED
 
 
 # ---- merchant codes (三方码) --------------------------------------------------------------------
@@ -379,7 +406,7 @@ def test_used_after_a_lost_answer_is_ours_only_when_our_store_verified_it(
 ) -> None:
     used = {"data": {"verify_results": [{"result": 1208, "code": "enc"}]}, "extra": {}}
     http = _fake_douyin([httpx.ReadTimeout("lost"), used], poi_of_record)
-    douyin = DouyinClient("http://douyin.test", KEY, retry_wait_s=0, http=http)
+    douyin = DouyinClient("http://douyin.test", KEY, SECRET, retry_wait_s=0, http=http)
     prepared = PreparedCodes(
         platform="douyin",
         platform_order_id="O1",

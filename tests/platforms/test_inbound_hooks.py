@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from tests.factories import FakeClock
 from tests.helpers import demo_admin_headers
 from voucherbridge.bootstrap import Container
+from voucherbridge.config import Settings
 from voucherbridge.db import tables as t
 from voucherbridge.demo.seed import DEMO_BINDINGS
 from voucherbridge.platforms.douyin.signing import signed_spi_query, webhook_signature
@@ -30,7 +31,7 @@ from voucherbridge.platforms.weimall.signing import build_envelope
 
 API = "/api/admin/v1"
 DOUYIN_KEY = "vb-demo-key"  # the settings' default client_key
-DOUYIN_SECRET = DEMO_BINDINGS["douyin"][1]
+DOUYIN_SECRET = Settings().douyin_client_secret  # our one app's
 WM_STORE, WM_SECRET = DEMO_BINDINGS["weimall"][0].format(n=1), DEMO_BINDINGS["weimall"][1]
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -35,7 +35,7 @@ GET = "/goodlife/v1/fulfilment/certificate/get/"
 TOKEN = "/oauth/stable_client_token/"
 TOKEN_OK = {"data": {"access_token": "clt.stub", "expires_in": 7200, "error_code": 0}}
 POI = "7001"
-CREDS = Credentials("douyin", POI, "stub-secret")
+CREDS = Credentials("douyin", POI, "")
 CODES = published("douyin_status_codes.json")
 U, R = ErrorCode.PLATFORM_UNAVAILABLE, ErrorCode.PLATFORM_REFUSED
 # Every code of the published table, as the merchant meets it. Codes the table says to retry
@@ -95,7 +95,7 @@ def stub(served: tuple[Stub, str]) -> Stub:
 
 @pytest.fixture
 def douyin(served: tuple[Stub, str], stub: Stub) -> Iterator[DouyinClient]:
-    client = DouyinClient(served[1], "ck-stub", retry_wait_s=0, max_attempts=3)
+    client = DouyinClient(served[1], "ck-stub", "cs-stub", retry_wait_s=0, max_attempts=3)
     yield client
     client.close()
 

@@ -46,6 +46,20 @@ Call = Callable[[World, str, str], tuple[str, Any]]  # (world, scope, tag) -> (p
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A multipart body (form fields and one file) where a route takes an upload."""
+
+    data: dict[str, str]
+    files: dict[str, tuple[str, bytes, str]]
+
+
+def statement_upload(store_id: int) -> Upload:
+    """An empty micro-mall statement of one store's day, to reconcile against."""
+    day = {"platform": "weimall", "store_id": str(store_id), "date": "2026-12-01"}
+    return Upload(day, {"file": ("statement.csv", b"code,amount_fen\n", "text/csv")})
+
+
+@dataclass(frozen=True)
 class Row:
     """One write of one admin route, tried on an object of each of `scopes`.
 
@@ -136,6 +150,14 @@ ROWS: tuple[Row, ...] = (
         ), ok=201),
     Row("POST", f"{A}/bindings", "bind a store", ONE_STORE,
         lambda w, s, t: (f"{A}/bindings", _binding(w, s)), ok=201),
+    Row("POST", f"{A}/reconciliations", "reconcile a store's day", ONE_STORE,
+        lambda w, s, t: (
+            f"{A}/reconciliations",
+            {"platform": "weimall", "store_id": w.stores[s][0], "date": "2026-12-01"},
+        ), ok=201),
+    Row("POST", f"{A}/reconciliations/upload", "upload a store's statement", ONE_STORE,
+        lambda w, s, t: (f"{A}/reconciliations/upload", statement_upload(w.stores[s][0])),
+        ok=201),
     Row("POST", f"{A}/outbox/{{outbox_id}}/retry", "retry a dead outbox row", (CHAIN,),
         lambda w, s, t: (f"{A}/outbox/{w.outbox}/retry", None), NOBODY),
     Row("PATCH", f"{A}/templates/{{template_id}}", "deactivate a template", ALL_SCOPES,

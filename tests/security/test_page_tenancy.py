@@ -32,6 +32,9 @@ OWN_SESSION = {
     ("POST", "/cashier/login"),
     ("GET", "/cashier"),
     ("POST", "/cashier/logout"),
+    # Meituan's return to us acts on the authorization this user started: its sealed state
+    # names the user and the merchant (tests/platforms/flows/test_meituan_authorization.py)
+    ("GET", "/console/bindings/meituan/callback"),
 }
 
 
@@ -82,6 +85,11 @@ PAGES: dict[tuple[str, str], Page] = {
         lambda w: binding_to(w["store1"]),
         refused=True,
     ),
+    ("POST", "/console/bindings/meituan/authorize"): Page(
+        _p("/console/bindings/meituan/authorize"),
+        lambda w: {"store_id": w["store1"], "platform_store_id": "mt-shop-1"},
+        refused=True,
+    ),
     ("GET", "/console/outbox"): Page(_p("/console/outbox")),
     ("POST", "/console/outbox/{outbox_id}/retry"): Page(
         _p("/console/outbox/{outbox}/retry"), lambda w: {}, refused=True
@@ -106,6 +114,44 @@ PAGES: dict[tuple[str, str], Page] = {
         refused=True,
     ),
     ("GET", "/console/codes"): Page(_p("/console/codes?q={code}"), refused=True),
+    # the back office (web/console/pages_reports.py, pages_archive.py, pages_staff.py): B's
+    # lists filtered on A's store show nothing of A; B's forms aimed at A's objects are 404s
+    ("GET", "/console/charts.css"): Page(_p("/console/charts.css")),
+    ("GET", "/console/reports/{kind}"): Page(_p("/console/reports/redemptions?days=30")),
+    ("GET", "/console/reports/{kind}/export"): Page(_p("/console/reports/sales/export")),
+    ("GET", "/console/orders"): Page(_p("/console/orders?store_id={store1}")),
+    ("GET", "/console/redemptions"): Page(_p("/console/redemptions?store_id={store1}")),
+    ("GET", "/console/{kind}/export"): Page(_p("/console/codes/export?store_id={store1}")),
+    ("GET", "/console/audit"): Page(_p("/console/audit")),
+    ("GET", "/console/staff"): Page(_p("/console/staff")),
+    ("POST", "/console/staff"): Page(
+        _p("/console/staff"),
+        lambda w: {
+            "username": "b-hijack",
+            "password": "Lychee-Harbour-2031",
+            "role": "cashier",
+            "store_ids": str(w["store1"]),
+        },
+        refused=True,
+    ),
+    ("POST", "/console/staff/{user_id}/active"): Page(
+        _p("/console/staff/{user}/active"), lambda w: {"active": "0"}, refused=True
+    ),
+    # reconciliation (web/console/pages_reconciliation.py): A's store and runs are not B's
+    ("GET", "/console/reconciliations"): Page(_p("/console/reconciliations")),
+    ("POST", "/console/reconciliations"): Page(
+        _p("/console/reconciliations"),
+        lambda w: {"store_id": w["store1"], "platform": "weimall", "date": "2026-12-01"},
+        refused=True,
+    ),
+    ("POST", "/console/reconciliations/upload"): Page(
+        _p("/console/reconciliations/upload"),
+        lambda w: {"store_id": w["store1"], "platform": "weimall", "date": "2026-12-01"},
+        refused=True,
+    ),
+    ("GET", "/console/reconciliations/{run_id}"): Page(
+        _p("/console/reconciliations/1"), refused=True
+    ),
 }
 
 
@@ -214,6 +260,16 @@ def test_a_store_manager_is_refused_another_stores_pages(
         ),
         ("GET", "/console/outbox", None),
         ("POST", f"/console/outbox/{world['outbox']}/retry", {}),
+        (
+            "POST",
+            "/console/bindings/meituan/authorize",
+            {"store_id": world["store2"], "platform_store_id": "mt-shop-2"},
+        ),
+        (
+            "POST",
+            "/console/reconciliations",
+            {"store_id": world["store2"], "platform": "weimall", "date": "2026-12-01"},
+        ),
     ]
     for method, path, form in refused:
         data = None if form is None else {**form, "csrf": csrf}

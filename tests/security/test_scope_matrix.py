@@ -32,6 +32,7 @@ from tests.security._scope import (
     OWN,
     ROLES,
     ROWS,
+    Upload,
     World,
     allowed,
     build_world,
@@ -68,6 +69,12 @@ def hq(client: Any, demo: dict[str, Any]) -> Headers:
 @pytest.fixture
 def world(client: Any, container: Container, hq: Headers) -> World:
     return build_world(client, container, hq)
+
+
+def _send(client: Any, method: str, path: str, body: Any, who: Headers) -> Any:
+    if isinstance(body, Upload):
+        return client.request(method, path, data=body.data, files=body.files, headers=who)
+    return client.request(method, path, json=body, headers=who)
 
 
 def _signed_in(client: Any, demo: dict[str, Any], hq: Headers, role: str) -> Headers:
@@ -111,13 +118,13 @@ def test_each_role_changes_exactly_the_objects_in_its_scope(
     seen = _every_row(container)
     for number, (row, scope) in enumerate(c for c in cells if not allowed(role, *c)):
         path, body = row.call(world, scope, f"{role[:2]}-no{number}")
-        response = client.request(row.method, path, json=body, headers=who)
+        response = _send(client, row.method, path, body, who)
         cell = f"{role}: {row.name} ({scope}): {response.text}"
         assert _refusal(response) == (403, "forbidden", FORBIDDEN_ZH), cell
         assert _every_row(container) == seen, f"{cell}: refused, yet the database changed"
     for number, (row, scope) in enumerate(c for c in cells if allowed(role, *c)):
         path, body = row.call(world, scope, f"{role[:2]}-ok{number}")
-        response = client.request(row.method, path, json=body, headers=who)
+        response = _send(client, row.method, path, body, who)
         cell = f"{role}: {row.name} ({scope}): {response.text}"
         assert response.status_code == row.ok, cell
         now = _every_row(container)

@@ -29,7 +29,8 @@ from voucherbridge.core.crypto import SecretBox, read_or_create_key
 REAL_KEY = "k3J9-oQv_x7yT2bWc8LmN4pR6sU1vZ0aE5dF"
 REFUSAL_ZH = "必须把 VOUCHERBRIDGE_SECRET_KEY 设为至少 32 个字符的随机值"
 REFUSAL_EN = "VOUCHERBRIDGE_SECRET_KEY must be set to a random value of at least 32 characters"
-DEMO_SECRETS = {"wm-secret-1", "vb-demo-secret", "mt-demo-session"}
+# Douyin bindings carry none: its one app is authorized by the merchant.
+DEMO_SECRETS = {"wm-secret-1", "mt-demo-session"}
 
 
 def _env(database_url: str, **settings: str) -> dict[str, str]:
@@ -150,7 +151,8 @@ def _run_demo(tmp_path: Path, env: dict[str, str]) -> str:
 def _sealed_secrets(db: Path) -> list[str]:
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        sealed = [row[0] for row in conn.execute(text("SELECT secret_encrypted FROM bindings"))]
+        rows = conn.execute(text("SELECT secret_encrypted FROM bindings"))
+        sealed = [row[0] for row in rows if row[0]]
     engine.dispose()
     return sealed
 

@@ -20,6 +20,7 @@ from fastapi.routing import iter_route_contexts
 
 from tests.factories import bind_all_stores
 from tests.helpers import demo_admin_headers
+from tests.security._scope import Upload, statement_upload
 from tests.security._tenancy import A_MARKERS, B_HQ, B_LINE, B_PASSWORD, LINE, binding_to
 from voucherbridge.bootstrap import Container
 from voucherbridge.platforms.repository import BindingRepo
@@ -47,6 +48,8 @@ def _p(template: str) -> Callable[[dict[str, Any]], str]:
 
 ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(_p("/healthz")),
+    ("GET", "/readyz"): Row(_p("/readyz")),
+    ("GET", "/metrics"): Row(_p("/metrics")),
     ("GET", "/"): Row(_p("/")),  # the start page: links only, nobody's data
     # --- Terminal API: B's till --------------------------------------------------------
     ("POST", "/api/v1/orders"): Row(_p("/api/v1/orders"), lambda w: {"lines": [B_LINE]}),
@@ -166,6 +169,32 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/api/admin/v1/audit"): Row(_p("/api/admin/v1/audit")),
     ("GET", "/api/admin/v1/audit/verify"): Row(_p("/api/admin/v1/audit/verify")),
     ("GET", "/api/admin/v1/alerts"): Row(_p("/api/admin/v1/alerts")),
+    # reports and lists: B's own (empty) figures, even when asking with A's store id
+    ("GET", "/api/admin/v1/reports/dashboard"): Row(_p("/api/admin/v1/reports/dashboard")),
+    ("GET", "/api/admin/v1/reports/sales"): Row(
+        _p("/api/admin/v1/reports/sales?from=2026-01-01&to=2026-12-31&group_by=store,listing")
+    ),
+    ("GET", "/api/admin/v1/reports/redemptions"): Row(
+        _p("/api/admin/v1/reports/redemptions?from=2026-01-01&to=2026-12-31&group_by=store")
+    ),
+    ("GET", "/api/admin/v1/codes"): Row(_p("/api/admin/v1/codes?store_id={store1}")),
+    ("GET", "/api/admin/v1/orders"): Row(_p("/api/admin/v1/orders?store_id={store1}")),
+    ("GET", "/api/admin/v1/redemptions"): Row(_p("/api/admin/v1/redemptions?store_id={store1}")),
+    # reconciliation: B runs and reads only its own; A's store is "not found" to B
+    ("POST", "/api/admin/v1/reconciliations"): Row(
+        _p("/api/admin/v1/reconciliations"),
+        lambda w: {"platform": "weimall", "store_id": w["store1"], "date": "2026-12-01"},
+        "not_found",
+    ),
+    ("POST", "/api/admin/v1/reconciliations/upload"): Row(
+        _p("/api/admin/v1/reconciliations/upload"),
+        lambda w: statement_upload(w["store1"]),
+        "not_found",
+    ),
+    ("GET", "/api/admin/v1/reconciliations"): Row(_p("/api/admin/v1/reconciliations")),
+    ("GET", "/api/admin/v1/reconciliations/{run_id}"): Row(
+        _p("/api/admin/v1/reconciliations/1"), None, "not_found"
+    ),
     ("GET", "/api/admin/v1/bindings"): Row(_p("/api/admin/v1/bindings")),
     ("POST", "/api/admin/v1/bindings"): Row(
         _p("/api/admin/v1/bindings"),
@@ -203,6 +232,10 @@ def test_every_api_route_has_a_matrix_entry(app):
 def _call(client: Any, key: tuple[str, str], w: dict[str, Any], headers: dict[str, str]) -> Any:
     row = ROUTES[key]
     body = row.body(w) if row.body else None
+    if isinstance(body, Upload):
+        return client.request(
+            key[0], row.path(w), data=body.data, files=body.files, headers=headers
+        )
     return client.request(key[0], row.path(w), json=body, headers=headers)
 
 

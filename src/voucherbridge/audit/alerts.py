@@ -15,7 +15,14 @@ from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain import alerts as rules
 from voucherbridge.domain.alerts import Alert
 
-ACTIONS = (rules.REDEEMED, rules.REVERSED, rules.REJECTED, rules.REOPEN, rules.REOPEN_PARTIAL)
+ACTIONS = (
+    rules.REDEEMED,
+    rules.REVERSED,
+    rules.REJECTED,
+    rules.REOPEN,
+    rules.REOPEN_PARTIAL,
+    rules.RECONCILIATION_MISMATCH,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ def find_alerts(
         ),
         *rules.outside_opening_hours(events, hours, zone),
         *rules.platform_out_of_step(events),
+        *rules.reconciliation_mismatches(events),
     ]
     if store_ids is not None:
         found = [a for a in found if store_ids.intersection(a.store_ids)]

@@ -1,12 +1,19 @@
-"""The audit log: hash-chained, append-only, scoped by merchant."""
+"""The audit log: hash-chained, append-only, scoped by merchant.
+
+A merchant's chain is a few lanes, each a hash chain of its own with one head row. An append
+locks the head of a lane that no other transaction holds (PostgreSQL: FOR UPDATE SKIP LOCKED,
+opening a new lane when every lane is busy, up to MAX_LANES), so concurrent redemptions of one
+merchant do not queue on one row. SQLite has one writer at a time: it always uses lane 0.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
@@ -16,14 +23,37 @@ from voucherbridge.domain.audit_chain import GENESIS, ChainHead, ChainRow, hash_
 
 _heads = t.audit_chain_heads
 _log = t.audit_log
-# Takes the chain-head row lock (PostgreSQL) before reading the tail, so that two writers
-# queue here instead of both chaining onto the same previous hash. SQLite's single writer
-# already serializes; the same statement serves both.
+# Lanes a merchant's chain may open; past it, writers queue on a lane again.
+MAX_LANES = 16
+_OF_LANE = and_(_heads.c.chain_id == bindparam("b_chain"), _heads.c.lane == bindparam("b_lane"))
+# SQLite: takes the write lock (already held by a write transaction) and reads lane 0's tail.
 _ADVANCE = (
     update(_heads)
-    .where(_heads.c.chain_id == bindparam("b_chain"))
+    .where(_OF_LANE)
     .values(last_seq=_heads.c.last_seq + 1)
-    .returning(_heads.c.last_seq, _heads.c.last_hash)
+    .returning(_heads.c.lane, _heads.c.last_seq, _heads.c.last_hash)
+)
+# PostgreSQL: the lowest lane nobody holds, locked until commit.
+_FREE_LANE = (
+    select(_heads.c.lane, _heads.c.last_seq + 1, _heads.c.last_hash)
+    .where(_heads.c.chain_id == bindparam("b_chain"))
+    .order_by(_heads.c.lane)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+# PostgreSQL, every lane busy: wait for one (writers spread over the lanes by their own pick).
+_WAIT_LANE = (
+    select(_heads.c.lane, _heads.c.last_seq + 1, _heads.c.last_hash)
+    .where(_OF_LANE)
+    .with_for_update()
+)
+_NEXT_LANE = select(func.coalesce(func.max(_heads.c.lane) + 1, 0)).where(
+    _heads.c.chain_id == bindparam("b_chain")
+)
+_SET_TAIL = (
+    update(_heads)
+    .where(_OF_LANE)
+    .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
 )
 
 
@@ -58,7 +88,7 @@ class AuditRepo(Repository):
     ) -> None:
         """Append one row to the merchant's chain, in the caller's transaction."""
         chain = merchant_id or 0
-        seq, prev = self._advance(chain)
+        lane, seq, prev = self._take_lane(chain)
         fields = {
             "merchant_id": merchant_id,
             "store_id": store_id,
@@ -72,21 +102,41 @@ class AuditRepo(Repository):
             "at": now,
         }
         digest = hash_row(fields, prev)
-        self._insert(_log, {**fields, "prev_hash": prev, "row_hash": digest})
-        self.conn.execute(update(_heads).where(_heads.c.chain_id == chain).values(last_hash=digest))
+        row = {**fields, "lane": lane, "prev_hash": prev, "row_hash": digest}
+        self.conn.execute(_log.insert(), row)
+        tail = {"b_chain": chain, "b_lane": lane, "b_seq": seq, "b_hash": digest}
+        self.conn.execute(_SET_TAIL, tail)
 
-    def _advance(self, chain: int) -> tuple[int, str]:
-        row = self.conn.execute(_ADVANCE, {"b_chain": chain}).first()
-        if row is None:
-            # The chain's first row: create its head, tolerating a concurrent creator.
-            dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-            self.conn.execute(
-                dialect.insert(_heads)
-                .values(chain_id=chain, last_seq=0, last_hash=GENESIS)
-                .on_conflict_do_nothing(index_elements=["chain_id"])
-            )
-            row = self.conn.execute(_ADVANCE, {"b_chain": chain}).one()
-        return int(row.last_seq), str(row.last_hash)
+    def _take_lane(self, chain: int) -> tuple[int, int, str]:
+        """A lane of the chain held by this transaction: (lane, the new row's seq, prev hash)."""
+        if self.conn.dialect.name != "postgresql":
+            row = self.conn.execute(_ADVANCE, {"b_chain": chain, "b_lane": 0}).first()
+            if row is None:
+                self._open_lane(chain, 0)
+                row = self.conn.execute(_ADVANCE, {"b_chain": chain, "b_lane": 0}).one()
+            return int(row[0]), int(row[1]), str(row[2])
+        while True:
+            row = self.conn.execute(_FREE_LANE, {"b_chain": chain}).first()
+            if row is not None:
+                return int(row[0]), int(row[1]), str(row[2])
+            lane = int(self.conn.execute(_NEXT_LANE, {"b_chain": chain}).scalar_one())
+            if lane >= MAX_LANES:  # every lane busy: queue on one of them
+                pick = {"b_chain": chain, "b_lane": random.randrange(MAX_LANES)}
+                row = self.conn.execute(_WAIT_LANE, pick).one()
+                return int(row[0]), int(row[1]), str(row[2])
+            if self._open_lane(chain, lane):
+                return lane, 1, GENESIS  # the new head row is ours until commit
+
+    def _open_lane(self, chain: int, lane: int) -> bool:
+        """Create a lane's head; False when a concurrent writer created it first."""
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        created = self.conn.execute(
+            dialect.insert(_heads)
+            .values(chain_id=chain, lane=lane, last_seq=0, last_hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["chain_id", "lane"])
+            .returning(_heads.c.lane)
+        )
+        return created.first() is not None
 
     # ---- verifying ------------------------------------------------------------------------
     def chain_ids(self) -> list[int]:
@@ -97,15 +147,18 @@ class AuditRepo(Repository):
         )
         return [int(r[0]) for r in rows]
 
-    def chain(self, chain_id: int) -> tuple[list[ChainRow], ChainHead | None]:
-        """Every row of one chain in id order, and its head."""
+    def chain(self, chain_id: int) -> dict[int, tuple[list[ChainRow], ChainHead | None]]:
+        """Every lane of one chain: its rows in id order, and its head."""
         owner = _log.c.merchant_id.is_(None) if chain_id == 0 else _log.c.merchant_id == chain_id
-        rows = [
-            ChainRow(r.id, _fields(r), r.prev_hash, r.row_hash)
-            for r in self.conn.execute(select(_log).where(owner).order_by(_log.c.id))
-        ]
-        head = self.conn.execute(select(_heads).where(_heads.c.chain_id == chain_id)).first()
-        return rows, ChainHead(int(head.last_seq), str(head.last_hash)) if head else None
+        lanes: dict[int, tuple[list[ChainRow], ChainHead | None]] = {}
+        for r in self.conn.execute(select(_log).where(owner).order_by(_log.c.id)):
+            lanes.setdefault(int(r.lane), ([], None))[0].append(
+                ChainRow(r.id, _fields(r), r.prev_hash, r.row_hash)
+            )
+        for head in self.conn.execute(select(_heads).where(_heads.c.chain_id == chain_id)):
+            rows = lanes.get(int(head.lane), ([], None))[0]
+            lanes[int(head.lane)] = (rows, ChainHead(int(head.last_seq), str(head.last_hash)))
+        return dict(sorted(lanes.items()))
 
     # ---- reading --------------------------------------------------------------------------
     def page(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
-from voucherbridge.domain.audit_chain import Break, Reason, first_broken_link
+from voucherbridge.domain.audit_chain import Break, ChainHead, ChainRow, Reason, first_broken_link
 
 REASONS_ZH = {
     "edited": "被修改",
@@ -85,11 +86,30 @@ def _broken_view(broken: Break | None) -> BrokenLinkView | None:
 
 
 def verify_chain(uow: UnitOfWork, chain_id: int) -> ChainReport:
-    """Check one chain (a merchant's) from its first row to its head."""
+    """Check one chain (a merchant's), every lane from its first row to its head; the first
+    break in row order is named. The head hash is lane 0's when the chain has one lane, else
+    the sha256 of every lane's `lane:hash` line (one anchor to keep for the whole chain)."""
     with uow:
-        rows, head = uow.repo(AuditRepo).chain(chain_id)
-    broken = first_broken_link(rows, head)
-    return ChainReport(chain_id, len(rows), head.last_hash if head else None, broken)
+        lanes = uow.repo(AuditRepo).chain(chain_id)
+    breaks = [b for rows, head in lanes.values() if (b := first_broken_link(rows, head))]
+    broken = min(breaks, key=_where, default=None)
+    count = sum(len(rows) for rows, _ in lanes.values())
+    return ChainReport(chain_id, count, _head_hash(lanes), broken)
+
+
+def _where(broken: Break) -> tuple[int, int]:
+    """Breaks ordered by the row they name (one past the end of a lane comes last)."""
+    return (broken.row_id if broken.row_id is not None else 2**63, broken.seq)
+
+
+def _head_hash(lanes: dict[int, tuple[list[ChainRow], ChainHead | None]]) -> str | None:
+    heads = {lane: head.last_hash for lane, (_, head) in lanes.items() if head is not None}
+    if not heads:
+        return None
+    if list(heads) == [0]:
+        return heads[0]
+    joined = "\n".join(f"{lane}:{digest}" for lane, digest in sorted(heads.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def verify_all(make_uow: UnitOfWorkFactory) -> list[ChainReport]:

@@ -56,10 +56,22 @@ def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
     """The terminal a key belongs to, checked afresh at every request in one lookup: unknown or
     revoked keys, tills of an inactive store or merchant, and a cashier's web terminal whose
     user was deactivated are all refused with `unauthorized`."""
+    key = terminal_key_shaped(key)
+    with uow:
+        return terminal_in(uow, key)
+
+
+def terminal_key_shaped(key: str | None) -> str:
+    """The key if it has a terminal key's shape; `unauthorized` without asking the database."""
     if not key or not key.startswith(TERMINAL_KEY_PREFIX) or len(key) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
-    with uow:
-        terminal = uow.repo(TerminalRepo).by_key_hash(hash_secret(key))
+    return key
+
+
+def terminal_in(uow: UnitOfWork, key: str | None) -> Terminal:
+    """`resolve_terminal` inside a unit of work the caller holds open (and carries on in)."""
+    key = terminal_key_shaped(key)
+    terminal = uow.repo(TerminalRepo).by_key_hash(hash_secret(key))
     if terminal is None or terminal.revoked_at is not None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return terminal

@@ -37,6 +37,7 @@ from argon2.exceptions import VerificationError
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.chain.repository import UserRepo
+from voucherbridge.core.metrics import SIGN_IN_LOCKOUTS
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import User
@@ -156,6 +157,7 @@ def _let_through(uow: UnitOfWork, username: str, now: datetime, policy: SignInPo
         if len(failures) >= policy.max_failures:
             wait_s = max(1, math.ceil((failures[0] + window - now).total_seconds()))
             log.warning("user.login.locked", failures=len(failures))
+            SIGN_IN_LOCKOUTS.inc()
             raise DomainError(
                 ErrorCode.SIGN_IN_LOCKED, minutes=math.ceil(wait_s / 60), retry_after_s=wait_s
             )

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from voucherbridge.audit import alerts as alert_service
 from voucherbridge.audit import verify as audit_verify
@@ -83,10 +85,16 @@ def alerts(
         return
     if not found:
         typer.echo("没有告警 / no alerts")
+        return
+    table = Table(title=f"告警 alerts ({len(found)})")
+    for column in ("时间 at", "类型 kind", "门店 stores", "详情 detail"):
+        table.add_column(column, overflow="fold")
     for alert in found:
         stores = ",".join(s.name or str(s.id) for s in alert.stores)
-        detail = json.dumps(alert.detail, ensure_ascii=False)
-        typer.echo(f"{alert.at}  {alert.kind:<22} [{stores}] {detail}")
+        table.add_row(
+            str(alert.at), alert.kind, stores, json.dumps(alert.detail, ensure_ascii=False)
+        )
+    Console(width=140).print(table)
 
 
 audit_app.command("alerts")(alerts)

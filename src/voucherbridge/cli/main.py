@@ -9,12 +9,15 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-import uvicorn
 
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain import merchants, users
 from voucherbridge.cli.audit import alerts, audit_app
+from voucherbridge.cli.doctor import doctor
 from voucherbridge.cli.merchant_switch import deactivate_merchant, reactivate_merchant
+from voucherbridge.cli.reconcile import reconcile
+from voucherbridge.cli.report import report_app
+from voucherbridge.cli.run import serve, worker
 from voucherbridge.cli.startup import load_settings, with_demo_key
 from voucherbridge.config import Settings
 from voucherbridge.core.actor import Actor
@@ -31,9 +34,14 @@ app = typer.Typer(
 )
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 app.command("alerts")(alerts)
+app.command("reconcile")(reconcile)
 app.command("deactivate-merchant")(deactivate_merchant)
 app.command("reactivate-merchant")(reactivate_merchant)
+app.command()(serve)
+app.command()(worker)
+app.command()(doctor)
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on")]
@@ -54,26 +62,6 @@ def migrate() -> None:
     db_migrate.upgrade(container.engine)
     where = container.engine.url.render_as_string(hide_password=True)
     typer.echo(f"migrated: {where} at {db_migrate.head_revision()}")
-
-
-@app.command()
-def serve(
-    host: HostOpt = None,
-    port: PortOpt = None,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
-) -> None:
-    """Serve the API (the database must be migrated)."""
-    settings = load_settings()
-    db_migrate.ensure_migrated(build(settings).engine)
-    uvicorn.run(
-        "voucherbridge.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
 
 
 def _world(container: Container, base_url: str, simulators: dict[str, str]) -> dict[str, Any]:
@@ -142,18 +130,6 @@ def demo(
 
     threading.Thread(target=when_serving, name="demo-world", daemon=True).start()
     serve(host=host, port=port, workers=1)
-
-
-@app.command()
-def worker(
-    once: Annotated[bool, typer.Option(help="Deliver what is due once, then exit")] = False,
-    poll: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
-) -> None:
-    """Deliver the outbox (platform sync, notifications) with retries; several may run on PG."""
-    container = build(load_settings())
-    db_migrate.ensure_migrated(container.engine)
-    report = container.run_worker(poll_seconds=poll, once=once)
-    typer.echo(f"delivered={report.delivered} retried={report.retried} dead={report.dead}")
 
 
 @app.command("outbox-retry")
@@ -257,11 +233,19 @@ def backup(
     """Copy the embedded SQLite database while the service runs (PostgreSQL: pg_dump)."""
     from pathlib import Path
 
+    from rich.progress import Progress
+
     from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
 
     settings = load_settings()
     try:
-        size = backup_sqlite(settings.database_url, Path(target))
+        with Progress(transient=True) as bar:
+            task = bar.add_task("备份 backup", total=None)
+            size = backup_sqlite(
+                settings.database_url,
+                Path(target),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except BackupNotSupported as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -35,6 +36,26 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken as exc:  # the key changed, or the row was tampered with
             raise ValueError("binding secret cannot be decrypted with this secret key") from exc
+
+
+class ExpiringSeal:
+    """Sealed, timestamped values a browser carries for us and gives back (an OAuth ``state``):
+    unreadable and unforgeable outside, refused once older than ``ttl_s``."""
+
+    def __init__(self, secret_key: str, purpose: bytes, ttl_s: int) -> None:
+        self._fernet = Fernet(base64.urlsafe_b64encode(subkey(secret_key, purpose)))
+        self.ttl_s = ttl_s
+
+    def seal(self, plain: str, now: datetime) -> str:
+        return self._fernet.encrypt_at_time(plain.encode(), int(now.timestamp())).decode()
+
+    def open(self, sealed: str, now: datetime) -> str | None:
+        """The value, or None when forged, altered or expired."""
+        try:
+            opened = self._fernet.decrypt_at_time(sealed.encode(), self.ttl_s, int(now.timestamp()))
+        except (InvalidToken, ValueError):
+            return None
+        return opened.decode()
 
 
 def read_or_create_key(path: Path) -> str:

@@ -25,6 +25,7 @@ import structlog
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from voucherbridge.config import Settings
+from voucherbridge.core.request_id import request_id
 from voucherbridge.domain.codes import mask_code
 
 MASK = "***"
@@ -67,6 +68,20 @@ _DEPTH = 6
 
 _known: tuple[str, ...] = ()  # literal secrets of this process (settings), longest first
 _write_lock = threading.Lock()
+_min_level = logging.INFO  # as configured last (a hot path asks `enabled` before it logs)
+
+
+def enabled(level: int) -> bool:
+    """Whether a line at `level` would be written (cheaper than building it to drop it)."""
+    return level >= _min_level
+
+
+def add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """The id of the request (or of the delivery's request) the line is written for."""
+    rid = request_id()
+    if rid is not None:
+        event_dict.setdefault("request_id", rid)
+    return event_dict
 
 
 def remember_secret(value: str | None) -> None:
@@ -233,19 +248,22 @@ def configure_logging(settings: Settings) -> None:
 
     Loggers are not cached on first use: a module that logged before this ran (a worker thread
     started first, an import-time message) still goes through this redaction afterwards."""
+    global _min_level
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    _min_level = level
     for secret in (settings.secret_key, settings.meituan_app_secret):
         remember_secret(secret)
+    # Production logs one JSON object a line (what log shippers read); development, text.
+    as_json = settings.log_json or settings.environment == "production"
     renderer: Processor = (
         structlog.processors.JSONRenderer()
-        if settings.log_json
+        if as_json
         else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=_redacted_traceback)
     )
-    exceptions: list[Processor] = (
-        [structlog.processors.format_exc_info] if settings.log_json else []
-    )
+    exceptions: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         *exceptions,

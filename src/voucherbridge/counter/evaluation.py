@@ -48,17 +48,24 @@ def evaluate(
     now: datetime,
     zone: ZoneInfo,
     pending: Sequence[AppliedVoucher] = (),
+    catalogue: tuple[TemplateRow, Listing] | None = None,
 ) -> Evaluation:
     """Every rule of the code's template against the order; `pending` are vouchers about to be
-    applied in the same scan (several codes of one platform order)."""
+    applied in the same scan (several codes of one platform order). `catalogue` is the code's
+    template and listing when the caller read them with the code (ScanRepo.scan)."""
     if code.status is CodeStatus.REDEEMED:
         raise already_redeemed(uow, terminal, code, zone)
     if code.status is CodeStatus.VOIDED:
         raise DomainError(ErrorCode.VOUCHER_VOIDED, code=code.code)
     if code.status is CodeStatus.EXPIRED:
         raise DomainError(ErrorCode.VOUCHER_EXPIRED, code=code.code)
-    template_row = uow.repo(TemplateRepo).get(terminal.merchant_id, code.template_id)
-    listing = uow.repo(ListingRepo).get(terminal.merchant_id, code.listing_id)
+    template_row: TemplateRow | None
+    listing: Listing | None
+    if catalogue is not None:
+        template_row, listing = catalogue
+    else:
+        template_row = uow.repo(TemplateRepo).get(terminal.merchant_id, code.template_id)
+        listing = uow.repo(ListingRepo).get(terminal.merchant_id, code.listing_id)
     if template_row is None or listing is None:  # pragma: no cover - foreign keys forbid it
         raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code.code)
     template = template_row.template

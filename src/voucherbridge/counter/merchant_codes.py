@@ -10,8 +10,8 @@ whose key row lands second rolls back and answers with the first's row (replay o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -23,11 +23,13 @@ from voucherbridge.counter.recording import (
     RedeemOutcome,
     answer_for_taken_key,
     answer_of_key,
+    answer_of_stored,
     record_redemption,
     remember,
     request_hash_of,
 )
-from voucherbridge.counter.repository import OrderRepo
+from voucherbridge.counter.scan_repository import ScannedRow, ScanRepo
+from voucherbridge.counter.throttle import Gate
 from voucherbridge.counter.views import PrepareView, RedemptionView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import (
@@ -46,8 +48,6 @@ from voucherbridge.domain.vouchers import CodeStatus
 from voucherbridge.platforms.repository import BindingRepo
 
 log = structlog.get_logger("voucherbridge.redemption")
-# A check run first inside the scan's transaction; it raises to refuse the scan.
-Guard = Callable[[UnitOfWork], None]
 
 
 def prepare_code(
@@ -57,16 +57,15 @@ def prepare_code(
     scanned: ScannedCode,
     order_id: int,
     now: datetime,
-    guard: Guard | None = None,
+    guard: Gate | None = None,
 ) -> PrepareView:
     """What the code is worth on this order. Reads only; nothing changes."""
     with uow:
-        if guard is not None:
-            guard(uow)
-        order = open_order(uow, terminal, order_id)
+        order = _counted(uow, terminal, order_id, guard, lock=False)
         zone = ZoneInfo(terminal.timezone)
-        code = _find_code(uow, terminal, scanned)
-        evaluation = evaluate(uow, terminal, code, order, now, zone)
+        found = _scan(uow, terminal, scanned, None)
+        catalogue = (found.template, found.listing)
+        evaluation = evaluate(uow, terminal, found.code, order, now, zone, catalogue=catalogue)
         template = evaluation.template.template
         return PrepareView(
             code=evaluation.code.code,
@@ -89,7 +88,7 @@ def redeem_code(
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
-    guard: Guard | None = None,
+    guard: Gate | None = None,
 ) -> RedeemOutcome:
     """Mark the code used for the order, once, and return the redemption."""
     try:
@@ -124,23 +123,41 @@ def _redeem(
     idempotency_key: str | None,
     now: datetime,
     reversal_windows: Mapping[str, int],
-    guard: Guard | None,
+    guard: Gate | None,
 ) -> RedeemOutcome:
     request_hash = request_hash_of(scanned.value, order_id)
     with uow:
-        if guard is not None:
-            guard(uow)  # the code-guessing throttle, in this transaction (services/throttle)
         # The order row lock comes first: it serialises every voucher on one order, so
-        # per-order limits and stacking rules see each other, and double Enters queue.
-        if not uow.repo(OrderRepo).lock_open(terminal.merchant_id, order_id):
-            open_order(uow, terminal, order_id)  # raises the precise reason
-        order = open_order(uow, terminal, order_id)
-        stored = answer_of_key(uow, terminal, idempotency_key, request_hash)
+        # per-order limits and stacking rules see each other, and double Enters queue. The
+        # code-guessing throttle's counts come with it and refuse first (counter/throttle).
+        order = _counted(uow, terminal, order_id, guard, lock=True)
+        # The code and the key's answer in one query; the key's answer counts first.
+        found = uow.repo(ScanRepo).scan(
+            terminal.merchant_id,
+            scanned.value,
+            store_id=terminal.store_id,
+            terminal_id=terminal.id,
+            key=idempotency_key,
+        )
+        if found is None:
+            stored = answer_of_key(uow, terminal, idempotency_key, request_hash)
+        else:
+            stored = answer_of_stored(found.stored, request_hash)
         if stored is not None:
             return stored
         try:
+            _usable(terminal, scanned, found)
+            assert found is not None
             return _use(
-                uow, terminal, scanned, order, idempotency_key, request_hash, now, reversal_windows
+                uow,
+                terminal,
+                scanned,
+                found,
+                order,
+                idempotency_key,
+                request_hash,
+                now,
+                reversal_windows,
             )
         except DomainError as refused:
             if not idempotency_key or refused.code is ErrorCode.IDEMPOTENCY_CONFLICT:
@@ -159,14 +176,14 @@ def _use(
     uow: UnitOfWork,
     terminal: Terminal,
     scanned: ScannedCode,
+    found: ScannedRow,
     order: Order,
     idempotency_key: str | None,
     request_hash: str,
     now: datetime,
     reversal_windows: Mapping[str, int],
 ) -> RedeemOutcome:
-    zone = ZoneInfo(terminal.timezone)
-    code = _find_code(uow, terminal, scanned)
+    zone, code = ZoneInfo(terminal.timezone), found.code
     replay = double_enter(uow, terminal, code, order)
     if replay is not None:
         body = RedemptionView.of(replay, zone)
@@ -175,7 +192,8 @@ def _use(
             return answer_for_taken_key(uow, terminal, idempotency_key, request_hash)
         uow.commit()
         return RedeemOutcome(body, replayed=True)
-    evaluation = evaluate(uow, terminal, code, order, now, zone)
+    catalogue = (found.template, found.listing)
+    evaluation = evaluate(uow, terminal, code, order, now, zone, catalogue=catalogue)
     if not uow.repo(CodeRepo).compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
         uow.rollback()
         return _lost_race(uow, terminal, scanned, order, zone)
@@ -205,6 +223,54 @@ def _find_code(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode) -> Cod
         # The platform must hear of this use, and only a bound store can tell it.
         raise DomainError(ErrorCode.BINDING_MISSING, platform=code.platform.value)
     return code
+
+
+def _counted(
+    uow: UnitOfWork, terminal: Terminal, order_id: int, guard: Gate | None, *, lock: bool
+) -> Order:
+    """The scan's first statement: the order (locked for a redemption) with the throttle's
+    counts; the throttle refuses first, then a missing, foreign or closed order."""
+    ids = (terminal.store_id, terminal.id)
+    since = guard.since if guard is not None else datetime.max.replace(tzinfo=UTC)
+    repo = uow.repo(ScanRepo)
+    read = repo.lock_order if lock else repo.order
+    found = read(terminal.merchant_id, order_id, terminal=ids, since=since)
+    if found is None:
+        if guard is not None:
+            guard(uow)  # no row to read the counts with: count on their own
+        open_order(uow, terminal, order_id)  # raises the precise reason
+        raise DomainError(ErrorCode.ORDER_CLOSED, order_id=order_id)  # pragma: no cover
+    if guard is not None:
+        guard.check_counts(uow, found.misses_at_store, found.misses_at_till)
+    order = found.order
+    if order.store_id != terminal.store_id:
+        raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
+    if order.status != "open":
+        raise DomainError(ErrorCode.ORDER_CLOSED, order_id=order_id)
+    return order
+
+
+def _scan(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode, key: str | None) -> ScannedRow:
+    """The scanned code of ours with its template and listing, refused as _find_code does."""
+    found = uow.repo(ScanRepo).scan(
+        terminal.merchant_id,
+        scanned.value,
+        store_id=terminal.store_id,
+        terminal_id=terminal.id,
+        key=key,
+    )
+    _usable(terminal, scanned, found)
+    assert found is not None
+    return found
+
+
+def _usable(terminal: Terminal, scanned: ScannedCode, found: ScannedRow | None) -> Code:
+    if found is None:
+        raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=scanned.value)
+    if found.code.platform is not Platform.DIRECT and not found.bound:
+        # The platform must hear of this use, and only a bound store can tell it.
+        raise DomainError(ErrorCode.BINDING_MISSING, platform=found.code.platform.value)
+    return found.code
 
 
 def _lost_race(

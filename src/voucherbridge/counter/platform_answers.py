@@ -33,6 +33,7 @@ from voucherbridge.platforms.ports import (
     PlatformGateway,
     PreparedCodes,
     VerifiedCode,
+    credentials_of,
 )
 from voucherbridge.platforms.repository import BindingRepo
 
@@ -56,9 +57,7 @@ def credentials_for(
         raise DomainError(ErrorCode.BINDING_EXPIRED, platform=platform)
     if binding is None or binding.status != "bound":
         raise DomainError(ErrorCode.BINDING_MISSING, platform=platform)
-    return Credentials(
-        platform, binding.platform_store_id, gateway.open_secret(binding.secret_sealed)
-    )
+    return credentials_of(binding, gateway.open_secret)
 
 
 def ask_platforms(

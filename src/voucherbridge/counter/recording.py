@@ -95,8 +95,15 @@ def record_redemption(
         "platform_ref": platform_ref,
     }
     redemption_id = uow.repo(RedemptionRepo).add(values)
-    redemption = uow.repo(RedemptionRepo).by_id(redemption_id)
-    assert redemption is not None
+    # The row as inserted (no read back): the same fields the database now holds.
+    redemption = Redemption(
+        id=redemption_id,
+        **{k: v for k, v in values.items() if k not in ("platform", "allocations")},
+        platform=code.platform,
+        allocations=dict(evaluation.discount.allocations),
+        reversed_at=None,
+        reverse_reason=None,
+    )
     uow.repo(CodeRepo).add_event(
         terminal.merchant_id,
         code.id,
@@ -189,7 +196,11 @@ def answer_of_key(
     key was used for another request, None when the key is new."""
     if not key:
         return None
-    stored = uow.repo(IdempotencyRepo).get(terminal.id, key)
+    return answer_of_stored(uow.repo(IdempotencyRepo).get(terminal.id, key), request_hash)
+
+
+def answer_of_stored(stored: IdempotencyRecord | None, request_hash: str) -> RedeemOutcome | None:
+    """A key's row already read: the replay of the same request, or `idempotency_conflict`."""
     if stored is None:
         return None
     if stored.request_hash != request_hash:

@@ -64,12 +64,24 @@ class Gate:
         self.scanned = classify_code(raw_code)
         return self.scanned
 
+    @property
+    def since(self) -> datetime:
+        """Where the counting window starts."""
+        return self.now - timedelta(seconds=self.limits.window_s)
+
     def __call__(self, uow: UnitOfWork) -> None:
         """Raise 429 `rate_limited` when the till or its store had too many unknown codes."""
+        terminal = self.terminal
+        at_store, at_till = uow.repo(GuessRepo).guess_counts(
+            terminal.store_id, terminal.id, self.since
+        )
+        self.check_counts(uow, at_store, at_till)
+
+    def check_counts(self, uow: UnitOfWork, at_store: int, at_till: int) -> None:
+        """The same check on counts the caller read with its own first statement (the scan
+        of one of our codes reads them with the order: ScanRepo)."""
         self.checked = True
-        terminal, limits = self.terminal, self.limits
-        since = self.now - timedelta(seconds=limits.window_s)
-        at_store, at_till = uow.repo(GuessRepo).guess_counts(terminal.store_id, terminal.id, since)
+        terminal, limits, since = self.terminal, self.limits, self.since
         if at_till < limits.per_terminal and at_store < limits.per_store:
             return
         scope = "terminal" if at_till >= limits.per_terminal else "store"

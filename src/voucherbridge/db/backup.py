@@ -5,6 +5,7 @@ backed up with its own tools (`pg_dump -Fc`), documented in docs/reliability.md.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -24,8 +25,14 @@ def sqlite_path(database_url: str) -> Path:
     return Path(url.database)
 
 
-def backup_sqlite(database_url: str, target: Path, pages_per_step: int = 1024) -> int:
-    """Copy the live database into `target` (a new file); returns its size in bytes."""
+def backup_sqlite(
+    database_url: str,
+    target: Path,
+    pages_per_step: int = 1024,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Copy the live database into `target` (a new file); returns its size in bytes.
+    `progress(pages_done, pages_total)` is called after each step."""
     source_path = sqlite_path(database_url)
     if not source_path.exists():
         raise FileNotFoundError(source_path)
@@ -36,7 +43,11 @@ def backup_sqlite(database_url: str, target: Path, pages_per_step: int = 1024) -
     destination = sqlite3.connect(partial)
     try:
         # Small steps let the live writer in between pages instead of waiting for the copy.
-        source.backup(destination, pages=pages_per_step)
+        def step(_: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress(total - remaining, total)
+
+        source.backup(destination, pages=pages_per_step, progress=step)
         destination.execute("PRAGMA integrity_check").fetchone()
     finally:
         destination.close()

@@ -27,7 +27,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it cost a round trip per checkout, i.e. per request (issue #20). A
+        # connection the server dropped fails one request, and the pool then discards it
+        # (SQLAlchemy invalidates the whole pool on a disconnect error); recycling keeps
+        # connections younger than idle timeouts.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},
     )

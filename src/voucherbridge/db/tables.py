@@ -207,6 +207,10 @@ codes = Table(
     Column("redeemed_at", UTCDateTime),
     Column("voided_at", UTCDateTime),
     CheckConstraint("status in ('issued', 'redeemed', 'voided', 'expired')", name="status_known"),
+    # reports/ (migration 0010): the archive's keyset walk, sales by sale time, status filter
+    Index("ix_codes_merchant_id_desc", "merchant_id", "id"),
+    Index("ix_codes_merchant_issued_at", "merchant_id", "issued_at"),
+    Index("ix_codes_merchant_status_id", "merchant_id", "status", "id"),
 )
 
 orders = Table(
@@ -229,6 +233,9 @@ orders = Table(
     Column("change_fen", BigId, nullable=False, server_default="0"),
     Column("print_count", Integer, nullable=False, server_default="0"),
     CheckConstraint("total_fen >= 0", name="total_not_negative"),
+    # reports/ (migration 0010): the orders list's keyset walk and its date filter
+    Index("ix_orders_merchant_id_desc", "merchant_id", "id"),
+    Index("ix_orders_merchant_opened_at", "merchant_id", "opened_at"),
 )
 
 order_lines = Table(
@@ -288,6 +295,10 @@ redemptions = Table(
     CheckConstraint("discount_fen > 0", name="discount_positive"),
     CheckConstraint("status in ('active', 'reversed')", name="status_known"),
     Index("ix_redemptions_merchant_redeemed_at", "merchant_id", "redeemed_at"),
+    # reports/ (migration 0010): reversals by time, a manager's stores, the list's keyset walk
+    Index("ix_redemptions_merchant_reversed_at", "merchant_id", "reversed_at"),
+    Index("ix_redemptions_store_redeemed_at", "store_id", "redeemed_at"),
+    Index("ix_redemptions_merchant_id_desc", "merchant_id", "id"),
 )
 
 idempotency_keys = Table(
@@ -353,7 +364,20 @@ bindings = Table(
     Column("last_error", Text),
     Column("bound_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # Douyin: the 抖音来客 account that authorized our app ("" when Douyin resolves it)
+    Column("account_id", String(64)),
     UniqueConstraint("store_id", "platform", name="uq_bindings_store_platform"),
+)
+
+# An app's access token shared by every process (Douyin keeps only its latest two alive).
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("app_key", String(128), primary_key=True),
+    Column("token_sealed", Text, nullable=False),
+    Column("renew_at", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
 )
 
 audit_log = Table(
@@ -373,14 +397,18 @@ audit_log = Table(
     Column("seq", BigId, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("row_hash", String(64), nullable=False),
+    # The chain's lane: a merchant's chain is a few independent hash chains (lanes), so that
+    # concurrent writers take a free lane instead of queueing on one head row.
+    Column("lane", Integer, nullable=False, server_default="0"),
 )
 
-# One row per audit chain (merchant id, 0 for rows of no merchant): appends lock it, so that
-# concurrent writers queue instead of forking the chain, and it remembers the tail.
+# One row per audit chain lane (merchant id, 0 for rows of no merchant; lane): an append locks
+# one lane's row, so that writers of one lane queue instead of forking it; it remembers the tail.
 audit_chain_heads = Table(
     "audit_chain_heads",
     metadata,
     Column("chain_id", BigId, primary_key=True, autoincrement=False),
+    Column("lane", Integer, primary_key=True, autoincrement=False, server_default="0"),
     Column("last_seq", BigId, nullable=False),
     Column("last_hash", String(64), nullable=False),
 )
@@ -422,4 +450,62 @@ inbound_messages = Table(
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("platform", "action_key", name="uq_inbound_messages_platform_action_key"),
     UniqueConstraint("platform", "message_id", name="uq_inbound_messages_platform_message_id"),
+)
+
+# A reconciliation (对账) of one store, platform and day: our redemptions against the platform's
+# statement (fetched from its API or uploaded as CSV), kept whole with its lines.
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("started_by", String(64), nullable=False, default=""),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("ours_fen", BigId, nullable=False),
+    Column("theirs_fen", BigId, nullable=False),
+    Column("difference_fen", BigId, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("theirs_only", Integer, nullable=False),
+    Column("ours_only", Integer, nullable=False),
+    Column("amount_differs", Integer, nullable=False),
+    Column("status_differs", Integer, nullable=False),
+    CheckConstraint("source in ('api', 'csv')", name="source_known"),
+    Index("ix_reconciliation_runs_merchant_day", "merchant_id", "day"),
+)
+
+reconciliation_lines = Table(
+    "reconciliation_lines",
+    metadata,
+    _id(),
+    Column("run_id", BigId, ForeignKey("reconciliation_runs.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("ours_fen", BigId),
+    Column("theirs_fen", BigId),
+    Column("ours_status", String(16)),
+    Column("theirs_status", String(16)),
+    Column("ours_at", UTCDateTime),
+    Column("theirs_at", UTCDateTime),
+    Column("redemption_id", String(40)),
+    Column("platform_ref", String(200)),
+)
+
+# The nightly reconciliation of a merchant's local day, claimed by the first worker process to
+# get there (the unique key), so no two processes run the same day.
+reconciliation_nightly = Table(
+    "reconciliation_nightly",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("day", Date, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("detail", JSON, nullable=False, default=dict),
+    UniqueConstraint("merchant_id", "day", name="uq_reconciliation_nightly_merchant_day"),
 )

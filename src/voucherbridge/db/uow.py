@@ -30,8 +30,20 @@ class UnitOfWork:
         self._write_lock = write_lock if write else None
         self._conn: Connection | None = None
         self._repos: dict[type[Repository], Repository] = {}
+        self._resumable = False
+
+    @property
+    def write(self) -> bool:
+        return self._write
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
 
     def __enter__(self) -> UnitOfWork:
+        if self._resumable and self._conn is not None:
+            self._resumable = False  # opened by `UnitOfWorkFactory.opened_first`: carry on
+            return self
         if self._write_lock is not None:
             self._write_lock.acquire()
         try:
@@ -94,3 +106,45 @@ class UnitOfWorkFactory:
 
     def __call__(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write, write_lock=self._write_lock)
+
+    def opened_first(self, *, write: bool = False) -> FirstOpened:
+        """This factory, except that the first unit of work it hands out is one already open
+        (`FirstOpened.uow`): a request checks its credentials in it, and the use case carries
+        on in the same transaction instead of beginning one of its own (issue #20)."""
+        return FirstOpened(self, self(write=write))
+
+
+class FirstOpened(UnitOfWorkFactory):
+    """A factory whose first unit of work is opened up front. Use it as a context manager:
+    leaving it closes the first unit of work if the use case never took it (or rolls back
+    whatever it left uncommitted)."""
+
+    def __init__(self, inner: UnitOfWorkFactory, first: UnitOfWork) -> None:
+        self.engine = inner.engine
+        self._write_lock = inner._write_lock
+        self._first: UnitOfWork | None = first
+        self.uow = first
+
+    def __enter__(self) -> FirstOpened:
+        self.uow.__enter__()
+        self.uow._resumable = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.uow.is_open:
+            self.uow._resumable = False
+            self.uow.__exit__(exc_type, exc, tb)
+
+    def __call__(self, *, write: bool = False) -> UnitOfWork:
+        first, self._first = self._first, None
+        if first is not None and first.is_open and (first.write or not write):
+            return first
+        if first is not None and first.is_open:  # pragma: no cover - a write after a read
+            first._resumable = False
+            first.__exit__(None, None, None)
+        return super().__call__(write=write)

@@ -34,9 +34,10 @@ CONSOLE_USER, CONSOLE_PASSWORD = "admin", "hotpot-hq-demo"
 MANAGER_USER, MANAGER_PASSWORD = "huanggang", "store-lead-demo"
 # The simulators' demo credentials (weimall store n, Douyin POI n, Meituan shop n and the demo
 # merchant session); see `voucherbridge simulate`.
+# Store ref and secret per platform; Douyin has none (our one app, authorized by the merchant).
 DEMO_BINDINGS: dict[str, tuple[str, str]] = {
     "weimall": ("wm-store-{n}", "wm-secret-1"),
-    "douyin": ("700100000000{n}", "vb-demo-secret"),
+    "douyin": ("700100000000{n}", ""),
     "meituan": ("mt-shop-{n}", "mt-demo-session"),
 }
 ITEMS = demo.ITEMS
@@ -142,7 +143,7 @@ def _bind_to_simulators(
                 store_id=store_id,
                 platform=platform,
                 platform_store_id=store_ref.format(n=index),
-                secret_sealed=seal(secret),
+                secret_sealed=seal(secret) if secret else "",
                 status="bound",
                 last_error=None,
                 now=now,

@@ -4,7 +4,8 @@
 - many reversals by one till in a short time (redeem, pocket the cash, reverse);
 - redemptions outside the store's opening hours (a till used after closing);
 - a 反结账 that cancelled some of an order's platform codes and then failed (the platform and
-  our books disagree until the order is reopened).
+  our books disagree until the order is reopened);
+- a nightly reconciliation (对账) whose platform statement disagrees with our redemptions.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ REVERSED = "redemption.reverse"
 REJECTED = "voucher.attempt_rejected"
 REOPEN = "order.reopen"
 REOPEN_PARTIAL = "order.reopen_partial"
+RECONCILIATION_MISMATCH = "reconciliation.mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,9 @@ class AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    kind: str  # code_at_two_stores | many_reversals | outside_opening_hours | platform_out_of_step
+    # code_at_two_stores | many_reversals | outside_opening_hours | platform_out_of_step |
+    # reconciliation_mismatch
+    kind: str
     at: datetime  # the latest event behind the alert
     store_ids: tuple[int, ...]
     audit_ids: tuple[int, ...]
@@ -196,3 +200,18 @@ def platform_out_of_step(events: Iterable[AuditEvent]) -> list[Alert]:
             )
         )
     return alerts
+
+
+def reconciliation_mismatches(events: Iterable[AuditEvent]) -> list[Alert]:
+    """Each nightly reconciliation run that found the platform's statement out of step."""
+    return [
+        Alert(
+            "reconciliation_mismatch",
+            event.at,
+            (event.store_id,) if event.store_id is not None else (),
+            (event.id,),
+            dict(event.after or {}),
+        )
+        for event in events
+        if event.action == RECONCILIATION_MISMATCH
+    ]

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     BINDING_REJECTED = "binding_rejected"
     BINDING_EXPIRED = "binding_expired"
     BINDING_UNAUTHORIZED = "binding_unauthorized"
+    AUTHORIZATION_STATE_INVALID = "authorization_state_invalid"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
     PLATFORM_REFUSED = "platform_refused"
     PLATFORM_REVERSAL_REFUSED = "platform_reversal_refused"

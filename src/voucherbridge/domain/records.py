@@ -226,7 +226,8 @@ class OutboxRow:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """A store bound to a platform store (绑定: platform store id + sealed secret)."""
+    """A store bound to a platform store (绑定: platform store id + sealed secret; for Douyin,
+    whose one app the merchant authorizes, the authorizing account instead of a secret)."""
 
     id: int
     merchant_id: int
@@ -237,3 +238,4 @@ class Binding:
     status: str
     last_error: str | None
     bound_at: datetime | None
+    account_id: str = ""

@@ -82,6 +82,12 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "商家尚未在{platform}授权本应用,请在{platform}商家后台完成授权后重新绑定",
         "The merchant has not authorized this app on {platform}; authorize it, then bind again",
     ),
+    C.AUTHORIZATION_STATE_INVALID: ErrorSpec(
+        422,
+        "{platform}授权已过期或不是从本页发起的,请在平台绑定页重新发起授权",
+        "This {platform} authorization expired or was not started here; start it again from "
+        "the bindings page",
+    ),
     C.BINDING_REJECTED: ErrorSpec(
         422,
         "{platform}绑定失败:门店 id 或密钥错误",

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, exists, func, or_, select, update
 
+from voucherbridge.core.request_id import request_id
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import OutboxMessage, OutboxRow
@@ -46,6 +47,10 @@ def _row(r: Row[Any]) -> OutboxRow:
 
 class OutboxRepo(Repository):
     def add(self, message: OutboxMessage, now: datetime) -> None:
+        payload = message.payload
+        if (rid := request_id()) is not None and "request_id" not in payload:
+            # the request that wrote it: its id goes with the delivery (logs, X-Request-ID)
+            payload = {**payload, "request_id": rid}
         self._insert(
             _o,
             {
@@ -53,7 +58,7 @@ class OutboxRepo(Repository):
                 "topic": message.topic,
                 "destination": message.destination,
                 "dedupe_key": message.dedupe_key,
-                "payload": message.payload,
+                "payload": payload,
                 "order_key": order_key(message.destination, message.payload),
                 "status": "pending",
                 "attempts": 0,
@@ -96,6 +101,23 @@ class OutboxRepo(Repository):
             .where(_o.c.id == outbox_id, _o.c.status == "inflight")
             .values(status="delivered", delivered_at=now, locked_until=None, last_error=None)
         )
+
+    def give_back(self, ids: list[int], now: datetime) -> int:
+        """A stopping worker's claimed rows it did not start: pending again at once, the
+        attempt not counted, so the next worker need not wait for the lease to run out."""
+        if not ids:
+            return 0
+        result = self.conn.execute(
+            update(_o)
+            .where(_o.c.id.in_(ids), _o.c.status == "inflight")
+            .values(
+                status="pending",
+                attempts=_o.c.attempts - 1,
+                next_attempt_at=now,
+                locked_until=None,
+            )
+        )
+        return int(result.rowcount)
 
     def reschedule(self, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
         self.conn.execute(

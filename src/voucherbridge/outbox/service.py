@@ -5,6 +5,7 @@ and retryable by hand.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import structlog
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.formatting import iso
+from voucherbridge.core.request_id import request_scope
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
 from voucherbridge.domain.codes import mask_code
@@ -72,25 +74,44 @@ def deliver_due(
     batch: int = 10,
     lease: timedelta = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """Claim due rows, deliver each outside any transaction, then record the outcome.
 
     `lease` must outlast delivering the whole batch (see Settings.outbox_lease_s): until it
     runs out no other worker takes these rows. The claim holds back every row whose code has
-    an earlier row still to deliver (ordering.py)."""
+    an earlier row still to deliver (ordering.py). Once `stop` is set (SIGTERM) the row in
+    hand is finished and recorded, and the rest of the batch is given back unattempted."""
     now = clock()
     with make_uow(write=True) as uow:
         rows = uow.repo(OutboxRepo).claim(now, batch, now + lease)
         uow.commit()
     report = DeliveryReport()
-    for row in rows:
-        outcome = _deliver_one(row, deliverers)
-        with make_uow(write=True) as uow:
-            _record(uow.repo(OutboxRepo), row, outcome, clock(), max_attempts, report)
-            uow.commit()
+    for done, row in enumerate(rows):
+        if stop is not None and stop.is_set():
+            _give_back(make_uow, [r.id for r in rows[done:]], clock())
+            break
+        # the request that queued the row: its id is on the log lines and the platform call
+        with request_scope(_request_id_of(row)):
+            outcome = _deliver_one(row, deliverers)
+            with make_uow(write=True) as uow:
+                _record(uow.repo(OutboxRepo), row, outcome, clock(), max_attempts, report)
+                uow.commit()
         if isinstance(outcome, DeliveryFailed) and not outcome.wait:
             report.errors.append(str(outcome))
     return report
+
+
+def _request_id_of(row: OutboxRow) -> str | None:
+    value = row.payload.get("request_id")
+    return value if isinstance(value, str) and value else None
+
+
+def _give_back(make_uow: UnitOfWorkFactory, ids: list[int], now: datetime) -> None:
+    with make_uow(write=True) as uow:
+        given = uow.repo(OutboxRepo).give_back(ids, now)
+        uow.commit()
+    log.info("outbox.released", rows=given)
 
 
 def _record(

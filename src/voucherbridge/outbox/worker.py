@@ -27,12 +27,12 @@ def run_worker(
     once: bool = False,
 ) -> DeliveryReport:
     """Loop over due rows; sleeps only when there was nothing to do."""
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     table = deliverers
     total = DeliveryReport()
     log.info("worker.started", destinations=sorted(table))
     while not stop.is_set():
-        report = deliver_due(make_uow, table, clock, batch=batch, lease=lease)
+        report = deliver_due(make_uow, table, clock, batch=batch, lease=lease, stop=stop)
         total.delivered += report.delivered
         total.retried += report.retried
         total.dead += report.dead
@@ -52,7 +52,8 @@ def run_worker(
     return total
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (when called from the main thread)."""
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

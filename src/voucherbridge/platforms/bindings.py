@@ -15,6 +15,7 @@ from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.codes import Platform
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import Binding
+from voucherbridge.platforms.ports import APP_AUTHORIZED
 from voucherbridge.platforms.repository import BindingRepo
 
 BINDABLE = (Platform.WEIMALL.value, Platform.DOUYIN.value, Platform.MEITUAN.value)
@@ -29,9 +30,11 @@ UTC_ZONE = ZoneInfo("UTC")
 
 class BindingTester(Protocol):
     """Makes the platform's signed test call; returns the platform store's name or raises
-    DomainError (BINDING_REJECTED for wrong credentials, PLATFORM_UNAVAILABLE when down)."""
+    DomainError (BINDING_REJECTED for wrong credentials, BINDING_UNAUTHORIZED when the
+    merchant has not authorized our app, PLATFORM_UNAVAILABLE when down). ``credential`` is the
+    binding's secret, or for Douyin the authorizing account id (may be empty)."""
 
-    def __call__(self, platform: str, platform_store_id: str, secret: str) -> str: ...
+    def __call__(self, platform: str, platform_store_id: str, credential: str) -> str: ...
 
 
 class SecretSealer(Protocol):
@@ -46,6 +49,7 @@ class BindingView:
     store_id: int
     platform: str
     platform_store_id: str
+    account_id: str
     status: str
     status_label: str
     last_error: str | None
@@ -58,6 +62,7 @@ class BindingView:
             store_id=binding.store_id,
             platform=binding.platform,
             platform_store_id=binding.platform_store_id,
+            account_id=binding.account_id,
             status=binding.status,
             status_label=STATUS_LABELS.get(binding.status, binding.status),
             last_error=binding.last_error,
@@ -77,6 +82,7 @@ def bind_store(
     tester: BindingTester,
     sealer: SecretSealer,
     now: datetime,
+    account_id: str = "",
 ) -> BindingView:
     """Test the credentials with the platform, then record the binding (or the failure).
 
@@ -89,10 +95,10 @@ def bind_store(
     if platform not in BINDABLE:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform")
     platform_store_id, secret = platform_store_id.strip(), secret.strip()
+    account_id = account_id.strip()
     if not 0 < len(platform_store_id) <= 64:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="platform_store_id")
-    if not 0 < len(secret) <= 256:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
+    credential = _credential(platform, secret, account_id)
     actor.require_change(frozenset({store_id}))
     with make_uow() as uow:
         if uow.repo(StoreRepo).get(actor.merchant_id, store_id) is None:
@@ -104,7 +110,7 @@ def bind_store(
     failure: DomainError | None = None
     name: str | None = None
     try:
-        name = tester(platform, platform_store_id, secret)
+        name = tester(platform, platform_store_id, credential)
     except DomainError as exc:
         failure = exc
     view: BindingView | None = None
@@ -127,10 +133,11 @@ def bind_store(
                 store_id=store_id,
                 platform=platform,
                 platform_store_id=platform_store_id,
-                secret_sealed=sealer.seal(secret),
+                secret_sealed=sealer.seal(secret) if secret else "",
                 status=status,
                 last_error=failure.code.value if failure else None,
                 now=now,
+                account_id=account_id,
             )
             binding = repo.get(actor.merchant_id, store_id, platform)
             assert binding is not None
@@ -143,6 +150,22 @@ def bind_store(
         raise failure
     assert view is not None
     return view
+
+
+def _credential(platform: str, secret: str, account_id: str) -> str:
+    """Douyin: our one app, authorized by the merchant's account (optional: Douyin finds it
+    from the POI), and no secret; the others: the binding's own secret, and no account."""
+    if platform in APP_AUTHORIZED:
+        if secret:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
+        if len(account_id) > 64 or not account_id.isdigit() and account_id:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="account_id")
+        return account_id
+    if account_id:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="account_id")
+    if not 0 < len(secret) <= 256:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="secret")
+    return secret
 
 
 def _audited(view: BindingView) -> dict[str, object]:

@@ -15,17 +15,56 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
+
+from voucherbridge.domain.records import Binding
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """One store's binding, secret already unsealed; never logged."""
+    """One store's binding, secret already unsealed; never logged. Douyin bindings carry no
+    secret (one app, authorized by the merchant) but the authorizing account."""
 
     platform: str
     platform_store_id: str
     secret: str
+    account_id: str = ""
+
+
+# Douyin is one app that merchants authorize: its bindings carry no secret of their own (those
+# written before revision 0013 did; they are no longer read).
+APP_AUTHORIZED = frozenset({"douyin"})
+
+
+def credentials_of(binding: Binding, open_secret: Callable[[str], str]) -> Credentials:
+    """What a call on the binding's behalf needs, its secret unsealed."""
+    own_secret = binding.platform not in APP_AUTHORIZED and bool(binding.secret_sealed)
+    return Credentials(
+        binding.platform,
+        binding.platform_store_id,
+        open_secret(binding.secret_sealed) if own_secret else "",
+        binding.account_id,
+    )
+
+
+@dataclass(frozen=True)
+class SharedToken:
+    """An app's access token as every process sees it; ``handle`` names the stored copy."""
+
+    value: str
+    renew_at: datetime
+    handle: str
+
+
+class SharedTokens(Protocol):
+    """Where a platform app's token is kept for all processes (the database)."""
+
+    def load(self, platform: str, app_key: str) -> SharedToken | None: ...
+
+    def save(self, platform: str, app_key: str, value: str, renew_at: datetime) -> SharedToken: ...
+
+    def forget(self, platform: str, app_key: str, token: SharedToken) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -112,3 +151,22 @@ class PlatformGateway:
 
     clients: Mapping[str, PlatformCodeClient]
     open_secret: Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a platform's statement of a day (对账单): a code it counts as used, or one
+    it shows as undone."""
+
+    code: str
+    amount_fen: int  # what the platform settles for it (Douyin pay, Dianping deal_price, ...)
+    status: str  # "redeemed" | "reversed"
+    at: datetime | None  # when the platform says it was used
+    platform_store_id: str
+    reference: str  # the platform's id of the line (ledger id, requestid, redemption id)
+
+
+class StatementSource(Protocol):
+    """A platform's statement of one store and one day (its own day: China days)."""
+
+    def statement(self, credentials: Credentials, day: date) -> list[StatementLine]: ...

@@ -21,19 +21,22 @@ if TYPE_CHECKING:
     from voucherbridge.platforms.bindings import BindingTester
     from voucherbridge.platforms.douyin.client import DouyinClient
     from voucherbridge.platforms.meituan.client import MeituanClient
-    from voucherbridge.platforms.ports import MerchantCodeSync, PlatformCodeClient
+    from voucherbridge.platforms.meituan_authorization import SessionExchange
+    from voucherbridge.platforms.ports import MerchantCodeSync, PlatformCodeClient, SharedTokens
     from voucherbridge.platforms.weimall.client import WeimallClient
 
 
 class BindingTestClient(Protocol):
-    def test_binding(self, platform_store_id: str, secret: str) -> str: ...
+    def test_binding(self, platform_store_id: str, credential: str) -> str: ...
 
 
 class Platforms:
-    """The platform clients of one process (each keeps its HTTP connections and tokens)."""
+    """The platform clients of one process (each keeps its HTTP connections; the Douyin app's
+    token is in ``shared_tokens`` when given, for all processes)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared_tokens: SharedTokens | None = None) -> None:
         self.settings = settings
+        self.shared_tokens = shared_tokens
 
     def _retry(self) -> dict[str, float | int]:
         s = self.settings
@@ -51,6 +54,8 @@ class Platforms:
         return DouyinClient(
             s.douyin_base_url,
             s.douyin_client_key,
+            s.douyin_client_secret,
+            shared_tokens=self.shared_tokens,
             short_link_base=s.douyin_short_link_base or s.douyin_base_url.rstrip("/") + "/s",
             **self._retry(),  # type: ignore[arg-type]
         )
@@ -122,13 +127,31 @@ def deliverers_for(
     }
 
 
+def meituan_session_exchange(platforms: Platforms) -> SessionExchange:
+    """The merchant's ``auth_code`` turned into the binding secret (session, bid, refresh)."""
+
+    def exchange(auth_code: str, redirect_url: str) -> str:
+        return platforms.meituan.exchange_auth_code(auth_code, redirect_url).secret()
+
+    return exchange
+
+
+def meituan_session_refresher(platforms: Platforms) -> Callable[[str], str]:
+    """A refresh token turned into the next session's binding secret."""
+
+    def refresh(refresh_token: str) -> str:
+        return platforms.meituan.refresh_session(refresh_token).secret()
+
+    return refresh
+
+
 def binding_tester(platforms: Platforms) -> BindingTester:
     """The signed test call of each platform, for binding a store."""
 
-    def test(platform: str, platform_store_id: str, secret: str) -> str:
+    def test(platform: str, platform_store_id: str, credential: str) -> str:
         if platform not in ("weimall", "douyin", "meituan"):
             raise DomainError(ErrorCode.PLATFORM_UNAVAILABLE, platform=platform)
         client: BindingTestClient = getattr(platforms, platform)
-        return client.test_binding(platform_store_id, secret)
+        return client.test_binding(platform_store_id, credential)
 
     return test

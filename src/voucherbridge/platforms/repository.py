@@ -23,6 +23,7 @@ def _binding(r: Row[Any]) -> Binding:
         r.status,
         r.last_error,
         r.bound_at,
+        r.account_id or "",
     )
 
 
@@ -48,14 +49,23 @@ class BindingRepo(Repository):
         ).first()
         return _binding(row) if row else None
 
-    def secrets_of_platform(self, platform: str) -> list[str]:
-        """Sealed secrets of every bound binding to `platform` (one app may serve many)."""
-        rows = self.conn.execute(
-            select(t.bindings.c.secret_encrypted).where(
-                t.bindings.c.platform == platform, t.bindings.c.status == "bound"
-            )
+    def bound_to(self, platform: str) -> list[Binding]:
+        """Every merchant's bound stores on ``platform`` (for jobs that look after sessions)."""
+        query = select(t.bindings).where(
+            t.bindings.c.platform == platform, t.bindings.c.status == "bound"
         )
-        return [str(r[0]) for r in rows]
+        return [_binding(r) for r in self.conn.execute(query.order_by(t.bindings.c.id))]
+
+    def replace_secret(self, binding_id: int, was: str, sealed: str) -> bool:
+        """Compare-and-set of a binding's sealed secret: False when it changed meanwhile. The
+        binding is bound again: a till refused with the retired session in the moment between
+        the platform's renewal and this write may have marked it expired."""
+        done = self.conn.execute(
+            update(t.bindings)
+            .where(t.bindings.c.id == binding_id, t.bindings.c.secret_encrypted == was)
+            .values(secret_encrypted=sealed, status="bound", last_error=None)
+        )
+        return bool(done.rowcount == 1)
 
     def list(self, merchant_id: int, only_stores: frozenset[int] | None) -> list[Binding]:
         query = select(t.bindings).where(t.bindings.c.merchant_id == merchant_id)
@@ -74,11 +84,13 @@ class BindingRepo(Repository):
         status: str,
         last_error: str | None,
         now: datetime,
+        account_id: str = "",
     ) -> None:
         """Create or replace the store's binding to `platform`."""
         values = {
             "platform_store_id": platform_store_id,
             "secret_encrypted": secret_sealed,
+            "account_id": account_id or None,
             "status": status,
             "last_error": last_error,
             "bound_at": now if status == "bound" else None,

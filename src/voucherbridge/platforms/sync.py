@@ -28,7 +28,12 @@ from voucherbridge.outbox.service import (
     died_of_refusal,
     previous_in_order,
 )
-from voucherbridge.platforms.ports import Credentials, MerchantCodeSync, SyncMessage
+from voucherbridge.platforms.ports import (
+    Credentials,
+    MerchantCodeSync,
+    SyncMessage,
+    credentials_of,
+)
 from voucherbridge.platforms.repository import BindingRepo
 
 # Worth retrying: the platform may answer differently later (it was down, or not bound yet).
@@ -100,9 +105,7 @@ def _resolve(
         if code is None:
             raise DeliveryFailed(f"code {payload['code']} not found", permanent=True)
         platform_order_id = uow.repo(CodeRepo).platform_order_id(code.code_order_id) or ""
-    credentials = Credentials(
-        platform, binding.platform_store_id, open_secret(binding.secret_sealed)
-    )
+    credentials = credentials_of(binding, open_secret)
     message = SyncMessage(
         event=row.topic.removeprefix("code."),
         code=code.code,

@@ -3,6 +3,7 @@ policy (tenacity: exponential backoff with jitter) and reading a JSON object ans
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +19,9 @@ from tenacity import (
     wait_random,
 )
 
+from voucherbridge.core import metrics
+from voucherbridge.core.request_id import HEADER as REQUEST_ID_HEADER
+from voucherbridge.core.request_id import request_id
 from voucherbridge.domain.backoff import WAIT_CAP
 from voucherbridge.domain.errors import DomainError
 
@@ -66,6 +70,46 @@ def with_retries(
             error=str(last.exception()),
         )
         raise unavailable() from exc
+
+
+class ObservedTransport(httpx.BaseTransport):
+    """Every HTTP call to a platform: our request id goes with it (`X-Request-ID`), and its
+    latency and failures are counted (core/metrics.py) by platform."""
+
+    def __init__(self, platform: str, inner: httpx.BaseTransport | None = None) -> None:
+        self.platform = platform
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        rid = request_id()
+        if rid is not None and REQUEST_ID_HEADER not in request.headers:
+            request.headers[REQUEST_ID_HEADER] = rid
+        started = time.perf_counter()
+        try:
+            response = self.inner.handle_request(request)
+        except httpx.TransportError as exc:
+            error = type(exc).__name__
+            metrics.PLATFORM_ERRORS.labels(platform=self.platform, error=error).inc()
+            metrics.PLATFORM_LATENCY.labels(platform=self.platform, outcome="error").observe(
+                time.perf_counter() - started
+            )
+            raise
+        status = response.status_code
+        outcome = f"{status // 100}xx"
+        if status >= 500 or status == 429:
+            metrics.PLATFORM_ERRORS.labels(platform=self.platform, error=f"http_{status}").inc()
+        metrics.PLATFORM_LATENCY.labels(platform=self.platform, outcome=outcome).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def platform_http(base_url: str, *, timeout_s: float, platform: str) -> httpx.Client:
+    """The HTTP client of one platform's API (connection pool, timeout, observed calls)."""
+    return httpx.Client(base_url=base_url, timeout=timeout_s, transport=ObservedTransport(platform))
 
 
 def sent(request: Callable[[], httpx.Response]) -> httpx.Response:

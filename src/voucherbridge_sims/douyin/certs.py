@@ -84,6 +84,8 @@ async def prepare(request: Request) -> JSONResponse:
     if not poi_id or not (code or encrypted):
         return w.fail(sim, w.PARAM_ERROR, "参数不合法: poi_id, code 或 encrypted_data 必填")
     with sim.lock:
+        if not sim.app_authorized(sim.account_of_poi(poi_id)):
+            return w.fail(sim, w.NOT_AUTHORIZED)
         if code:
             found = sim.cert_by_code.get(code)
             cert_ids = [found] if found else []

@@ -22,6 +22,8 @@ async def poi_query(request: Request) -> JSONResponse:
     account_id = request.query_params.get("account_id") or ""
     poi_id = request.query_params.get("poi_id") or ""
     with sim.lock:
+        if not sim.app_authorized(account_id or sim.account_of_poi(poi_id)):
+            return w.fail(sim, w.NOT_AUTHORIZED)
         found = [
             p
             for p in sim.pois.values()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from voucherbridge_sims.douyin import authorization as sim_authorization
 from voucherbridge_sims.douyin import callbacks as sim_callbacks
 from voucherbridge_sims.douyin import certs as sim_certs
 from voucherbridge_sims.douyin import certs_after as sim_certs_after
@@ -24,6 +25,7 @@ from voucherbridge_sims.douyin import hooks as sim_hooks
 from voucherbridge_sims.douyin import oauth as sim_oauth
 from voucherbridge_sims.douyin import page as sim_page
 from voucherbridge_sims.douyin import poi_links as sim_poi_links
+from voucherbridge_sims.douyin import statement_status as sim_statement_status
 from voucherbridge_sims.douyin import statements as sim_statements
 from voucherbridge_sims.douyin import wire as w
 from voucherbridge_sims.douyin.state import DouyinSimConfig, SimState
@@ -56,10 +58,12 @@ def create_app(config: DouyinSimConfig | None = None) -> FastAPI:
             sim_oauth.router,
             sim_callbacks.router,
             sim_statements.router,
+            sim_statement_status.router,
             sim_poi_links.router,
             sim_certs.router,
             sim_certs_after.router,
             sim_hooks.router,
+            sim_authorization.router,
             sim_page.router,
         ],
         busy_code=w.SERVER_BUSY,

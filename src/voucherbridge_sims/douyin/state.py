@@ -140,11 +140,21 @@ class SimState(SimBase):
         **dict.fromkeys(("merchant_verifies", "refunds"), dict[str, JsonDict]),
         **dict.fromkeys(("webhooks", "callbacks"), list[JsonDict]),
         "statements": dict[str, list[JsonDict]],
+        "revoked_accounts": list[str],
     }
 
     def __init__(self, config: DouyinSimConfig) -> None:
         super().__init__(config)
         self.reset()
+
+    def app_authorized(self, account_id: str) -> bool:
+        """Has this 抖音来客 account authorized our app? Known accounts have, unless revoked."""
+        known = {self.config.account_id, *(p.account_id for p in self.pois.values())}
+        return account_id in known and account_id not in self.revoked_accounts
+
+    def account_of_poi(self, poi_id: str) -> str:
+        poi = self.pois.get(poi_id)
+        return poi.account_id if poi is not None else self.config.account_id
 
     def reset(self) -> None:
         """Forget everything (tokens, orders, codes, faults, clock offset); config stays."""
@@ -153,6 +163,8 @@ class SimState(SimBase):
             self.tokens: list[Token] = []
             self.token_calls: list[datetime] = []
             self.pois: dict[str, Poi] = {}
+            # Accounts that withdrew (or never gave) their authorization of the app.
+            self.revoked_accounts: list[str] = []
             self.orders: dict[str, Order] = {}
             self.certificates: dict[str, Certificate] = {}
             self.cert_by_code: dict[str, str] = {}

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from voucherbridge_sims.meituan import authorize as sim_authorize
 from voucherbridge_sims.meituan import hooks as sim_hooks
 from voucherbridge_sims.meituan import oauth as sim_oauth
 from voucherbridge_sims.meituan import page as sim_page
 from voucherbridge_sims.meituan import receipts as sim_receipts
+from voucherbridge_sims.meituan import statement_status as sim_statement_status
 from voucherbridge_sims.meituan.state import SERVER_ERROR, MeituanSimConfig, SimState, envelope
 from voucherbridge_sims.simkit.app import env_config, serve, simulator_app
 from voucherbridge_sims.simkit.server import ServerThread
@@ -46,7 +48,14 @@ def create_app(config: MeituanSimConfig | None = None) -> FastAPI:
         platform="meituan",
         title="Meituan / Dianping group-buy simulator (VoucherBridge)",
         description="Loopback imitation of openapi.dianping.com receipt APIs, with /_sim/ hooks.",
-        routers=[sim_oauth.router, sim_receipts.router, sim_hooks.router, sim_page.router],
+        routers=[
+            sim_oauth.router,
+            sim_authorize.router,
+            sim_receipts.router,
+            sim_statement_status.router,
+            sim_hooks.router,
+            sim_page.router,
+        ],
         busy_code=SERVER_ERROR,
         biz_error=biz_error,
         page=sim_page.PAGE,

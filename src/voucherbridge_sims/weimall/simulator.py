@@ -27,6 +27,7 @@ from voucherbridge_sims.simkit.state import Fault, JsonDict
 from voucherbridge_sims.weimall import hooks as sim_hooks
 from voucherbridge_sims.weimall import open as sim_open
 from voucherbridge_sims.weimall import page as sim_page
+from voucherbridge_sims.weimall import statement_status as sim_statement_status
 from voucherbridge_sims.weimall.state import BUSY, MESSAGES, SimState, WeimallSimConfig, reply
 
 __all__ = ["ServerThread", "WeimallSimConfig", "config_from_env", "create_app", "main"]
@@ -44,7 +45,7 @@ def create_app(config: WeimallSimConfig | None = None) -> FastAPI:
         platform="weimall",
         title="Micro-mall simulator (VoucherBridge)",
         description="Loopback imitation of the micro-mall open API and pushes, with /_sim/ hooks.",
-        routers=[sim_open.router, sim_hooks.router, sim_page.router],
+        routers=[sim_open.router, sim_statement_status.router, sim_hooks.router, sim_page.router],
         busy_code=BUSY,
         biz_error=biz_error,
         page=sim_page.PAGE,

@@ -138,7 +138,7 @@ def test_a_wrong_secret_leaves_the_mall_binding_working_until_a_new_one_passes(
         assert again.status_code == 201, (code, again.text)
 
 
-def test_a_wrong_secret_leaves_the_douyin_binding_verifying_spis(
+def test_a_douyin_rebind_refused_keeps_the_binding_verifying_spis(
     client: Any,
     admin: dict[str, str],
     auth: dict[str, str],
@@ -146,6 +146,8 @@ def test_a_wrong_secret_leaves_the_douyin_binding_verifying_spis(
     douyin: httpx.Client,
     live: str,
 ):
+    """Douyin is one app that the merchant authorizes: a re-bind names the authorizing
+    account, never a secret; one refused by Douyin changes nothing that works."""
     listing = _merchant_listing(client, admin, "douyin")
 
     def buy(count: int) -> list[str]:
@@ -156,14 +158,53 @@ def test_a_wrong_secret_leaves_the_douyin_binding_verifying_spis(
         return douyin_codes(order)
 
     sold_before = buy(1)
-    wrong = _bind(client, admin, "douyin", POI, "not-the-app-secret")
-    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "binding_rejected")
-    assert wrong.json()["error"]["message"] == "抖音绑定失败:门店 id 或密钥错误"
+    with_secret = _bind(client, admin, "douyin", POI, "a-secret-douyin-never-gave")
+    assert (with_secret.status_code, with_secret.json()["error"]["code"]) == (
+        422,
+        "validation_error",
+    )
+    assert with_secret.json()["error"]["details"]["field"] == "secret"
+
+    stranger = client.post(
+        f"{API}/bindings",
+        headers=admin,
+        json={
+            "store_id": 1,
+            "platform": "douyin",
+            "platform_store_id": POI,
+            "account_id": "7100000000000000999",
+        },
+    )
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (
+        409,
+        "binding_unauthorized",
+    )
+    assert stranger.json()["error"]["message"] == (
+        "商家尚未在抖音授权本应用,请在抖音商家后台完成授权后重新绑定"
+    )
     kept = _binding(client, admin, "douyin")
     assert (kept["status_label"], kept["platform_store_id"]) == ("已绑定", POI)
+    assert kept["last_error"] == "binding_unauthorized"
 
-    # Douyin's issue SPI (signed with the app secret the binding keeps) still issues codes
+    # Douyin's issue SPI (signed with our app's secret) still issues codes; the till redeems
     after = buy(1)
     for code in (*sold_before, *after):
         done = redeem(client, auth, code, new_order(lines=BREAD_ORDER)["id"])
         assert done.status_code == 201, (code, done.text)
+
+    # the merchant's own account re-binds, and the binding records it
+    mine = client.post(
+        f"{API}/bindings",
+        headers=admin,
+        json={
+            "store_id": 1,
+            "platform": "douyin",
+            "platform_store_id": POI,
+            "account_id": "7100000000000000001",
+        },
+    )
+    assert mine.status_code == 201, mine.text
+    assert (mine.json()["account_id"], mine.json()["last_error"]) == ("7100000000000000001", None)
+    login = {"username": "admin", "password": "hotpot-hq-demo"}
+    assert client.post("/console/login", data=login, follow_redirects=False).status_code == 303
+    assert "授权账户 <code>7100000000000000001</code>" in client.get("/console/bindings").text

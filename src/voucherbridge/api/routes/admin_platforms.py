@@ -1,4 +1,5 @@
-"""Admin API: platform bindings (基础资料-票券关联: platform store id + secret)."""
+"""Admin API: platform bindings (基础资料-票券关联: platform store id + secret, or for Douyin
+the account that authorized our app)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ class BindingCreate(Strict):
     store_id: Annotated[int, Field(strict=True, ge=1, le=2**62)]  # beyond: DB integer overflow
     platform: Literal["weimall", "douyin", "meituan"]
     platform_store_id: Annotated[str, Field(min_length=1, max_length=64)]
-    secret: Annotated[str, Field(min_length=1, max_length=256)]
+    # The store's secret (micro-mall, Meituan); none for Douyin, whose one app the merchant
+    # authorizes: give the authorizing 抖音来客 account id instead (optional).
+    secret: Annotated[str, Field(max_length=256)] = ""
+    account_id: Annotated[str, Field(max_length=64)] = ""
 
 
 @router.get("/bindings")
@@ -39,6 +43,7 @@ def bind(body: BindingCreate, actor: ActorDep, c: ContainerDep) -> bindings.Bind
         platform=body.platform,
         platform_store_id=body.platform_store_id,
         secret=body.secret,
+        account_id=body.account_id,
         tester=binding_tester(c.platform_clients),
         sealer=c.secrets,
         now=c.clock(),

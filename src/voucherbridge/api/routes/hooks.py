@@ -32,8 +32,8 @@ async def weimall(request: Request, c: ContainerDep) -> Any:
 def _douyin(c: ContainerDep) -> DouyinInbound:
     return DouyinInbound(
         c.uow,
-        c.secrets.open,
         client_key=c.settings.douyin_client_key,
+        client_secret=c.settings.douyin_client_secret,
         tolerance_s=c.settings.callback_tolerance_s,
     )
 

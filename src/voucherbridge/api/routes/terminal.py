@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 
-from voucherbridge.api.deps import ContainerDep, TerminalDep
+from voucherbridge.api.deps import (
+    ContainerDep,
+    TerminalDep,
+    TerminalKeyDep,
+    is_platform_code,
+    scan_session,
+)
+from voucherbridge.api.scan_threads import run_scan
 from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.api.schemas.terminal import (
     CodeOnOrder,
@@ -20,12 +27,16 @@ from voucherbridge.api.schemas.terminal import (
     ReverseRequest,
 )
 from voucherbridge.bootstrap import Container
+from voucherbridge.core import metrics
 from voucherbridge.counter import orders
 from voucherbridge.counter import scan as counter
+from voucherbridge.counter.recording import RedeemOutcome
 from voucherbridge.counter.throttle import GuessLimits
 from voucherbridge.counter.views import OrderView, PrepareView, RedemptionView
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
+from voucherbridge.domain.records import Terminal
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope} for status in (401, 404, 409, 422, 429, 503)
@@ -68,16 +79,23 @@ def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> 
 
 
 @router.post("/vouchers/prepare", response_model=PrepareRead)
-def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> PrepareView:
+async def prepare(body: CodeOnOrder, key: TerminalKeyDep, c: ContainerDep) -> PrepareView:
     """验券准备: what the code is worth on this order. Changes nothing."""
-    return counter.prepare_scanned(
-        c.uow,
-        c.platforms,
-        terminal=terminal,
-        raw_code=body.code,
-        order_id=body.order_id,
-        now=c.clock(),
-        guess_limits=_guess_limits(c),
+
+    def work() -> PrepareView:  # on one scan thread: the key check, then the scan
+        with scan_session(c, key, body.code, write=False) as (make_uow, terminal):
+            return counter.prepare_scanned(
+                make_uow,
+                c.platforms,
+                terminal=terminal,
+                raw_code=body.code,
+                order_id=body.order_id,
+                now=c.clock(),
+                guess_limits=_guess_limits(c),
+            )
+
+    return await run_scan(
+        work, backend=c.engine.dialect.name, local=not is_platform_code(body.code)
     )
 
 
@@ -87,27 +105,41 @@ def prepare(body: CodeOnOrder, terminal: TerminalDep, c: ContainerDep) -> Prepar
     response_model=RedemptionRead,
     responses={200: {"model": RedemptionRead, "description": "Replay of an earlier request"}},
 )
-def redeem(
+async def redeem(
     body: RedeemRequest,
-    terminal: TerminalDep,
+    key: TerminalKeyDep,
     c: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """核销: mark the code used for the order, once. Replays return the first result (200)."""
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field="Idempotency-Key")
-    outcome = counter.redeem_scanned(
-        c.uow,
-        c.platforms,
-        terminal=terminal,
-        raw_code=body.code,
-        order_id=body.order_id,
-        count=body.count,
-        idempotency_key=idempotency_key,
-        now=c.clock(),
-        reversal_windows=c.settings.reversal_windows(),
-        guess_limits=_guess_limits(c),
-    )
+
+    def work() -> RedeemOutcome:  # on one scan thread: the key check, then the redemption
+        with scan_session(c, key, body.code, write=True) as (make_uow, terminal):
+            return _redeem(make_uow, terminal)
+
+    def _redeem(make_uow: UnitOfWorkFactory, terminal: Terminal) -> RedeemOutcome:
+        if idempotency_key is not None and not idempotency_key.strip():
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="Idempotency-Key")
+        try:
+            return counter.redeem_scanned(
+                make_uow,
+                c.platforms,
+                terminal=terminal,
+                raw_code=body.code,
+                order_id=body.order_id,
+                count=body.count,
+                idempotency_key=idempotency_key,
+                now=c.clock(),
+                reversal_windows=c.settings.reversal_windows(),
+                guess_limits=_guess_limits(c),
+            )
+        except DomainError as exc:
+            metrics.count_redemption(metrics.platform_of(body.code), exc.code.value)
+            raise
+
+    local = not is_platform_code(body.code)
+    outcome = await run_scan(work, backend=c.engine.dialect.name, local=local)
+    metrics.count_redemption(outcome.body.platform, "replayed" if outcome.replayed else "redeemed")
     # The answer is what the idempotency row keeps (`redemptions` only when one scan used
     # several vouchers), so the first answer and its replays are the same bytes.
     return JSONResponse(
@@ -123,11 +155,17 @@ def reverse(
     body: ReverseRequest | None = None,
 ) -> RedemptionView:
     """反结账退券: reverse inside the window; the code becomes usable again."""
-    return counter.reverse_any(
-        c.uow,
-        c.platforms,
-        terminal=terminal,
-        redemption_id=redemption_id,
-        reason=body.reason if body else None,
-        now=c.clock(),
-    )
+    try:
+        reversed_ = counter.reverse_any(
+            c.uow,
+            c.platforms,
+            terminal=terminal,
+            redemption_id=redemption_id,
+            reason=body.reason if body else None,
+            now=c.clock(),
+        )
+    except DomainError as exc:
+        metrics.count_reversal("unknown", exc.code.value)
+        raise
+    metrics.count_reversal(reversed_.platform, "reversed")
+    return reversed_

@@ -29,17 +29,20 @@ from voucherbridge.platforms.douyin.answers import (
 )
 from voucherbridge.platforms.douyin.certificates import Certificates, verified_code, verify_items
 from voucherbridge.platforms.douyin.openapi import OpenApi
-from voucherbridge.platforms.ports import Credentials, PreparedCodes, VerifiedCode
+from voucherbridge.platforms.ports import Credentials, PreparedCodes, SharedTokens, VerifiedCode
+from voucherbridge.platforms.transport import platform_http
 
 
 class DouyinClient:
-    """One per process: keeps the HTTP connection pool and the tokens of every bound store."""
+    """One per process: keeps the HTTP connection pool; the app token is shared (`tokens`)."""
 
     def __init__(
         self,
         base_url: str,
         client_key: str,
+        client_secret: str,
         *,
+        shared_tokens: SharedTokens | None = None,
         timeout_s: float = 5.0,
         short_link_base: str | None = None,
         retry_wait_s: float = 0.5,
@@ -51,9 +54,14 @@ class DouyinClient:
         self.short_link_base = (short_link_base or DEFAULT_SHORT_LINK_BASE).rstrip("/")
         self.retry_wait_s = max(0.0, retry_wait_s)
         self.max_attempts = max(1, max_attempts)
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.http = http or platform_http(self.base_url, timeout_s=timeout_s, platform="douyin")
         self._api = OpenApi(
-            self.http, client_key, retry_wait_s=self.retry_wait_s, max_attempts=self.max_attempts
+            self.http,
+            client_key,
+            client_secret,
+            shared_tokens=shared_tokens,
+            retry_wait_s=self.retry_wait_s,
+            max_attempts=self.max_attempts,
         )
         self._certificates = Certificates(self._api, self.short_link_base)
 
@@ -83,7 +91,6 @@ class DouyinClient:
         a replay return the first answer instead of a second use."""
         shown = codes[0] if codes else ""
         body = self._api.call(
-            credentials.secret,
             "POST",
             VERIFY,
             json={
@@ -114,13 +121,15 @@ class DouyinClient:
             self.cancel(credentials, verified)
 
     # ---- binding ------------------------------------------------------------------------------
-    def test_binding(self, platform_store_id: str, secret: str) -> str:
-        """A token for this secret, then the POI itself: returns the POI's name."""
+    def test_binding(self, platform_store_id: str, account_id: str) -> str:
+        """The POI as the authorizing account sees it (our app's token): returns its name.
+
+        ``account_id`` may be empty: Douyin then answers for the account the POI belongs to,
+        provided that account authorized our app."""
         body = self._api.call(
-            secret,
             "GET",
             POI_QUERY,
-            params={"account_id": "", "poi_id": platform_store_id},
+            params={"account_id": account_id, "poi_id": platform_store_id},
         ).body
         error = error_code(body)
         if error in NOT_AUTHORIZED:

@@ -18,6 +18,7 @@ from voucherbridge.platforms.douyin.answers import (
     unavailable,
 )
 from voucherbridge.platforms.douyin.tokens import TokenCache
+from voucherbridge.platforms.ports import SharedTokens
 from voucherbridge.platforms.transport import Transient, json_object, sent, with_retries
 
 T = TypeVar("T")
@@ -32,15 +33,22 @@ class Answer:
 
 
 class OpenApi:
-    """The HTTP pool, the retry policy and the store tokens every Douyin call goes through."""
+    """The HTTP pool, the retry policy and the app token every Douyin call goes through."""
 
     def __init__(
-        self, http: httpx.Client, client_key: str, *, retry_wait_s: float, max_attempts: int
+        self,
+        http: httpx.Client,
+        client_key: str,
+        client_secret: str,
+        *,
+        shared_tokens: SharedTokens | None,
+        retry_wait_s: float,
+        max_attempts: int,
     ) -> None:
         self.http = http
         self.retry_wait_s = retry_wait_s
         self.max_attempts = max_attempts
-        self.tokens = TokenCache(client_key, self._post_token)
+        self.tokens = TokenCache(client_key, client_secret, self._post_token, shared_tokens)
 
     def retrying(self, call: Callable[[], T], what: str) -> T:
         return with_retries(
@@ -59,12 +67,12 @@ class OpenApi:
     def _post_token(self, payload: JsonDict) -> JsonDict:
         return self.retrying(lambda: self.send("POST", TOKEN, json=payload), "token")
 
-    def call(self, secret: str, method: str, path: str, **kwargs: Any) -> Answer:
-        """An OpenAPI call with the store's token; a refused token is refreshed once."""
+    def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """An OpenAPI call with the app's token; a refused token is renewed once."""
         failed_sends = 0
         body: JsonDict = {}
         for round_ in (1, 2):
-            token = self.tokens.get(secret)
+            token = self.tokens.get()
             headers = {"access-token": token, "content-type": "application/json"}
 
             def once(headers: dict[str, str] = headers) -> JsonDict:
@@ -85,7 +93,7 @@ class OpenApi:
             body = self.retrying(once, path)
             if error_code(body) in TOKEN_PROBLEMS and round_ == 1:
                 log.info("douyin.token_refused", call=path, error_code=error_code(body))
-                self.tokens.drop(secret, token)
+                self.tokens.drop(token)
                 continue
             break
         if error_code(body) in TOKEN_PROBLEMS:

@@ -57,7 +57,13 @@ from voucherbridge.platforms.ports import (
     PreparedCodes,
     VerifiedCode,
 )
-from voucherbridge.platforms.transport import Transient, json_object, sent, with_retries
+from voucherbridge.platforms.transport import (
+    Transient,
+    json_object,
+    platform_http,
+    sent,
+    with_retries,
+)
 
 T = TypeVar("T")
 
@@ -81,7 +87,7 @@ class MeituanClient:
         self.app_key, self.app_secret = app_key, app_secret
         self.retry_wait_s = max(0.0, retry_wait_s)
         self.max_attempts = max(1, max_attempts)
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.http = http or platform_http(self.base_url, timeout_s=timeout_s, platform="meituan")
         self._now = now or (lambda: datetime.now(UTC))
 
     def close(self) -> None:
@@ -266,7 +272,7 @@ class MeituanClient:
         if code_of(body) != OK or not body.get("access_token"):
             log.warning("meituan.token_refused", code=code_of(body), msg=body.get("msg"))
             raise rejected()
-        return SessionGrant.of(body)
+        return SessionGrant.of(body, granted_at=self._now())
 
     def consumed_on(
         self, credentials: Credentials, day: date, *, offset: int = 0, limit: int = 100

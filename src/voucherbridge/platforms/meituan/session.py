@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -20,6 +21,15 @@ class MeituanSession:
     bid: str = ""
     refresh_token: str = ""
     remain_refresh_count: int | None = None
+    expires_at: int | None = None  # UTC epoch seconds, from the exchange's expires_in
+
+    def expires_before(self, moment: datetime) -> bool:
+        """Known to lapse before ``moment`` (a pasted session's lifetime is unknown)."""
+        return self.expires_at is not None and self.expires_at < moment.timestamp()
+
+    @property
+    def refreshable(self) -> bool:
+        return bool(self.refresh_token) and self.remain_refresh_count != 0
 
     def to_secret(self) -> str:
         """The binding secret: compact JSON (it is sealed before it is stored)."""
@@ -36,12 +46,13 @@ class MeituanSession:
             except ValueError:
                 value = None
             if isinstance(value, dict) and isinstance(value.get("session"), str):
-                count = value.get("remain_refresh_count")
+                count, expires = value.get("remain_refresh_count"), value.get("expires_at")
                 return cls(
                     session=value["session"],
                     bid=str(value.get("bid") or ""),
                     refresh_token=str(value.get("refresh_token") or ""),
                     remain_refresh_count=count if isinstance(count, int) else None,
+                    expires_at=expires if isinstance(expires, int) else None,
                 )
         return cls(session=text)
 
@@ -55,21 +66,24 @@ class SessionGrant:
     expires_in: int
     bid: str
     remain_refresh_count: int | None = None
+    granted_at: int | None = None  # UTC epoch seconds
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> SessionGrant:
+    def of(cls, body: dict[str, Any], granted_at: datetime | None = None) -> SessionGrant:
         """The token answer (flat, not wrapped in ``data``)."""
-        remain = body.get("remain_refresh_count")
+        remain, lifetime = body.get("remain_refresh_count"), body.get("expires_in")
         return cls(
             access_token=str(body["access_token"]),
             refresh_token=str(body.get("refresh_token") or ""),
-            expires_in=int(body.get("expires_in") or 0),
+            expires_in=int(str(lifetime)) if str(lifetime).isdigit() else 0,
             bid=str(body.get("bid") or ""),
             remain_refresh_count=int(str(remain)) if str(remain).isdigit() else None,
+            granted_at=int(granted_at.timestamp()) if granted_at else None,
         )
 
     def secret(self) -> str:
+        expires = self.granted_at + self.expires_in if self.granted_at and self.expires_in else None
         kept = MeituanSession(
-            self.access_token, self.bid, self.refresh_token, self.remain_refresh_count
+            self.access_token, self.bid, self.refresh_token, self.remain_refresh_count, expires
         )
         return kept.to_secret()

@@ -20,7 +20,13 @@ import structlog
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms.ports import Credentials
-from voucherbridge.platforms.transport import Transient, json_object, sent, with_retries
+from voucherbridge.platforms.transport import (
+    Transient,
+    json_object,
+    platform_http,
+    sent,
+    with_retries,
+)
 from voucherbridge.platforms.weimall.signing import build_envelope
 
 log = structlog.get_logger("voucherbridge.weimall")
@@ -70,7 +76,7 @@ class WeimallClient:
         self.base_url = base_url.rstrip("/")
         self.retry_wait_s = max(0.0, retry_wait_s)
         self.max_attempts = max(1, max_attempts)
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.http = http or platform_http(self.base_url, timeout_s=timeout_s, platform="weimall")
         self._now_s = now_s or (lambda: int(time.time()))
 
     def close(self) -> None:

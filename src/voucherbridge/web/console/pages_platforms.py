@@ -12,8 +12,9 @@ from voucherbridge.chain import stores
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.outbox import service as outbox
 from voucherbridge.platforms import bindings
+from voucherbridge.platforms import meituan_authorization as meituan_auth
 from voucherbridge.platforms.bindings import BINDABLE, STATUS_LABELS, BindingView
-from voucherbridge.platforms.registry import binding_tester
+from voucherbridge.platforms.registry import binding_tester, meituan_session_exchange
 from voucherbridge.web.console.forms import errors_of, form_status
 from voucherbridge.web.console.session import (
     ConsoleRoute,
@@ -87,6 +88,7 @@ def bind(request: Request, s: SessionDep, form: FormDep) -> Response:
             platform=one(form, "platform"),
             platform_store_id=one(form, "platform_store_id"),
             secret=one(form, "secret"),
+            account_id=one(form, "account_id"),
             tester=binding_tester(c.platform_clients),
             sealer=c.secrets,
             now=c.clock(),
@@ -94,6 +96,59 @@ def bind(request: Request, s: SessionDep, form: FormDep) -> Response:
     except DomainError as exc:
         return _bindings_page(request, s, posted, exc)
     return RedirectResponse("/console/bindings", status_code=303)
+
+
+def _meituan_callback(request: Request, s: Session) -> str:
+    base = s.container.settings.public_base_url or str(request.base_url)
+    return base.rstrip("/") + meituan_auth.CALLBACK_PATH
+
+
+@router.post("/console/bindings/meituan/authorize")
+def meituan_authorize(request: Request, s: SessionDep, form: FormDep) -> Response:
+    """Off to Meituan's page, where the merchant authorizes our app for the shop."""
+    settings, store_text = s.container.settings, one(form, "store_id")
+    try:
+        if not store_text.isdigit() or len(store_text) > 18:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, field="store_id")
+        page = settings.meituan_authorize_url or (
+            settings.meituan_base_url.rstrip("/") + meituan_auth.SIMULATOR_PAGE
+        )
+        target = meituan_auth.authorization_url(
+            s.container.uow,
+            actor=s.actor,
+            store_id=int(store_text),
+            shop_id=one(form, "platform_store_id"),
+            authorize_url=page,
+            app_key=settings.meituan_app_key,
+            redirect_url=_meituan_callback(request, s),
+            seal=meituan_auth.state_seal(settings.secret_key),
+            now=s.container.clock(),
+        )
+    except DomainError as exc:
+        return _bindings_page(request, s, {**typed(form), "platform": "meituan"}, exc)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get(meituan_auth.CALLBACK_PATH)
+def meituan_callback(request: Request, s: SessionDep) -> Response:
+    """Meituan sent the merchant back with an ``auth_code``: bind with the session."""
+    c, query = s.container, request.query_params
+    try:
+        meituan_auth.complete_authorization(
+            c.uow,
+            actor=s.actor,
+            state=query.get("state", ""),
+            auth_code=query.get("auth_code", ""),
+            redirect_url=_meituan_callback(request, s),
+            exchange=meituan_session_exchange(c.platform_clients),
+            tester=binding_tester(c.platform_clients),
+            sealer=c.secrets,
+            seal=meituan_auth.state_seal(c.settings.secret_key),
+            now=c.clock(),
+        )
+    except DomainError as exc:
+        return _bindings_page(request, s, {"platform": "meituan"}, exc)
+    return RedirectResponse("/console/bindings?authorized=meituan", status_code=303)
 
 
 # --- outbox ------------------------------------------------------------------------------

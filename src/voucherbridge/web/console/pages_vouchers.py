@@ -12,6 +12,7 @@ from voucherbridge.api.schemas.admin_templates import TemplateCreate, TemplateUp
 from voucherbridge.catalogue import issuing, items, listings, templates
 from voucherbridge.chain import stores, terminals, users
 from voucherbridge.domain.errors import DomainError
+from voucherbridge.web.console import pages_archive
 from voucherbridge.web.console.forms import (
     check,
     errors_of,
@@ -180,6 +181,8 @@ def code_archive(request: Request, s: SessionDep, q: str = "") -> Response:
             error = exc
     if archive is not None:
         context = _archive_context(s, archive)
+    elif not query:  # no code asked: the archive's list, filtered and paged
+        context = pages_archive.list_context(request, s, "codes")
     ctx = {"q": query, "archive": archive, "error": error, **context}
     return s.page(request, "console/codes.html", ctx, 404 if error else 200)
 

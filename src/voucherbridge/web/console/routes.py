@@ -16,7 +16,16 @@ from voucherbridge.core import csrf
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.outbox import service as outbox
 from voucherbridge.platforms import bindings
-from voucherbridge.web.console import pages_alerts, pages_chain, pages_platforms, pages_vouchers
+from voucherbridge.web.console import (
+    pages_alerts,
+    pages_archive,
+    pages_chain,
+    pages_platforms,
+    pages_reconciliation,
+    pages_reports,
+    pages_staff,
+    pages_vouchers,
+)
 from voucherbridge.web.console.session import (
     COOKIE,
     COOKIE_PATH,
@@ -96,10 +105,15 @@ def overview(request: Request, s: SessionDep) -> Response:
     dead = None
     if actor.is_hq:
         dead = outbox.list_outbox(uow, actor=actor, status="dead", limit=1).counts.get("dead", 0)
-    return s.page(request, "console/overview.html", {"counts": counts, "dead": dead})
+    ctx = {"counts": counts, "dead": dead, **pages_reports.dashboard_context(s)}
+    return s.page(request, "console/overview.html", ctx)
 
 
 router.include_router(pages_chain.router)
 router.include_router(pages_vouchers.router)
 router.include_router(pages_platforms.router)
 router.include_router(pages_alerts.router)
+router.include_router(pages_reports.router)
+router.include_router(pages_archive.router)
+router.include_router(pages_staff.router)
+router.include_router(pages_reconciliation.router)
