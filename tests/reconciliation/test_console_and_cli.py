@@ -138,3 +138,7 @@ def test_the_cli_prints_the_run_as_a_table(
     same = CliRunner().invoke(cli_app, [*args, "--csv", str(statement)])
     assert same.exit_code == 0, same.output
     assert "consistent" in same.output
+    # the same command among the reports, as `voucherbridge report reconcile`
+    among = CliRunner().invoke(cli_app, ["report", *args, "--csv", str(statement)])
+    assert among.exit_code == 0, among.output
+    assert "consistent" in among.output

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
+from rich.progress import Progress
 
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain import merchants, users
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command("alerts")(alerts)
 app.command("reconcile")(reconcile)
+report_app.command("reconcile")(reconcile)  # `report reconcile`, as the reports are
 app.command("deactivate-merchant")(deactivate_merchant)
 app.command("reactivate-merchant")(reactivate_merchant)
 app.command()(serve)
@@ -59,7 +61,10 @@ def _base_url(settings: Settings, host: str | None = None, port: int | None = No
 def migrate() -> None:
     """Bring the database schema to the newest version (数据库迁移)."""
     container = build(load_settings())
-    db_migrate.upgrade(container.engine)
+    pending = db_migrate.pending_revisions(container.engine)
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("数据库迁移 migrating", total=len(pending) or 1)
+        db_migrate.upgrade(container.engine, on_step=lambda _rev: progress.advance(bar))
     where = container.engine.url.render_as_string(hide_password=True)
     typer.echo(f"migrated: {where} at {db_migrate.head_revision()}")
 
@@ -232,8 +237,6 @@ def backup(
 ) -> None:
     """Copy the embedded SQLite database while the service runs (PostgreSQL: pg_dump)."""
     from pathlib import Path
-
-    from rich.progress import Progress
 
     from voucherbridge.db.backup import BackupNotSupported, backup_sqlite
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -24,12 +25,21 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+def upgrade(engine: Engine, on_step: Callable[[str], None] | None = None) -> None:
+    """Bring the schema to the newest revision; ``on_step`` hears each revision applied."""
     config = alembic_config(str(engine.url))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
+        config.attributes["on_step"] = on_step
         command.upgrade(config, "head")
+
+
+def pending_revisions(engine: Engine) -> list[str]:
+    """The revisions an upgrade would apply, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    current = current_revision(engine)
+    steps = script.iterate_revisions("head", current)
+    return [r.revision for r in reversed(list(steps))]
 
 
 def head_revision() -> str | None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy import create_engine
 
 from voucherbridge.db.engine import normalize_url
@@ -35,11 +39,20 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: object) -> None:
+    on_step = config.attributes.get("on_step")  # `voucherbridge migrate`'s progress bar
+
+    def applied(
+        ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Any
+    ) -> None:
+        if callable(on_step):
+            on_step(str(step.up_revision_id))
+
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        on_version_apply=applied,
     )
     with context.begin_transaction():
         context.run_migrations()
