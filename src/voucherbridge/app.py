@@ -17,6 +17,7 @@ from voucherbridge.api.routes import (
     admin_platforms,
     admin_reconciliations,
     admin_reports,
+    admin_sales_stop,
     admin_session,
     admin_stores,
     admin_templates,
@@ -25,6 +26,7 @@ from voucherbridge.api.routes import (
     checkout,
     health,
     hooks,
+    receipt_print,
     terminal,
 )
 from voucherbridge.bootstrap import Container, build
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     app.include_router(terminal.router)
     app.include_router(checkout.router)
+    app.include_router(receipt_print.router)
     app.include_router(admin_session.router)
     app.include_router(admin_stores.router)
     app.include_router(admin_items.router)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(admin_users.router)
     app.include_router(admin_templates.router)
     app.include_router(admin_listings.router)
+    app.include_router(admin_sales_stop.router)
     app.include_router(admin_outbox.router)
     app.include_router(admin_audit.router)
     app.include_router(admin_platforms.router)

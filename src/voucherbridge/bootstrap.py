@@ -17,6 +17,11 @@ from voucherbridge.core.crypto import SecretBox, subkey
 from voucherbridge.core.logs import configure_logging
 from voucherbridge.db.engine import make_engine
 from voucherbridge.db.uow import UnitOfWorkFactory
+from voucherbridge.notifications.delivery import notification_deliverer
+from voucherbridge.notifications.events import DESTINATION as NOTIFY
+from voucherbridge.notifications.expiring import expiring_loop
+from voucherbridge.notifications.ports import Notifier
+from voucherbridge.notifications.wiring import make_notifier
 from voucherbridge.outbox.service import Deliverer, DeliveryReport
 from voucherbridge.outbox.worker import run_worker
 from voucherbridge.platforms.ports import PlatformGateway
@@ -51,9 +56,26 @@ class Container:
             account_key=subkey(self.settings.secret_key, b"sign-in accounts v1"),
         )
 
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The consumer notifier of this process (log by default; WeChat's token shared
+        through the database like Douyin's)."""
+        return make_notifier(self.settings, self.platform_clients.shared_tokens, self._now)
+
+    def _now(self) -> datetime:
+        return self.clock()  # tests swap the clock after the container is built
+
     def deliverers(self) -> dict[str, Deliverer]:
-        """The outbox destinations of this deployment (one per platform told of code use)."""
-        return deliverers_for(self.uow, self.platform_clients, self.secrets.open)
+        """The outbox destinations of this deployment (one per platform told of code use, and
+        the consumer notifications)."""
+        table = deliverers_for(self.uow, self.platform_clients, self.secrets.open)
+        table[NOTIFY] = notification_deliverer(self.uow, lambda: self.notifier, self._now)
+        return table
+
+    def run_expiring(self, stop: threading.Event, *, every_s: float | None = None) -> None:
+        """The reminders of codes ending within three days, queued every few minutes."""
+        every = self.settings.notify_expiring_every_s if every_s is None else every_s
+        expiring_loop(self.uow, self._now, stop, every_s=every)
 
     def run_worker(
         self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, once: bool = False

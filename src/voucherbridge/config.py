@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     meituan_app_key: str = "mt-demo-key"
     meituan_app_secret: str = "mt-demo-secret"
     weimall_base_url: str = "http://127.0.0.1:18084"
+    # Consumer notifications (notifications/): `log` writes one line per message, `wechat`
+    # sends template messages through one official account (one app for the deployment, as
+    # the seed's mall account is: templates are per merchant in the console). `./vb demo`
+    # points it at the WeChat simulator (`voucherbridge simulate wechat`, port 18083).
+    notifier: Literal["log", "wechat"] = "log"
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    wechat_appid: str = "wx-demo-appid"
+    wechat_secret: str = "wx-demo-secret"
+    # How often the worker looks for codes ending within three days (their reminder).
+    notify_expiring_every_s: float = 600.0
     platform_timeout_s: float = 5.0
     platform_retry_wait_s: float = 0.5
     platform_max_attempts: int = 3
@@ -92,6 +102,9 @@ class Settings(BaseSettings):
     # Running it (ops/): /readyz says 503 above this many outbox rows still to deliver; a
     # stopping API process gives in-flight requests this long to finish.
     ready_outbox_backlog_limit: int = 10_000
+    # GET /metrics asks for `Authorization: Bearer <this>` when set (empty: open, for a
+    # private network only; production without it is reported by `voucherbridge doctor`).
+    metrics_token: str = ""
     shutdown_grace_s: int = 30
 
     @model_validator(mode="after")

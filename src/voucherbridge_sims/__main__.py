@@ -1,5 +1,5 @@
-"""`python -m voucherbridge_sims douyin|meituan|weimall [--host H] [--port P] [--state-file F]`:
-run one simulator (its page is at ``http://H:P/``)."""
+"""`python -m voucherbridge_sims douyin|meituan|wechat|weimall [--host H] [--port P]
+[--state-file F]`: run one simulator (its page is at ``http://H:P/``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-SIMULATORS = {"douyin": 18081, "meituan": 18082, "weimall": 18084}
+SIMULATORS = {"douyin": 18081, "meituan": 18082, "wechat": 18083, "weimall": 18084}
 
 app = typer.Typer(
     add_completion=False, help="Local simulators of the platforms VoucherBridge talks to."
@@ -17,7 +17,7 @@ app = typer.Typer(
 
 @app.command()
 def serve(
-    platform: Annotated[str, typer.Argument(help="douyin | meituan | weimall")],
+    platform: Annotated[str, typer.Argument(help="douyin | meituan | wechat | weimall")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     state_file: Annotated[

@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"audit"},
     {"chain", "outbox"},
     {"catalogue"},
+    {"notifications"},
     {"platforms"},
     {"counter"},
     {"reports"},

@@ -144,5 +144,5 @@ def test_each_back_office_page_keeps_to_its_policy(
         assert box["height"] > 100
     if path.startswith("/console/codes"):
         laptop.click("#codes-table a")  # a code leads to its history
-        expect(laptop.locator("#history")).to_contain_text("已核销")
+        expect(laptop.locator("#history tr[data-event=redeemed]")).to_contain_text("核销")
     _no_policy_violation(logged)

@@ -66,6 +66,8 @@ def test_double_enter_redeems_once_then_reverse_checkout_and_receipt(
     row = page.locator("#vouchers li").first
     expect(row).to_contain_text(re.compile(r"还可撤销 \d+ 分钟"))
     row.get_by_role("button", name=re.compile("撤销")).click()
+    expect(page.locator("#ask")).to_contain_text("撤销「100元代金券」的核销")  # asks first
+    page.get_by_role("button", name="确定撤销").click()
     expect(page.locator("#done")).to_contain_text("券可再次使用")
     expect(page.locator("#vouchers li")).to_have_count(0)
     expect(page.locator("#due")).to_have_text("¥284.00")
@@ -109,6 +111,8 @@ def test_double_enter_redeems_once_then_reverse_checkout_and_receipt(
     assert saved.read_bytes().startswith(b"%PDF")
 
     page.get_by_role("button", name="反结账").click()  # 反结账 gives the voucher back
+    expect(page.locator("#ask")).to_contain_text("1 张票券全部撤销退回")  # once confirmed
+    page.get_by_role("button", name="确定反结账").click()
     expect(page.locator("#done")).to_contain_text("票券已退回")
     expect(page.locator("#due")).to_have_text("¥284.00")
     reopened = fetch_order(live, demo, order_id)
@@ -185,7 +189,9 @@ def test_keyboard_only_scanner_redeem_checkout_and_print(
     assert len(applied(fetch_order(live, demo, order_id))) == 1
     expect(page.locator("#due")).to_have_text("¥1.00")  # the seed's service fee is left
 
-    page.keyboard.press("F4")  # reverse the last voucher
+    page.keyboard.press("F4")  # reverse the last voucher, once Enter confirms it
+    expect(page.locator("#ask")).to_be_visible()
+    page.keyboard.press("Enter")
     expect(page.locator("#vouchers li")).to_have_count(0)
     page.keyboard.type(code + "\n")
     expect(page.locator("#prepare")).to_be_visible()

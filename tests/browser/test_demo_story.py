@@ -182,7 +182,7 @@ def test_a_newcomer_buys_on_each_platform_redeems_reverses_and_every_sync_arrive
     soup = counter.locator("button.item").filter(has_text=SOUP)
     for _ in range(3):
         soup.click()
-    expect(counter.locator("#draft")).to_have_text(f"{SOUP} × 3")
+    expect(counter.locator("#draft")).to_have_text(f"{SOUP} × 3条")  # the catalogue unit
     counter.get_by_role("button", name="新开单").click()
     expect(counter.locator("#order")).to_be_visible()
     expect(counter.locator("#total")).to_have_text("¥597.00")
@@ -207,6 +207,7 @@ def test_a_newcomer_buys_on_each_platform_redeems_reverses_and_every_sync_arrive
     counter.bring_to_front()
     row = counter.locator("#vouchers li").filter(has_text=mall_code)
     row.get_by_role("button", name=re.compile("撤销")).click()
+    counter.get_by_role("button", name="确定撤销").click()  # the page asks first
     expect(counter.locator("#done")).to_contain_text("券可再次使用")
     expect(counter.locator("#vouchers li")).to_have_count(2)
     expect(counter.locator("#due")).to_have_text("¥397.00")

@@ -189,6 +189,7 @@ def test_from_a_new_store_in_the_console_to_a_receipt_at_its_counter(
     row = till.locator("#vouchers li").first
     expect(row).to_contain_text(re.compile(r"还可撤销 \d+ 分钟"))
     row.get_by_role("button", name=re.compile("撤销")).click()
+    till.get_by_role("button", name="确定撤销").click()  # the page asks first
     expect(till.locator("#done")).to_contain_text("券可再次使用")
     expect(till.locator("#due")).to_have_text("¥217.00")
     deliver_due(container.uow, container.deliverers(), container.clock)

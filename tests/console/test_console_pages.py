@@ -4,14 +4,9 @@ and junk input. Runs on SQLite and PostgreSQL; the browser suite covers what a p
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from tests.helpers import admin_headers
-from voucherbridge.bootstrap import Container
-from voucherbridge.chain.repository import UserRepo
-from voucherbridge.domain.records import OutboxMessage
-from voucherbridge.outbox.repository import OutboxRepo
 
 API = "/api/admin/v1"
 JUNK = ["", "abc", "-1", "1e400", "NaN", "１２", "9" * 40, "19.999\x00<b>"]
@@ -260,29 +255,8 @@ def test_a_template_edit_shows_yuan_and_saves_the_change(client: Any, demo: dict
     assert template["stackable"] is False  # an unticked box is a rule too
 
 
-def test_a_dead_outbox_row_is_retried_from_the_page(
-    client: Any, demo: dict[str, Any], container: Container
-) -> None:
-    now = container.clock()
-    with container.uow(write=True) as uow:
-        admin = uow.repo(UserRepo).by_username("admin")
-        assert admin is not None
-        message = OutboxMessage(admin.merchant_id, "voucher.redeemed", "weimall", "k-1", {})
-        uow.repo(OutboxRepo).add(message, now)
-        [row] = uow.repo(OutboxRepo).claim(now, 1, now + timedelta(minutes=2))
-        uow.repo(OutboxRepo).mark_dead(row.id, "platform said no")
-        uow.commit()
-    _login(client)
-    page = client.get("/console/outbox").text
-    assert "platform said no" in page
-    assert f'action="/console/outbox/{row.id}/retry"' in page
-
-    retried = client.post(f"/console/outbox/{row.id}/retry", data={"csrf": _csrf(client)})
-    assert retried.status_code == 200
-    assert f'action="/console/outbox/{row.id}/retry"' not in retried.text
-    again = client.post(f"/console/outbox/{row.id}/retry", data={"csrf": _csrf(client)})
-    assert again.status_code == 409
-    assert "只有投递失败的记录可以手动重试" in again.text
+# The outbox page's retry is tested through the simulators:
+# tests/platforms/flows/test_outbox_page.py
 
 
 def test_a_console_login_posted_from_another_site_is_refused(

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def free_ports() -> dict[str, int]:
-    return {name: free_port() for name in ("api", "douyin", "meituan", "weimall")}
+    return {name: free_port() for name in ("api", "douyin", "meituan", "wechat", "weimall")}
 
 
 @dataclass
@@ -58,7 +58,7 @@ def start_demo(tmp_path: Path, ports: dict[str, int]) -> Demo:
         "VOUCHERBRIDGE_PORT": str(ports["api"]),
         **{
             f"VOUCHERBRIDGE_{name.upper()}_BASE_URL": f"http://127.0.0.1:{ports[name]}"
-            for name in ("douyin", "meituan", "weimall")
+            for name in ("douyin", "meituan", "wechat", "weimall")
         },
     }
     env.pop("VOUCHERBRIDGE_SECRET_KEY", None)

@@ -61,6 +61,17 @@ def test_demo_serves_everything_a_newcomer_is_told_about(running_demo: Demo) -> 
     assert all(c.isdigit() for c in meituan), meituan
     assert sorted(world["uses"][c] for c in douyin + meituan) == [1, 1, 2, 3]
     assert world["notes"] == []
+    # the demo consumer follows the demo's official account: each purchase reached its inbox
+    wechat = demo.sim("wechat")
+    messages = wait_until(
+        lambda: httpx.get(
+            f"{wechat}/_sim/wechat/messages", params={"openid": "o-demo-buyer"}
+        ).json(),
+        timeout_s=30,
+        message="no purchase notification reached the WeChat simulator",
+    )
+    assert messages[0]["title"] == "购买成功通知"
+    assert "购买成功通知" in httpx.get(f"{wechat}/_sim/wechat").text
 
 
 def _redeem(http: httpx.Client, key: str, code: str, bill: dict[str, Any], count: int = 1) -> Any:

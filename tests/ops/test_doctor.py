@@ -67,6 +67,21 @@ def test_doctor_fails_on_a_default_key_and_an_unreachable_platform(
     assert "✓ ok" in _row(output, "database")
 
 
+def test_doctor_wants_a_metrics_token_in_production(database_url: str, platform_url: str):
+    code, output = _doctor(database_url, platform_url, VOUCHERBRIDGE_ENVIRONMENT="production")
+    assert code == 1, output
+    assert "✗ 失败 failed" in _row(output, "metrics")
+    assert "VOUCHERBRIDGE_METRICS_TOKEN" in output
+    code, output = _doctor(
+        database_url,
+        platform_url,
+        VOUCHERBRIDGE_ENVIRONMENT="production",
+        VOUCHERBRIDGE_METRICS_TOKEN="scrape-" + "x" * 24,
+    )
+    assert "✓ ok" in _row(output, "metrics"), output
+    assert code == 0, output
+
+
 def test_doctor_says_when_the_database_does_not_answer(platform_url: str):
     closed = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
     code, output = _doctor(closed, platform_url)

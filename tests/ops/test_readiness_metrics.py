@@ -92,6 +92,20 @@ def test_readyz_is_503_when_the_outbox_backlog_is_over_the_limit(
     assert reason["zh"].startswith("待同步消息 2 条,超过上限 1 条")
 
 
+def test_metrics_with_a_token_are_only_for_the_scraper_that_sends_it(container: Container):
+    token = "scrape-" + "t" * 24
+    with _client(container, metrics_token=token) as client:
+        refused = client.get("/metrics", headers={"accept-language": "zh-CN"})
+        wrong = client.get("/metrics", headers={"authorization": "Bearer not-it"})
+        basic = client.get("/metrics", headers={"authorization": f"Basic {token}"})
+        right = client.get("/metrics", headers={"authorization": f"Bearer {token}"})
+    assert [refused.status_code, wrong.status_code, basic.status_code] == [401, 401, 401]
+    assert refused.json()["error"]["code"] == "unauthorized"
+    assert "voucherbridge_" not in refused.text
+    assert right.status_code == 200
+    assert "voucherbridge_outbox_backlog" in right.text
+
+
 def test_metrics_count_requests_redemptions_outbox_and_lockouts(
     container: Container, demo: dict[str, Any], auth: dict[str, str]
 ):

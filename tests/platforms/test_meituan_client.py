@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -233,4 +234,4 @@ def test_consumed_on_reads_the_settlement_records(
     client.verify(CREDS, client.prepare(CREDS, code), 1, "rd_day")
     total, records = client.consumed_on(CREDS, date(2025, 5, 25))
     assert total == 1
-    assert (records[0]["requestid"], records[0]["deal_price"]) == ("rd_day", 19.9)
+    assert (records[0]["requestid"], records[0]["deal_price"]) == ("rd_day", Decimal("19.9"))

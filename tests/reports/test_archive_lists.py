@@ -92,6 +92,20 @@ def test_a_manager_lists_their_store_and_is_refused_another(client: Any, world: 
         assert other.json()["error"]["code"] == "forbidden"
 
 
+def test_a_managers_code_lookup_reaches_what_their_archive_lists(
+    client: Any, world: dict[str, Any]
+):
+    """c1 was used at 福田店 only: the 皇岗店 manager cannot open it by its code either."""
+    manager, hq = world["manager"], world["hq"]
+    mine = client.get(f"{API}/codes/{world['codes'][0]}", headers=manager)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["status"] == "redeemed"
+    theirs = client.get(f"{API}/codes/{world['codes'][1]}", headers=manager)
+    assert theirs.status_code == 404, theirs.text
+    assert theirs.json()["error"]["code"] == "voucher_not_found"
+    assert client.get(f"{API}/codes/{world['codes'][1]}", headers=hq).status_code == 200
+
+
 @pytest.mark.parametrize(
     "cursor",
     [

@@ -123,6 +123,8 @@ ROWS: tuple[Row, ...] = (
     Row("POST", f"{A}/terminals", "issue a till", ONE_STORE,
         lambda w, s, t: (f"{A}/terminals", {"store_id": w.stores[s][0], "name": f"台-{t}"}),
         ok=201),
+    Row("PATCH", f"{A}/terminals/{{terminal_id}}", "rename a till", ONE_STORE,
+        lambda w, s, t: (f"{A}/terminals/{w.terminals[s]}", {"name": f"台-{t}"})),
     Row("POST", f"{A}/users", "create a user", ALL_SCOPES,
         lambda w, s, t: (f"{A}/users", user_body(t, w.stores[s])), NOBODY, 201),
     Row("PATCH", f"{A}/users/{{user_id}}", "rename a user", ALL_SCOPES,
@@ -164,6 +166,8 @@ ROWS: tuple[Row, ...] = (
         lambda w, s, t: (f"{A}/templates/{w.templates[s]}", {"active": False})),
     Row("PATCH", f"{A}/listings/{{listing_id}}", "deactivate a listing", ALL_SCOPES,
         lambda w, s, t: (f"{A}/listings/{w.listings[s]}", {"active": False})),
+    Row("PUT", f"{A}/terminals/{{terminal_id}}/printer", "set a till's printer", ONE_STORE,
+        lambda w, s, t: (f"{A}/terminals/{w.terminals[s]}/printer", {"host": f"p-{t}.lan"})),
     Row("POST", f"{A}/terminals/{{terminal_id}}/revoke", "revoke a till", ONE_STORE,
         lambda w, s, t: (f"{A}/terminals/{w.terminals[s]}/revoke", None)),
 )  # fmt: skip

@@ -59,6 +59,8 @@ def ids(client: Any, demo: dict[str, Any]) -> dict[str, int]:
         "outbox_id": 1,
         "run_id": 999_999,  # the demo has reconciled nothing yet: its 404 page
         "user_id": 1,
+        "item_code": "BEER01",
+        "listing_id": client.get(f"{ADMIN_API}/listings", headers=hq).json()[0]["id"],
     }
 
 
@@ -90,6 +92,9 @@ EXAMPLES = {
     "/console/reports/{kind}": "/console/reports/sales",
     "/console/reports/{kind}/export": "/console/reports/sales/export?format=csv",
     "/console/{kind}/export": "/console/codes/export?format=csv",
+    "/console/{kind}/{ref}/disable": "/console/listings/1/disable",
+    "/console/{kind}/{ref}/enable": "/console/listings/1/enable",
+    "/console/notifications/{event}": "/console/notifications/redeemed",
 }
 # Not pages: the charts' stylesheet (pygal's, kept out of the SVG for the CSP) and downloads.
 NOT_PAGES = {

@@ -79,6 +79,14 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/console/terminals/{terminal_id}/revoke"): Page(
         _p("/console/terminals/{terminal1}/revoke"), lambda w: {}, refused=True
     ),
+    ("GET", "/console/terminals/{terminal_id}/printer"): Page(
+        _p("/console/terminals/{terminal1}/printer"), refused=True
+    ),
+    ("POST", "/console/terminals/{terminal_id}/printer"): Page(
+        _p("/console/terminals/{terminal1}/printer"),
+        lambda w: {"printer_host": "192.168.1.50"},
+        refused=True,
+    ),
     ("GET", "/console/bindings"): Page(_p("/console/bindings")),
     ("POST", "/console/bindings"): Page(
         _p("/console/bindings"),
@@ -89,6 +97,12 @@ PAGES: dict[tuple[str, str], Page] = {
         _p("/console/bindings/meituan/authorize"),
         lambda w: {"store_id": w["store1"], "platform_store_id": "mt-shop-1"},
         refused=True,
+    ),
+    # consumer notifications: B's own templates (one row per merchant and event), B's own log
+    ("GET", "/console/notifications"): Page(_p("/console/notifications")),
+    ("POST", "/console/notifications/{event}"): Page(
+        _p("/console/notifications/redeemed"),
+        lambda w: {"template_id": "b-tpl", "key": "thing1", "value": "item_name"},
     ),
     ("GET", "/console/outbox"): Page(_p("/console/outbox")),
     ("POST", "/console/outbox/{outbox_id}/retry"): Page(
@@ -136,6 +150,41 @@ PAGES: dict[tuple[str, str], Page] = {
     ),
     ("POST", "/console/staff/{user_id}/active"): Page(
         _p("/console/staff/{user}/active"), lambda w: {"active": "0"}, refused=True
+    ),
+    # edits and 停用/启用 (web/console/pages_edits.py, pages_switch.py): A's objects are 404s
+    ("GET", "/console/stores/{store_id}/edit"): Page(
+        _p("/console/stores/{store1}/edit"), refused=True
+    ),
+    ("POST", "/console/stores/{store_id}/edit"): Page(
+        _p("/console/stores/{store1}/edit"),
+        lambda w: {"name": "hijacked", "opening_hours": "00:00-01:00"},
+        refused=True,
+    ),
+    ("GET", "/console/items/{item_code}/edit"): Page(
+        _p("/console/items/BEER01/edit"), refused=True
+    ),
+    ("POST", "/console/items/{item_code}/edit"): Page(
+        _p("/console/items/BEER01/edit"),
+        lambda w: {"name": "hijacked", "unit": "份", "unit_price": "0.01"},
+        refused=True,
+    ),
+    ("GET", "/console/terminals/{terminal_id}/edit"): Page(
+        _p("/console/terminals/{terminal1}/edit"), refused=True
+    ),
+    ("POST", "/console/terminals/{terminal_id}/edit"): Page(
+        _p("/console/terminals/{terminal1}/edit"), lambda w: {"name": "hijacked"}, refused=True
+    ),
+    ("GET", "/console/listings/{listing_id}/edit"): Page(
+        _p("/console/listings/{listing}/edit"), refused=True
+    ),
+    ("POST", "/console/listings/{listing_id}/edit"): Page(
+        _p("/console/listings/{listing}/edit"), lambda w: {"title": "hijacked"}, refused=True
+    ),
+    ("POST", "/console/{kind}/{ref}/disable"): Page(
+        _p("/console/listings/{listing}/disable"), lambda w: {"confirm": "yes"}, refused=True
+    ),
+    ("POST", "/console/{kind}/{ref}/enable"): Page(
+        _p("/console/terminals/{terminal1}/enable"), lambda w: {}, refused=True
     ),
     # reconciliation (web/console/pages_reconciliation.py): A's store and runs are not B's
     ("GET", "/console/reconciliations"): Page(_p("/console/reconciliations")),
@@ -252,6 +301,12 @@ def test_a_store_manager_is_refused_another_stores_pages(
     refused = [
         ("GET", f"/console/stores/{world['store2']}", None),
         ("POST", f"/console/terminals/{world['terminal2']}/revoke", {}),
+        ("POST", f"/console/terminals/{world['terminal2']}/disable", {"confirm": "yes"}),
+        ("POST", f"/console/terminals/{world['terminal2']}/edit", {"name": "x"}),
+        ("POST", f"/console/stores/{world['store2']}/edit", {"name": "x"}),
+        ("POST", f"/console/stores/{world['store1']}/disable", {"confirm": "yes"}),
+        ("GET", f"/console/terminals/{world['terminal2']}/printer", None),
+        ("POST", f"/console/terminals/{world['terminal2']}/printer", {"printer_host": "10.0.0.9"}),
         ("POST", "/console/terminals", {"store_id": world["store2"], "name": "x"}),
         (
             "POST",
@@ -260,6 +315,8 @@ def test_a_store_manager_is_refused_another_stores_pages(
         ),
         ("GET", "/console/outbox", None),
         ("POST", f"/console/outbox/{world['outbox']}/retry", {}),
+        ("GET", "/console/notifications", None),
+        ("POST", "/console/notifications/redeemed", {"template_id": "x", "key": "k1"}),
         (
             "POST",
             "/console/bindings/meituan/authorize",

@@ -53,8 +53,12 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/"): Row(_p("/")),  # the start page: links only, nobody's data
     # --- Terminal API: B's till --------------------------------------------------------
     ("POST", "/api/v1/orders"): Row(_p("/api/v1/orders"), lambda w: {"lines": [B_LINE]}),
+    ("GET", "/api/v1/orders"): Row(_p("/api/v1/orders?status=open")),  # B's own open bills
     ("GET", "/api/v1/orders/{order_id}"): Row(
         _p("/api/v1/orders/{order}"), None, "order_not_found"
+    ),
+    ("PUT", "/api/v1/orders/{order_id}/lines"): Row(
+        _p("/api/v1/orders/{order}/lines"), lambda w: {"lines": [B_LINE]}, "order_not_found"
     ),
     ("POST", "/api/v1/vouchers/prepare"): Row(
         _p("/api/v1/vouchers/prepare"),
@@ -77,6 +81,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/orders/{order_id}/receipt"): Row(
         _p("/api/v1/orders/{order}/receipt"), None, "order_not_found"
+    ),
+    ("POST", "/api/v1/orders/{order_id}/receipt/print"): Row(
+        _p("/api/v1/orders/{order}/receipt/print"), None, "order_not_found"
     ),
     # --- Admin API: B's HQ admin -------------------------------------------------------
     ("POST", "/api/admin/v1/login"): Row(
@@ -106,8 +113,25 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/api/admin/v1/terminals"): Row(
         _p("/api/admin/v1/terminals"), lambda w: {"store_id": w["store1"], "name": "x"}, "not_found"
     ),
+    ("PATCH", "/api/admin/v1/terminals/{terminal_id}"): Row(
+        _p("/api/admin/v1/terminals/{terminal1}"), lambda w: {"active": False}, "not_found"
+    ),
+    ("GET", "/api/admin/v1/listings/{listing_id}/sales-stop"): Row(
+        _p("/api/admin/v1/listings/{listing}/sales-stop"), None, "not_found"
+    ),
+    ("GET", "/api/admin/v1/templates/{template_id}/sales-stop"): Row(
+        _p("/api/admin/v1/templates/{template}/sales-stop"), None, "not_found"
+    ),
     ("POST", "/api/admin/v1/terminals/{terminal_id}/revoke"): Row(
         _p("/api/admin/v1/terminals/{terminal1}/revoke"), None, "not_found"
+    ),
+    ("GET", "/api/admin/v1/terminals/{terminal_id}/printer"): Row(
+        _p("/api/admin/v1/terminals/{terminal1}/printer"), None, "not_found"
+    ),
+    ("PUT", "/api/admin/v1/terminals/{terminal_id}/printer"): Row(
+        _p("/api/admin/v1/terminals/{terminal1}/printer"),
+        lambda w: {"host": "192.168.1.50"},
+        "not_found",
     ),
     ("GET", "/api/admin/v1/users"): Row(_p("/api/admin/v1/users")),
     ("POST", "/api/admin/v1/users"): Row(
@@ -277,6 +301,8 @@ def test_a_store_manager_cannot_touch_another_store(client, world):
         ("GET", f"/api/admin/v1/stores/{world['store2']}", None),
         ("PATCH", f"/api/admin/v1/stores/{world['store2']}", {"name": "hijacked"}),
         ("POST", f"/api/admin/v1/terminals/{world['terminal2']}/revoke", None),
+        ("GET", f"/api/admin/v1/terminals/{world['terminal2']}/printer", None),
+        ("PUT", f"/api/admin/v1/terminals/{world['terminal2']}/printer", {"host": "10.0.0.9"}),
         ("POST", "/api/admin/v1/terminals", {"store_id": world["store2"], "name": "x"}),
         (
             "POST",

@@ -30,6 +30,7 @@ SAMPLE_DETAILS: dict[str, Any] = {
     "what": "order",
     "field": "code",
     "retry_after_s": 60,
+    "printer": "192.168.1.50",
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -29,6 +29,16 @@ class ItemRepo(Repository):
         )
         return {row.item_code: int(row.unit_price_fen) for row in self.conn.execute(query)}
 
+    def units(self, merchant_id: int, item_codes: Iterable[str]) -> dict[str, str]:
+        """The catalogue's unit (份, 条, 瓶 ...) of each of `item_codes` the merchant has."""
+        wanted = sorted(set(item_codes))
+        if not wanted:
+            return {}
+        query = select(t.items.c.item_code, t.items.c.unit).where(
+            t.items.c.merchant_id == merchant_id, t.items.c.item_code.in_(wanted)
+        )
+        return {row.item_code: str(row.unit) for row in self.conn.execute(query)}
+
     def get(self, merchant_id: int, item_code: str) -> Item | None:
         row = self.conn.execute(
             select(t.items).where(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
@@ -85,6 +86,31 @@ class ListingRepo(Repository):
             .values(**values)
         )
 
+    def unused_codes(self, merchant_id: int, listing_ids: Sequence[int], now: datetime) -> int:
+        """How many codes sold under these listings are still unused and not expired."""
+        if not listing_ids:
+            return 0
+        c = t.codes.c
+        value = self.conn.execute(
+            select(func.count())
+            .select_from(t.codes)
+            .where(
+                c.merchant_id == merchant_id,
+                c.listing_id.in_(sorted(listing_ids)),
+                c.status == "issued",
+                c.valid_until > now,
+            )
+        ).scalar()
+        return int(value or 0)
+
+    def of_template(self, merchant_id: int, template_id: int) -> Sequence[Listing]:
+        query = (
+            select(t.listings)
+            .where(t.listings.c.merchant_id == merchant_id, t.listings.c.template_id == template_id)
+            .order_by(t.listings.c.id)
+        )
+        return [mapping.listing(r) for r in self.conn.execute(query)]
+
     def has_codes(self, listing_id: int) -> bool:
         return bool(
             self.conn.execute(select(exists().where(t.codes.c.listing_id == listing_id))).scalar()
@@ -93,7 +119,8 @@ class ListingRepo(Repository):
     def for_platform_product(
         self, merchant_id: int, platform: str, product_id: str
     ) -> Listing | None:
-        """The active platform-code listing of a platform product (newest wins)."""
+        """The platform-code listing of a platform product: an active one first (newest wins),
+        else the newest disabled one (codes the platform sold before keep redeeming)."""
         row = self.conn.execute(
             select(t.listings)
             .where(
@@ -101,9 +128,8 @@ class ListingRepo(Repository):
                 t.listings.c.platform == platform,
                 t.listings.c.platform_product_id == product_id,
                 t.listings.c.code_type == "platform",
-                t.listings.c.active.is_(True),
             )
-            .order_by(t.listings.c.id.desc())
+            .order_by(t.listings.c.active.desc(), t.listings.c.id.desc())
         ).first()
         return mapping.listing(row) if row else None
 

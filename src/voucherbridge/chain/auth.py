@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.chain.repository import MerchantRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, sign_in
+from voucherbridge.chain.terminal_repository import TerminalEditRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -54,8 +55,9 @@ def new_terminal_key() -> str:
 
 def resolve_terminal(uow: UnitOfWork, key: str | None) -> Terminal:
     """The terminal a key belongs to, checked afresh at every request in one lookup: unknown or
-    revoked keys, tills of an inactive store or merchant, and a cashier's web terminal whose
-    user was deactivated are all refused with `unauthorized`."""
+    revoked keys, tills of an inactive merchant, and a cashier's web terminal whose user was
+    deactivated are refused with `unauthorized`; a live key of a disabled store with
+    `store_disabled`."""
     key = terminal_key_shaped(key)
     with uow:
         return terminal_in(uow, key)
@@ -71,8 +73,12 @@ def terminal_key_shaped(key: str | None) -> str:
 def terminal_in(uow: UnitOfWork, key: str | None) -> Terminal:
     """`resolve_terminal` inside a unit of work the caller holds open (and carries on in)."""
     key = terminal_key_shaped(key)
-    terminal = uow.repo(TerminalRepo).by_key_hash(hash_secret(key))
+    key_hash = hash_secret(key)
+    terminal = uow.repo(TerminalRepo).by_key_hash(key_hash)
     if terminal is None or terminal.revoked_at is not None:
+        # Only on the refusal path: a live till of a disabled store is told so, in words.
+        if uow.repo(TerminalEditRepo).store_closed_for_key(key_hash):
+            raise DomainError(ErrorCode.STORE_DISABLED)
         raise DomainError(ErrorCode.UNAUTHORIZED)
     return terminal
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from voucherbridge.audit.record import record_admin_change
@@ -164,12 +164,38 @@ def _refuse_duplicate_name(
 
 def _opening_hours(value: Any) -> str | None:
     """Readable hours or nothing (None: never alert); a typo must not silence the alert."""
-    text = _text(value, "opening_hours")
+    text = _text(value, "opening_hours").replace("，", ",").replace("：", ":")
     try:
         parse_opening_hours(text)
     except ValueError as exc:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field="opening_hours") from exc
-    return text or None
+        raise DomainError(ErrorCode.OPENING_HOURS_INVALID, field="opening_hours") from exc
+    return ",".join(p.strip() for p in text.split(",") if p.strip()) or None
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningRange:
+    """One range of opening hours as a person reads it: 17:00 to 02:00 the next day."""
+
+    start: str
+    end: str
+    next_day: bool
+
+
+def opening_ranges(text: str | None) -> list[OpeningRange]:
+    """A store's opening hours (the alerts' format, 10:00-14:00,17:00-02:00) as ranges to
+    show in words; nothing set (or nothing readable) is no ranges: open all day."""
+    try:
+        ranges = parse_opening_hours(text)
+    except ValueError:
+        return []
+    return [
+        OpeningRange(start.strftime("%H:%M"), _end(end), next_day=end <= start and end.hour > 0)
+        for start, end in ranges
+    ]
+
+
+def _end(end: time) -> str:
+    return "24:00" if end == time(0, 0) else end.strftime("%H:%M")
 
 
 def _text(value: Any, field: str, *, required: bool = False) -> str:

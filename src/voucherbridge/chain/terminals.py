@@ -15,7 +15,9 @@ from voucherbridge.chain.auth import hash_secret, new_terminal_key
 from voucherbridge.chain.merchants import merchant_zone
 from voucherbridge.chain.repository import StoreRepo, TerminalRepo
 from voucherbridge.chain.stores import require_manager
+from voucherbridge.chain.terminal_repository import TerminalEditRepo
 from voucherbridge.core.actor import Actor
+from voucherbridge.core.commands import UNSET, Maybe
 from voucherbridge.core.formatting import iso
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -36,6 +38,7 @@ class TerminalView:
     active: bool
     created_at: str
     revoked_at: str | None
+    web_session: bool = False  # a cashier's page session, not a till: never re-enabled
 
     @classmethod
     def of(cls, terminal: Terminal, zone: ZoneInfo) -> TerminalView:
@@ -47,6 +50,7 @@ class TerminalView:
             active=terminal.revoked_at is None,
             created_at=iso(terminal.created_at, zone) or "",  # never empty: created_at is set
             revoked_at=iso(terminal.revoked_at, zone),
+            web_session=terminal.user_id is not None,
         )
 
 
@@ -62,9 +66,7 @@ def issue_terminal(
 ) -> IssuedTerminal:
     """Register a till for a store and return its key; the key is never shown again."""
     require_manager(actor)
-    clean_name = name.strip() if isinstance(name, str) else ""
-    if not clean_name or len(clean_name) > 100:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, field="name")
+    clean_name = _name(name)
     with uow:
         store = uow.repo(StoreRepo).get(actor.merchant_id, store_id)
         if store is None:
@@ -119,3 +121,66 @@ def revoke_terminal(
             )
         uow.commit()
         return view
+
+
+def update_terminal(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    terminal_id: int,
+    name: Maybe[str] = UNSET,
+    active: Maybe[bool] = UNSET,
+    now: datetime,
+) -> TerminalView:
+    """Rename a till, disable it (its key is refused at once) or enable it again (the same key
+    works again); a cashier's web terminal is never re-enabled (the cashier signs in again)."""
+    require_manager(actor)
+    clean_name = _name(name) if name is not UNSET else None
+    if active is not UNSET and not isinstance(active, bool):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+    with uow:
+        terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
+        if terminal is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
+        actor.require_change(frozenset({terminal.store_id}))
+        zone = merchant_zone(uow, actor.merchant_id)
+        before = TerminalView.of(terminal, zone)
+        repo, edits = uow.repo(TerminalRepo), uow.repo(TerminalEditRepo)
+        if clean_name is not None and clean_name != terminal.name:
+            edits.rename(actor.merchant_id, terminal.id, clean_name)
+        if active is False and terminal.revoked_at is None:
+            repo.revoke(actor.merchant_id, terminal.id, now)
+        if active is True and terminal.revoked_at is not None:
+            if terminal.user_id is not None:
+                raise DomainError(ErrorCode.VALIDATION_ERROR, field="active")
+            edits.restore(actor.merchant_id, terminal.id)
+        changed = repo.get(actor.merchant_id, terminal.id)
+        assert changed is not None
+        view = TerminalView.of(changed, zone)
+        if view != before:
+            verb = "update" if view.active == before.active else _VERBS[view.active]
+            record_admin_change(
+                uow, actor, f"terminal.{verb}", terminal.id, asdict(before), asdict(view), now
+            )
+        uow.commit()
+        return view
+
+
+def get_terminal(uow: UnitOfWork, *, actor: Actor, terminal_id: int) -> TerminalView:
+    """One terminal of the actor's stores (never its key)."""
+    with uow:
+        terminal = uow.repo(TerminalRepo).get(actor.merchant_id, terminal_id)
+        if terminal is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="terminal")
+        actor.require_store(terminal.store_id)
+        return TerminalView.of(terminal, merchant_zone(uow, actor.merchant_id))
+
+
+_VERBS = {True: "enable", False: "revoke"}
+
+
+def _name(value: object) -> str:
+    clean = value.strip() if isinstance(value, str) else ""
+    if not clean or len(clean) > 100:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, field="name")
+    return clean

@@ -26,7 +26,21 @@ from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
 from voucherbridge.db.backup import BackupNotSupported, sqlite_path
 
-SIMULATED = ("douyin", "meituan", "weimall")
+SIMULATED = ("douyin", "meituan", "wechat", "weimall")
+# The demo sends its consumer notifications to the WeChat simulator (the product's default is
+# the real api.weixin.qq.com and the log notifier); a variable already set wins.
+DEMO_ENVIRONMENT = {
+    "VOUCHERBRIDGE_WECHAT_BASE_URL": "http://127.0.0.1:18083",
+    "VOUCHERBRIDGE_NOTIFIER": "wechat",
+}
+
+
+def use_demo_environment() -> None:
+    """Point this process (and the processes it starts) at the demo's WeChat simulator."""
+    for name, value in DEMO_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
 START_TIMEOUT_S = 20.0
 
 

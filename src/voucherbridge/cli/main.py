@@ -14,6 +14,7 @@ from rich.progress import Progress
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.chain import merchants, users
 from voucherbridge.cli.audit import alerts, audit_app
+from voucherbridge.cli.codes import codes_app
 from voucherbridge.cli.doctor import doctor
 from voucherbridge.cli.merchant_switch import deactivate_merchant, reactivate_merchant
 from voucherbridge.cli.reconcile import reconcile
@@ -36,6 +37,7 @@ app = typer.Typer(
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(codes_app, name="codes")
 app.command("alerts")(alerts)
 app.command("reconcile")(reconcile)
 report_app.command("reconcile")(reconcile)  # `report reconcile`, as the reports are
@@ -87,8 +89,9 @@ def seed_demo_command(
     port: PortOpt = None,
 ) -> None:
     """Create the demo merchant 右姑娘火锅, then buy its vouchers on the simulators that run."""
-    from voucherbridge.cli.demo_stack import simulator_urls
+    from voucherbridge.cli.demo_stack import simulator_urls, use_demo_environment
 
+    use_demo_environment()
     container = build(with_demo_key(load_settings()))
     base = _base_url(container.settings, host, port)
     data = _world(container, base, simulator_urls(container.settings))
@@ -109,6 +112,7 @@ def demo(
     go and what to type (once the server answers)."""
     from voucherbridge.cli import demo_stack
 
+    demo_stack.use_demo_environment()
     container = build(with_demo_key(load_settings()))
     db_migrate.upgrade(container.engine)
     base = _base_url(container.settings, host, port)
@@ -153,7 +157,7 @@ def outbox_retry(
 
 @app.command()
 def simulate(
-    platform: Annotated[str, typer.Argument(help="douyin | meituan | weimall")],
+    platform: Annotated[str, typer.Argument(help="douyin | meituan | wechat | weimall")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: PortOpt = None,
 ) -> None:
@@ -162,8 +166,11 @@ def simulate(
 
     if platform not in SIMULATED:
         raise typer.BadParameter(f"unknown platform {platform!r}; one of {sorted(SIMULATED)}")
-    # The simulator listens where our settings look for the platform (18081, 18082, 18084).
+    # The simulator listens where our settings look for the platform (18081, 18082, 18084);
+    # WeChat's default is the real API, so its simulator takes its own port (18083).
     configured = urlsplit(getattr(load_settings(), f"{platform}_base_url")).port
+    if platform == "wechat" and configured is None:
+        configured = 18083
     command = simulator_command(platform, host, port or configured or 0)
     os.execv(command[0], command)
 

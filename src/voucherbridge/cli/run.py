@@ -101,6 +101,8 @@ def worker(
         threading.Thread(target=container.run_nightly, args=(stop,), daemon=True).start()
         # and the Meituan sessions ending within three days, renewed (hourly)
         threading.Thread(target=container.run_session_refresh, args=(stop,), daemon=True).start()
+        # and the reminders of codes ending within three days (claimed in the DB, once a code)
+        threading.Thread(target=container.run_expiring, args=(stop,), daemon=True).start()
     reports: list[DeliveryReport] = []
 
     def loop() -> None:

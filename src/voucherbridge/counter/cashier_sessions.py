@@ -67,8 +67,10 @@ def _web_terminal_key(now: datetime) -> Callable[[UnitOfWork, User], tuple[str, 
             raise DomainError(ErrorCode.FORBIDDEN)
         (store_id,) = user.store_ids
         store = uow.repo(StoreRepo).get(user.merchant_id, store_id)
-        if store is None or not store.active:  # a closed store opens no counter
+        if store is None:
             raise DomainError(ErrorCode.FORBIDDEN)
+        if not store.active:  # a closed store opens no counter, and says so
+            raise DomainError(ErrorCode.STORE_DISABLED)
         name = WEB_TERMINAL_NAME.format(username=user.username)[:100]
         # One cashier-page session per user, wherever the previous one was opened.
         uow.repo(TerminalRepo).revoke_web_terminals(user.merchant_id, user.id, now)

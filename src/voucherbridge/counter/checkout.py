@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.chain.repository import StoreRepo
+from voucherbridge.chain.repository import StoreRepo, UserRepo
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.reversal import apply_reversal, window_minutes
 from voucherbridge.counter.views import OrderView
@@ -26,6 +26,7 @@ from voucherbridge.domain.tenders import (
     mask_phone,
     settle,
 )
+from voucherbridge.notifications.events import notify_checkout
 
 RECEIPT_TITLE = "结账单"
 RECEIPT_FOOTER = "谢谢惠顾,欢迎下次光临!"
@@ -37,9 +38,10 @@ class MemberCard:
 
     card_no: str
     phone: str = ""
-    balance_fen: int = 0
-    points_earned: int = 0
-    points_total: int = 0
+    # None: the POS did not report it, and the receipt leaves its line off (never a made-up 0).
+    balance_fen: int | None = None
+    points_earned: int | None = None
+    points_total: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +80,7 @@ def checkout_order(
             terminal.merchant_id,
             order_id,
             now=now,
-            cashier=(cashier or terminal.name)[:64],
+            cashier=_operator(uow, terminal, cashier),
             change_fen=change,
         )
         uow.repo(AuditRepo).add(
@@ -98,6 +100,15 @@ def checkout_order(
         )
         closed = uow.repo(OrderRepo).get(terminal.merchant_id, order_id)
         assert closed is not None
+        notify_checkout(  # 消费完成通知 to the buyers of the vouchers used, sent by the worker
+            uow,
+            merchant_id=terminal.merchant_id,
+            store_id=terminal.store_id,
+            order_id=order_id,
+            total_fen=order.total_fen,
+            vouchers=vouchers,
+            now=now,
+        )
         uow.commit()
         return OrderView.of(closed, vouchers, ZoneInfo(terminal.timezone), rows)
 
@@ -205,17 +216,32 @@ def build_receipt(
     )
 
 
+def _operator(uow: UnitOfWork, terminal: Terminal, cashier: str | None) -> str:
+    """收银 on the receipt: the signed-in cashier of a cashier-page session, else the name the
+    POS sends, else the till's own name."""
+    if terminal.user_id is not None:
+        user = uow.repo(UserRepo).get(terminal.merchant_id, terminal.user_id)
+        if user is not None:
+            return (user.display_name.strip() or user.username)[:64]
+    return ((cashier or "").strip() or terminal.name)[:64]
+
+
 def _member(raw: dict[str, Any] | None) -> MemberInfo | None:
-    # `raw` is the member JSON a tender row keeps (see `_tender_row`), read back from the table.
+    # `raw` is the member JSON a tender row keeps (see `_tender_row`), read back from the table;
+    # a figure the POS did not report is absent from it and stays None (no line on the receipt).
     if not raw:
         return None
     return MemberInfo(
         card_no=str(raw.get("card_no", "")),
         phone_masked=mask_phone(str(raw.get("phone", ""))),
-        balance_fen=int(raw.get("balance_fen", 0)),
-        points_earned=int(raw.get("points_earned", 0)),
-        points_total=int(raw.get("points_total", 0)),
+        balance_fen=_given(raw.get("balance_fen")),
+        points_earned=_given(raw.get("points_earned")),
+        points_total=_given(raw.get("points_total")),
     )
+
+
+def _given(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _tender_in(tender: TenderLine) -> TenderIn:
@@ -225,10 +251,12 @@ def _tender_in(tender: TenderLine) -> TenderIn:
 
 
 def _tender_row(seq: int, tender: TenderLine) -> Tender:
-    """The tender row; its member card is kept as JSON, with the phone number masked."""
+    """The tender row; its member card is kept as JSON, with the phone number masked and
+    without the figures the POS did not report."""
     member = None
     if tender.member is not None:
-        member = {**dataclasses.asdict(tender.member), "phone": mask_phone(tender.member.phone)}
+        given = {k: v for k, v in dataclasses.asdict(tender.member).items() if v is not None}
+        member = {**given, "phone": mask_phone(tender.member.phone)}
     return Tender(seq, tender.type, tender.amount_fen, tender.reference, member)
 
 

@@ -204,7 +204,8 @@ def listing_for(
         listing = uow.repo(ListingRepo).for_platform_product(
             terminal.merchant_id, platform, certificate.product_id
         )
-    if listing is None or not listing.active:
+    # A disabled listing stops new sales only: codes the platform sold before still redeem.
+    if listing is None:
         raise DomainError(
             ErrorCode.PLATFORM_PRODUCT_NOT_LINKED,
             platform=platform,

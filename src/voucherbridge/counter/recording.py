@@ -32,6 +32,7 @@ from voucherbridge.domain.records import (
     Redemption,
     Terminal,
 )
+from voucherbridge.notifications.events import notify_redemption
 from voucherbridge.outbox.repository import OutboxRepo
 
 
@@ -145,7 +146,9 @@ def new_redemption_id() -> str:
 def enqueue_side_effects(
     uow: UnitOfWork, redemption: Redemption, event: str, now: datetime
 ) -> None:
-    """Outbox rows in the business transaction: the platform hears of every use once."""
+    """Outbox rows in the business transaction: the platform hears of every use once (and
+    the buyer, when the merchant has a template for it: notifications/events.py)."""
+    notify_redemption(uow, redemption, event, now)
     if redemption.platform.value == "direct" or redemption.platform_ref is not None:
         return  # our own codes tell nobody; a platform code's platform made the change itself
     uow.repo(OutboxRepo).add(

@@ -215,3 +215,34 @@ class OrderView:
             opened_at=_at(order.opened_at, zone),
             closed_at=iso(order.closed_at, zone),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenBillView:
+    """One open bill (挂单) of the store: where, how many, since when, what is due, which
+    vouchers are already on it."""
+
+    id: int
+    order_no: str
+    table: str
+    guests: int
+    opened_at: str
+    total_fen: int
+    discount_fen: int
+    due_fen: int
+    vouchers: tuple[RedemptionView, ...]
+
+    @classmethod
+    def of(cls, order: Order, vouchers: Sequence[Redemption], zone: ZoneInfo) -> OpenBillView:
+        discount = sum(r.discount_fen for r in vouchers)
+        return cls(
+            id=order.id,
+            order_no=order.order_no,
+            table=order.table_no,
+            guests=order.guests,
+            opened_at=_at(order.opened_at, zone),
+            total_fen=order.total_fen,
+            discount_fen=discount,
+            due_fen=max(order.total_fen - discount, 0),
+            vouchers=tuple(RedemptionView.of(r, zone) for r in vouchers),
+        )

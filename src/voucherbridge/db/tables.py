@@ -99,6 +99,10 @@ terminals = Table(
     # A cashier's web terminal (the cashier page's session): refused once its user is not
     # active; signing out, a password reset or deactivation revoke it. NULL: a till's own key.
     Column("user_id", BigId, ForeignKey("users.id"), index=True),
+    # The till's network receipt printer (migration 0014): NULL host means none is set.
+    Column("printer_host", String(253)),
+    Column("printer_port", Integer),
+    Column("printer_width_mm", Integer),
 )
 
 users = Table(
@@ -236,6 +240,8 @@ orders = Table(
     # reports/ (migration 0010): the orders list's keyset walk and its date filter
     Index("ix_orders_merchant_id_desc", "merchant_id", "id"),
     Index("ix_orders_merchant_opened_at", "merchant_id", "opened_at"),
+    # counter/ (migration 0017): a store's open bills (挂单), oldest first
+    Index("ix_orders_store_status_opened_at", "store_id", "status", "opened_at"),
 )
 
 order_lines = Table(
@@ -378,6 +384,38 @@ platform_tokens = Table(
     Column("token_sealed", Text, nullable=False),
     Column("renew_at", UTCDateTime, nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+# Consumer notifications (migration 0016, notifications/): each merchant's WeChat template per
+# event (template key -> value name), and one row per message queued for a consumer.
+notification_templates = Table(
+    "notification_templates",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("event", String(16), nullable=False),
+    Column("template_id", String(128), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "event", name="uq_notification_templates_event"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("event", String(16), nullable=False),
+    # one message per event of a code (expiring: once per code, whichever process claims it)
+    Column("dedupe_key", String(160), nullable=False, unique=True),
+    Column("code_id", BigId, ForeignKey("codes.id")),
+    Column("code_masked", String(64), nullable=False),
+    Column("openid", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("detail", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_notifications_merchant_id_desc", "merchant_id", "id"),
 )
 
 audit_log = Table(

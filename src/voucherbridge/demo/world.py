@@ -15,6 +15,7 @@ from typing import Any
 
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.demo import catalogue as demo
+from voucherbridge.demo.notifications import set_up_notifications
 from voucherbridge.demo.samples import sample_order
 from voucherbridge.demo.seed import seed_demo
 from voucherbridge.demo.shopping import Purchase, Shopper, SimulatorMissing, reachable
@@ -63,7 +64,15 @@ def open_demo_world(
     (`notes` lists, in Chinese and English, what was left out and why)."""
     data = seed_demo(make_uow, now=now, base_url=base_url, seal=seal)
     bought, notes = Bought(), []
+    # the official account's templates first, so the purchases below reach the inbox
+    wechat = simulators.get("wechat")
+    if wechat is not None and not reachable(wechat):
+        notes.append(f"微信模拟器未运行,不发送消费者通知 / no wechat simulator answers at {wechat}")
+        wechat = None
+    notes += set_up_notifications(make_uow, now=now, wechat_url=wechat)
     for platform, url in simulators.items():
+        if platform == "wechat":
+            continue
         name = PLATFORM_NAMES[platform]
         if not reachable(url):
             notes.append(

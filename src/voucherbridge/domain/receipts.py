@@ -30,13 +30,14 @@ class ReceiptTender:
 
 @dataclass(frozen=True, slots=True)
 class MemberInfo:
-    """The member card block, as the POS reported it (卡号, masked phone, balance, points)."""
+    """The member card block, as the POS reported it (卡号, masked phone, balance, points);
+    None: not reported, so not printed."""
 
     card_no: str
     phone_masked: str
-    balance_fen: int
-    points_earned: int
-    points_total: int
+    balance_fen: int | None
+    points_earned: int | None
+    points_total: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,9 @@
 
 Chinese wording follows the seeds where they have one (票券不存在, 订单中没有此券相关菜品,不能使用,
 券码类型不可以更改 ...). Placeholders are filled from the error's details.
+
+Long on purpose: one entry per error code, in the enum's order, is the table `voucherbridge
+error-catalogue` prints; split, it would no longer read as the one catalogue it is.
 """
 
 from __future__ import annotations
@@ -82,6 +85,12 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "商家尚未在{platform}授权本应用,请在{platform}商家后台完成授权后重新绑定",
         "The merchant has not authorized this app on {platform}; authorize it, then bind again",
     ),
+    C.BINDING_GROUPBUY_NOT_OPEN: ErrorSpec(
+        409,
+        "该抖音账号尚未开通团购功能,请先在抖音来客开通团购后再绑定",
+        "This Douyin account has not opened group-buy yet; open group-buy in Douyin Laike "
+        "first, then bind again",
+    ),
     C.AUTHORIZATION_STATE_INVALID: ErrorSpec(
         422,
         "{platform}授权已过期或不是从本页发起的,请在平台绑定页重新发起授权",
@@ -129,6 +138,17 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.ORDER_NOT_FOUND: ErrorSpec(404, "消费单不存在", "Order not found"),
     C.ORDER_CLOSED: ErrorSpec(409, "消费单已结账,不能再修改", "The order is already closed"),
     C.ORDER_NOT_CLOSED: ErrorSpec(409, "消费单尚未结账", "The order is not closed yet"),
+    C.ORDER_TOTAL_BELOW_VOUCHERS: ErrorSpec(
+        422,
+        "修改后消费合计{total}元,低于本单已核销票券抵扣的{discount}元,请先撤销票券",
+        "The new total of {total} yuan is below the {discount} yuan the vouchers on the order "
+        "already take; reverse a voucher first",
+    ),
+    C.ORDER_LINE_HAS_VOUCHER: ErrorSpec(
+        422,
+        "「{name}」已由票券抵扣,不能删除或减少,请先撤销该票券",
+        "A voucher already covers {name}; reverse that voucher before removing or reducing it",
+    ),
     C.CHECKOUT_SHORT: ErrorSpec(
         422, "支付金额不足,还差{short}元", "Tenders fall short of the amount due by {short} yuan"
     ),
@@ -138,10 +158,40 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
         "Non-cash tenders cannot exceed the {due} yuan due",
     ),
     C.REDEMPTION_NOT_FOUND: ErrorSpec(404, "核销记录不存在", "Redemption not found"),
+    C.PRINTER_NOT_CONFIGURED: ErrorSpec(
+        409,
+        "未设置小票机:请在后台「收银终端」为本机填写小票打印机地址",
+        "No receipt printer is set for this terminal; set its address in the console (Terminals)",
+    ),
+    C.PRINTER_UNREACHABLE: ErrorSpec(
+        503,
+        "小票机无法连接 ({printer}):请检查打印机电源和网线",
+        "Cannot reach the receipt printer ({printer}); check its power and network cable",
+    ),
+    C.PRINTER_HOST_INVALID: ErrorSpec(
+        422,
+        "小票机地址有误:请填写打印机的主机名或 IPv4 地址,如 192.168.1.50",
+        "Invalid printer address: enter its host name or IPv4 address, e.g. 192.168.1.50",
+    ),
+    C.PRINTER_PORT_INVALID: ErrorSpec(
+        422, "小票机端口须为 1-65535,一般为 9100", "Printer port must be 1-65535, usually 9100"
+    ),
+    C.PRINTER_WIDTH_INVALID: ErrorSpec(422, "纸宽只能是 58 或 80 毫米", "Paper width: 58 or 80 mm"),
     C.UNAUTHORIZED: ErrorSpec(401, "未登录或密钥无效", "Missing or invalid credentials"),
+    C.STORE_DISABLED: ErrorSpec(
+        403,
+        "门店已停用,本店的收银终端不能核销,也不能登录收银;请联系总部重新启用门店",
+        "This store is disabled: its terminals can neither redeem nor sign in; ask HQ to "
+        "enable the store again",
+    ),
     C.FORBIDDEN: ErrorSpec(403, "没有权限执行此操作", "You are not allowed to do this"),
     C.NOT_FOUND: ErrorSpec(404, "{what}不存在", "{what} not found"),
     C.VALIDATION_ERROR: ErrorSpec(422, "请求内容有误: {field}", "Invalid request: {field}"),
+    C.OPENING_HOURS_INVALID: ErrorSpec(
+        422,
+        "营业时间格式不对,请写成 10:00-14:00,17:00-22:00 这样的时段;过午夜写成 22:00-02:00",
+        "Opening hours must look like 10:00-14:00,17:00-22:00; past midnight write 22:00-02:00",
+    ),
     C.PASSWORD_WEAK: ErrorSpec(
         422,
         "密码太容易被猜到,请换一个更长、更少见的密码",
@@ -150,6 +200,18 @@ CATALOGUE: dict[ErrorCode, ErrorSpec] = {
     C.CONFLICT: ErrorSpec(409, "{what}已存在", "{what} already exists"),
     C.OUTBOX_NOT_DEAD: ErrorSpec(
         409, "只有投递失败的记录可以手动重试", "Only dead outbox rows can be retried by hand"
+    ),
+    C.NOTIFICATION_VALUE_UNKNOWN: ErrorSpec(
+        422,
+        "模板字段{key}的取值「{value}」不存在,只能选: {known}",
+        'Template field {key}: unknown value "{value}"; one of: {known}',
+    ),
+    C.NOTIFICATION_TEMPLATE_INVALID: ErrorSpec(
+        422,
+        "消息模板设置有误({field}):模板ID只能含字母、数字、-和_;字段名如 thing1、amount2;"
+        "有模板ID就至少要填一个字段",
+        "Template setting invalid ({field}): the id holds letters, digits, - and _; keys look "
+        "like thing1, amount2; a template id needs at least one field",
     ),
     C.RATE_LIMITED: ErrorSpec(
         429, "尝试次数过多,请1分钟后再试", "Too many attempts; please try again in a minute"
@@ -176,6 +238,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "terminal": ("收银终端", "Terminal"),
     "template": ("券模板", "Template"),
     "listing": ("关联", "Listing"),
+    "notification_event": ("通知事件", "Notification event"),
     "user": ("用户", "User"),
     "code": ("票券", "Voucher"),
     "outbox": ("投递记录", "Outbox row"),

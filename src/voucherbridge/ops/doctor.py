@@ -1,6 +1,7 @@
 """`voucherbridge doctor`: is this installation fit to run? Each check is a row of a table.
 
-Settings (the secret key is not the published default outside development), the database
+Settings (the secret key is not the published default outside development; /metrics asks
+for a token in production), the database
 (answers, schema at head, its clock against ours) and the platforms (each base URL answers
 within a short timeout; any HTTP answer counts: the point is the route and the name).
 """
@@ -44,6 +45,20 @@ def secret_key(settings: Settings) -> Finding:
             "of 32+ characters, not the default (VOUCHERBRIDGE_SECRET_KEY)",
         )
     return Finding("secret key", True, "已设置 / set")
+
+
+def metrics_token(settings: Settings) -> Finding:
+    """Open metrics are fine behind a proxy that hides them; production should not rely on it."""
+    if settings.metrics_token:
+        return Finding("metrics", True, "需要令牌 / bearer token required")
+    if settings.environment != "production":
+        return Finding("metrics", True, f"开放 / open ({settings.environment})")
+    return Finding(
+        "metrics",
+        False,
+        "/metrics 无需令牌即可读取 / is open: set VOUCHERBRIDGE_METRICS_TOKEN "
+        "and give it to Prometheus (authorization: bearer)",
+    )
 
 
 def database(make_uow: UnitOfWorkFactory, now: datetime) -> list[Finding]:
@@ -94,7 +109,7 @@ def run_checks(
     platform_timeout_s: float = PLATFORM_TIMEOUT_S,
 ) -> list[Finding]:
     """Every check, in the order a person fixes them."""
-    found = [secret_key(settings), *database(make_uow, clock())]
+    found = [secret_key(settings), metrics_token(settings), *database(make_uow, clock())]
     for name in PLATFORMS:
         url = str(getattr(settings, f"{name}_base_url"))
         found.append(platform(f"platform {name}", url, platform_timeout_s))

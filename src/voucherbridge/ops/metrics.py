@@ -4,6 +4,7 @@ read at scrape time: the outbox backlog and dead rows per destination."""
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterator
 
@@ -65,3 +66,13 @@ def render_metrics(make_uow: UnitOfWorkFactory) -> bytes:
     database = CollectorRegistry(auto_describe=False)
     database.register(OutboxCollector(make_uow))
     return own + generate_latest(database)
+
+
+def scrape_allowed(token: str, authorization: str | None) -> bool:
+    """Whether a scrape may read the metrics: always without a token, else only with it."""
+    if not token:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )

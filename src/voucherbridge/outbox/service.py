@@ -23,13 +23,12 @@ from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
+from voucherbridge.outbox.failures import read_failure, retries_spent
 from voucherbridge.outbox.repository import OutboxRepo
 
 log = structlog.get_logger("voucherbridge.outbox")
 LEASE = timedelta(minutes=2)  # for callers without settings (tests, one-off runs)
 UTC_ZONE = ZoneInfo("UTC")
-# Opens the last error of a row that went dead by running out of attempts (died_of_refusal).
-RETRIES_SPENT = "retries exhausted: "
 
 
 class DeliveryFailed(Exception):
@@ -138,7 +137,7 @@ def _record(
         report.waiting += 1
         log.info("outbox.waiting", **fields, topic=row.topic)
     elif outcome.permanent or row.attempts >= max_attempts:
-        error = str(outcome) if outcome.permanent else RETRIES_SPENT + str(outcome)
+        error = str(outcome) if outcome.permanent else retries_spent(str(outcome))
         repo.mark_dead(row.id, error)
         report.dead += 1
         log.warning("outbox.dead", **fields, error=_loggable(outcome, row), attempts=row.attempts)
@@ -188,7 +187,8 @@ def previous_in_order(make_uow: UnitOfWorkFactory, row: OutboxRow) -> OutboxRow 
 def died_of_refusal(row: OutboxRow) -> bool:
     """A dead row the receiver refused outright (it did not apply it), not one whose retry
     budget ran out on failures that leave the outcome unknown (an answer may have been lost)."""
-    return row.status == "dead" and not (row.last_error or "").startswith(RETRIES_SPENT)
+    failure = read_failure(row.last_error)
+    return row.status == "dead" and not (failure is not None and failure.retries_exhausted)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,11 +15,12 @@ import structlog
 
 from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.catalogue.issuing import issue_codes
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.catalogue.repository import CodeRepo, ListingRepo, TemplateRepo
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent
 from voucherbridge.domain.vouchers import CodeStatus
+from voucherbridge.notifications.events import notify_codes_issued
 
 log = structlog.get_logger("voucherbridge.platform_orders")
 
@@ -65,6 +66,10 @@ def purchase_in(
         or not listing.active
     ):
         raise DomainError(ErrorCode.NOT_FOUND, what="listing")
+    # A disabled template (or listing) stops new sales; codes sold before keep redeeming.
+    template = uow.repo(TemplateRepo).get(merchant_id, listing.template_id)
+    if template is None or not template.active:
+        raise DomainError(ErrorCode.NOT_FOUND, what="listing")
     issued = issue_codes(
         uow,
         merchant_id=merchant_id,
@@ -86,6 +91,8 @@ def purchase_in(
             after={"listing": listing_public_id, "quantity": quantity},
             now=now,
         )
+        # the buyer hears of the purchase (the mall's official account), sent by the worker
+        notify_codes_issued(uow, merchant_id=merchant_id, codes=issued.codes, now=now)
     log.info(
         "platform.purchase.issued" if issued.created else "platform.purchase.replayed",
         platform=platform,

@@ -20,6 +20,7 @@ from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
+from voucherbridge.outbox.failures import coded
 from voucherbridge.outbox.ordering import ACTIVE
 from voucherbridge.outbox.service import (
     Deliverer,
@@ -73,7 +74,7 @@ def sync_deliverer(
             if exc.code is ErrorCode.VOUCHER_NOT_FOUND and use is not None and use.status == "dead":
                 raise NothingToDeliver(USE_UNKNOWN) from exc
             raise DeliveryFailed(
-                f"{exc.code.value}: {exc.params}", permanent=exc.code not in TRANSIENT
+                coded(exc.code, exc.params), permanent=exc.code not in TRANSIENT
             ) from exc
 
     return deliver
@@ -98,12 +99,17 @@ def _resolve(
 ) -> tuple[Credentials, SyncMessage]:
     payload = row.payload
     with make_uow() as uow:
-        binding = uow.repo(BindingRepo).get(row.merchant_id, int(payload["store_id"]), platform)
+        store_id = int(payload["store_id"])
+        binding = uow.repo(BindingRepo).get(row.merchant_id, store_id, platform)
         if binding is None or binding.status != "bound":
-            raise DeliveryFailed(f"binding_missing: store {payload['store_id']} on {platform}")
+            raise DeliveryFailed(
+                coded(ErrorCode.BINDING_MISSING, {"platform": platform, "store_id": store_id})
+            )
         code = uow.repo(CodeRepo).find(row.merchant_id, str(payload["code"]))
         if code is None:
-            raise DeliveryFailed(f"code {payload['code']} not found", permanent=True)
+            raise DeliveryFailed(
+                coded(ErrorCode.VOUCHER_NOT_FOUND, {"code": str(payload["code"])}), permanent=True
+            )
         platform_order_id = uow.repo(CodeRepo).platform_order_id(code.code_order_id) or ""
     credentials = credentials_of(binding, open_secret)
     message = SyncMessage(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -129,7 +130,8 @@ def json_object(
     """The answer's JSON object. A success cut off on the way is worth another try; an error
     page that is not JSON will not get better, so the platform is unavailable."""
     try:
-        body = response.json()
+        # Yuan amounts (Dianping's 39.9) are read as Decimal, never through a float.
+        body = response.json(parse_float=Decimal)
     except ValueError as exc:
         if response.is_success:
             raise Transient("answer is not JSON") from exc

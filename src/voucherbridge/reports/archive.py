@@ -29,7 +29,15 @@ from voucherbridge.reports.common import PLATFORM_NAMES
 from voucherbridge.reports.paging import known, list_query, page_of
 from voucherbridge.reports.repository import ReportRepo
 
-EVENT_NAMES = {"issued": "发券", "redeemed": "核销", "reversed": "撤销", "voided": "退款作废"}
+# A code's events as the archive names them (Chinese msgids: the console translates them).
+EVENT_NAMES = {
+    "issued": "发券",
+    "verified_with_platform": "平台验券",
+    "redeemed": "核销",
+    "reversed": "撤销",
+    "voided": "退款作废",
+    "expired": "过期",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import gettext
 from contextvars import ContextVar
+from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from voucherbridge.core.formatting import MINUTE, local_time, yuan
 from voucherbridge.domain.errors import DomainError
-from voucherbridge.domain.money import fen_to_yuan_str
 from voucherbridge.i18n.catalogue import pick_language, render
 
 HERE = Path(__file__).parent
@@ -51,6 +54,11 @@ def translate(message: str) -> str:
     return _english().gettext(message) if _lang.get() == "en" else message
 
 
+def translate_in(context: str, message: str) -> str:
+    """`message` as `context` means it (msgctxt): 核销 as an outbox topic is not the 核销 tab."""
+    return _english().pgettext(context, message) if _lang.get() == "en" else message
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -59,10 +67,31 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=translate, ngettext=lambda s, p, n: translate(s if n == 1 else p), newstyle=True
+        gettext=translate,
+        ngettext=lambda s, p, n: translate(s if n == 1 else p),
+        newstyle=True,
+        pgettext=translate_in,
     )
-    env.filters["yuan"] = fen_to_yuan_str  # integer fen to "184.00": no float on a page either
+    env.filters["yuan"] = page_yuan  # integer fen to "184.00": no float on a page either
+    env.filters["when"] = page_time
     return env
+
+
+def page_yuan(fen: int | str) -> str:
+    """`{{ fen | yuan }}`: integer fen as yuan in the page's locale (Babel)."""
+    if isinstance(fen, str) and fen.lstrip("-").isdigit():
+        fen = int(fen)
+    if not isinstance(fen, int):
+        raise TypeError("money on a page is integer fen")
+    return yuan(fen, _lang.get())
+
+
+@pass_context
+def page_time(ctx: Context, moment: datetime | str | None, pattern: str = MINUTE) -> str:
+    """`{{ moment | when }}`: a time in the merchant's zone (the page's `zone` when it passes
+    one; else the offset an ISO string carries), in the page's locale (Babel)."""
+    zone = ctx.get("zone")
+    return local_time(moment, zone if isinstance(zone, ZoneInfo) else None, _lang.get(), pattern)
 
 
 def page_language(request: Request) -> str:

@@ -22,8 +22,11 @@ async def poi_query(request: Request) -> JSONResponse:
     account_id = request.query_params.get("account_id") or ""
     poi_id = request.query_params.get("poi_id") or ""
     with sim.lock:
-        if not sim.app_authorized(account_id or sim.account_of_poi(poi_id)):
+        who = account_id or sim.account_of_poi(poi_id)
+        if not sim.app_authorized(who):
             return w.fail(sim, w.NOT_AUTHORIZED)
+        if not sim.groupbuy_open(who):  # seed 002 FAQ: 团购未开启, the authorization fails
+            return w.fail(sim, w.GROUPBUY_NOT_OPEN)
         found = [
             p
             for p in sim.pois.values()

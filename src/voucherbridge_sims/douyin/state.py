@@ -141,6 +141,7 @@ class SimState(SimBase):
         **dict.fromkeys(("webhooks", "callbacks"), list[JsonDict]),
         "statements": dict[str, list[JsonDict]],
         "revoked_accounts": list[str],
+        "groupbuy_closed_accounts": list[str],
     }
 
     def __init__(self, config: DouyinSimConfig) -> None:
@@ -151,6 +152,10 @@ class SimState(SimBase):
         """Has this 抖音来客 account authorized our app? Known accounts have, unless revoked."""
         known = {self.config.account_id, *(p.account_id for p in self.pois.values())}
         return account_id in known and account_id not in self.revoked_accounts
+
+    def groupbuy_open(self, account_id: str) -> bool:
+        """Has this account opened group-buy (团购)? Yes, unless closed through /_sim/groupbuy."""
+        return account_id not in self.groupbuy_closed_accounts
 
     def account_of_poi(self, poi_id: str) -> str:
         poi = self.pois.get(poi_id)
@@ -165,6 +170,7 @@ class SimState(SimBase):
             self.pois: dict[str, Poi] = {}
             # Accounts that withdrew (or never gave) their authorization of the app.
             self.revoked_accounts: list[str] = []
+            self.groupbuy_closed_accounts: list[str] = []  # 团购未开启 (seed 002's FAQ)
             self.orders: dict[str, Order] = {}
             self.certificates: dict[str, Certificate] = {}
             self.cert_by_code: dict[str, str] = {}

@@ -31,6 +31,7 @@ PARAM_ERROR = 2100005  # 参数不合法: missing or malformed parameter / body
 TOO_FREQUENT = 2119003
 NOT_AUTHORIZED = 2119005
 TRANSFERRING = 2119006
+GROUPBUY_NOT_OPEN = 2119901  # [C] the account has not opened group-buy: no published code
 GENERIC = 3000001
 CANCEL_TOO_LATE_SUB = 2034000910  # with 3000001 [C forum body]
 CANCEL_TOO_LATE_MSG = "已超过可撤销时限,无法撤销核销"
@@ -53,6 +54,7 @@ MESSAGES: dict[int, str] = {
     TOO_FREQUENT: "请求太过频繁,请稍后再试",
     NOT_AUTHORIZED: "应用未获商家授权",
     TRANSFERRING: "该券码用户操作转赠中,暂不支持核销",
+    GROUPBUY_NOT_OPEN: "商家未开通团购功能,授权失败",
     GENERIC: CANCEL_TOO_LATE_MSG,
     CODE_NOT_FOUND: "查不到券信息,请确认是否为可用的券",
     WRONG_POI: "所选门店不在商品适用门店内",

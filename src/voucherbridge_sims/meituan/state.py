@@ -11,6 +11,7 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from voucherbridge.platforms.meituan.signing import timestamp
@@ -48,9 +49,10 @@ def envelope(code: int = OK, msg: str | None = None, data: Any = None) -> JsonDi
     return {"code": code, "msg": msg or MESSAGES.get(code, "error"), "data": data}
 
 
-def yuan(fen: int) -> float:
-    """A yuan decimal as Dianping writes it (a JSON number; 3990 -> 39.9)."""
-    return fen / 100
+def yuan(fen: int) -> Decimal:
+    """A yuan decimal as Dianping writes it (a JSON number; 3990 -> 39.9), exact: the wire
+    writes it with simplejson's use_decimal (wire.answer)."""
+    return Decimal(fen) / 100
 
 
 @dataclass

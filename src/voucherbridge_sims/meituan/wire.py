@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import simplejson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -38,8 +39,15 @@ class Refused(Exception):
         self.code, self.msg = code, msg
 
 
+class DecimalJSONResponse(JSONResponse):
+    """Yuan amounts are Decimals and go out as exact JSON numbers (39.9), as Dianping's do."""
+
+    def render(self, content: Any) -> bytes:
+        return simplejson.dumps(content, use_decimal=True, ensure_ascii=False).encode()
+
+
 def answer(body: JsonDict) -> JSONResponse:
-    return JSONResponse(body)
+    return DecimalJSONResponse(body)
 
 
 async def read_params(request: Request) -> dict[str, str]:

@@ -16,7 +16,6 @@ attempts made so far, and can be pushed again from the simulator's hooks.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import simplejson
 
 from voucherbridge_sims.simkit.state import SimBase
 
@@ -55,7 +56,8 @@ class StateFile:
         if not self.path.exists():
             return
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
+            # use_decimal: a yuan amount (Dianping's 39.9) comes back as the Decimal it was
+            document = simplejson.loads(self.path.read_text(encoding="utf-8"), use_decimal=True)
             if not isinstance(document, dict):
                 raise ValueError("not a JSON object")
             found = (document.get("format"), document.get("version"), document.get("platform"))
@@ -101,7 +103,7 @@ class StateFile:
                 "saved_at": datetime.now(UTC).isoformat(),
                 **self.sim.snapshot(),
             }
-            text = json.dumps(document, ensure_ascii=False, indent=1)
+            text = simplejson.dumps(document, ensure_ascii=False, indent=1, use_decimal=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".")
             try:

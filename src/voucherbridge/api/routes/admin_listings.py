@@ -15,6 +15,7 @@ from voucherbridge.api.schemas.admin_listings import (
     ListingUpdate,
 )
 from voucherbridge.catalogue import issuing, listings
+from voucherbridge.reports.archive import code_history
 
 router = admin_router()
 
@@ -76,5 +77,6 @@ def issue_codes(
 
 @router.get("/codes/{code}", response_model=CodeArchive)
 def code_archive(code: CodePath, actor: ActorDep, c: ContainerDep) -> issuing.CodeArchiveView:
-    """票券档案: one code's status and its whole history."""
-    return issuing.code_archive(c.uow(), actor=actor, code=code)
+    """票券档案: one code's status and its whole history; a store manager sees the codes of
+    their stores' templates and those used at their stores (as in the archive's list)."""
+    return code_history(c.uow(), actor=actor, code=code)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Query, Response
 
 from voucherbridge.api.deps import ActorDep, ContainerDep
 from voucherbridge.api.routes.admin_audit import alert_settings
 from voucherbridge.api.routes.admin_common import admin_router
+from voucherbridge.bootstrap import Container
+from voucherbridge.core.actor import Actor
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.reports import Dashboard, Page, Report
 from voucherbridge.reports import archive as lists
@@ -108,12 +110,34 @@ def get_redemptions(
     return _file(report, fmt, f"redemptions_{period.start}_{period.end}")
 
 
+class _Filters(Protocol):
+    @property
+    def date_from(self) -> date | None: ...
+    @property
+    def date_to(self) -> date | None: ...
+
+
 def _list(
-    fetch: Callable[[str | None, int], Page], fmt: str, name: str, cursor: str | None, limit: int
+    c: Container,
+    actor: Actor,
+    page_of: Callable[..., Page],
+    filters: _Filters,
+    *,
+    name: str,
+    fmt: str | None,
+    cursor: str | None,
+    limit: int,
 ) -> Page | Response:
-    if fmt == "json":
+    """One page as JSON, or (`format=csv|xlsx`) every page of the filtered list as a file."""
+    chosen = _format(fmt)
+
+    def fetch(after: str | None, n: int) -> Page:
+        return page_of(c.uow(), actor=actor, filters=filters, cursor=after, limit=n)
+
+    if chosen == "json":
         return fetch(cursor, limit)
-    return _file(collect(lambda after: fetch(after, EXPORT_PAGE)), fmt, name)
+    span = _span(filters.date_from, filters.date_to)
+    return _file(collect(lambda after: fetch(after, EXPORT_PAGE)), chosen, f"{name}_{span}")
 
 
 @router.get("/codes", response_model=Page)
@@ -143,13 +167,7 @@ def list_codes(
         code_prefix=prefix,
     )
     return _list(
-        lambda after, n: lists.codes_page(
-            c.uow(), actor=actor, filters=filters, cursor=after, limit=n
-        ),
-        _format(format),
-        f"codes_{_span(filters.date_from, filters.date_to)}",
-        cursor,
-        limit,
+        c, actor, lists.codes_page, filters, name="codes", fmt=format, cursor=cursor, limit=limit
     )
 
 
@@ -173,13 +191,7 @@ def list_orders(
         date_to=parse_optional_day(end, "to"),
     )
     return _list(
-        lambda after, n: lists.orders_page(
-            c.uow(), actor=actor, filters=filters, cursor=after, limit=n
-        ),
-        _format(format),
-        f"orders_{_span(filters.date_from, filters.date_to)}",
-        cursor,
-        limit,
+        c, actor, lists.orders_page, filters, name="orders", fmt=format, cursor=cursor, limit=limit
     )
 
 
@@ -207,11 +219,12 @@ def list_redemptions(
         code_prefix=prefix,
     )
     return _list(
-        lambda after, n: lists.redemptions_page(
-            c.uow(), actor=actor, filters=filters, cursor=after, limit=n
-        ),
-        _format(format),
-        f"redemptions_{_span(filters.date_from, filters.date_to)}",
-        cursor,
-        limit,
+        c,
+        actor,
+        lists.redemptions_page,
+        filters,
+        name="redemptions",
+        fmt=format,
+        cursor=cursor,
+        limit=limit,
     )

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from voucherbridge import __version__
 from voucherbridge.api.deps import ContainerDep
-from voucherbridge.domain.errors import ErrorCode
+from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import pick_language, render
-from voucherbridge.ops.metrics import CONTENT_TYPE, render_metrics
+from voucherbridge.ops.metrics import CONTENT_TYPE, render_metrics, scrape_allowed
 from voucherbridge.ops.readiness import check_readiness
 
 router = APIRouter(tags=["health"])
@@ -52,6 +52,9 @@ def readyz(request: Request, c: ContainerDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)
-def metrics(c: ContainerDep) -> Response:
-    """Prometheus metrics (all processes in multiprocess mode, and the outbox per destination)."""
+def metrics(request: Request, c: ContainerDep) -> Response:
+    """Prometheus metrics (all processes in multiprocess mode, and the outbox per destination);
+    with VOUCHERBRIDGE_METRICS_TOKEN set, only for a scraper that sends it as a bearer token."""
+    if not scrape_allowed(c.settings.metrics_token, request.headers.get("authorization")):
+        raise DomainError(ErrorCode.UNAUTHORIZED)
     return Response(render_metrics(c.uow), media_type=CONTENT_TYPE)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from voucherbridge.api.deps import (
@@ -19,7 +19,9 @@ from voucherbridge.api.scan_threads import run_scan
 from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.api.schemas.terminal import (
     CodeOnOrder,
+    OpenBillRead,
     OrderCreate,
+    OrderLinesReplace,
     OrderRead,
     PrepareRead,
     RedeemRequest,
@@ -27,12 +29,13 @@ from voucherbridge.api.schemas.terminal import (
     ReverseRequest,
 )
 from voucherbridge.bootstrap import Container
+from voucherbridge.catalogue.units import catalogue_units, unit_of
 from voucherbridge.core import metrics
 from voucherbridge.counter import orders
 from voucherbridge.counter import scan as counter
 from voucherbridge.counter.recording import RedeemOutcome
 from voucherbridge.counter.throttle import GuessLimits
-from voucherbridge.counter.views import OrderView, PrepareView, RedemptionView
+from voucherbridge.counter.views import OpenBillView, OrderView, PrepareView, RedemptionView
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.orders import OrderLine
@@ -56,9 +59,22 @@ def _guess_limits(c: Container) -> GuessLimits:
 
 @router.post("/orders", status_code=201, response_model=OrderRead)
 def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> OrderView:
-    """Open an order (消费单) at the terminal's store."""
+    """Open an order (消费单) at the terminal's store; a line without a unit takes its
+    catalogue item's (份 for an item the catalogue does not have)."""
+    units = catalogue_units(
+        c.uow(),
+        merchant_id=terminal.merchant_id,
+        item_codes=[ln.item_code for ln in body.lines if ln.unit is None],
+    )
     lines = [
-        OrderLine(i + 1, ln.item_code, ln.name, ln.quantity, ln.unit_price_fen, ln.unit)
+        OrderLine(
+            i + 1,
+            ln.item_code,
+            ln.name,
+            ln.quantity,
+            ln.unit_price_fen,
+            unit_of(ln.unit, ln.item_code, units),
+        )
         for i, ln in enumerate(body.lines)
     ]
     return orders.create_order(
@@ -72,10 +88,46 @@ def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> O
     )
 
 
+@router.get("/orders", response_model=list[OpenBillRead])
+def list_orders(
+    terminal: TerminalDep,
+    c: ContainerDep,
+    status: Annotated[Literal["open"], Query(description="Only open bills (挂单) are listed")],
+) -> list[OpenBillView]:
+    """The store's open bills (挂单), oldest first: table, guests, opened, due, vouchers."""
+    return orders.list_open_orders(c.uow(), terminal=terminal)
+
+
 @router.get("/orders/{order_id}", response_model=OrderRead)
 def get_order(order_id: OrderIdPath, terminal: TerminalDep, c: ContainerDep) -> OrderView:
     """The order with lines, applied vouchers, tenders and what is still due."""
     return orders.get_order(c.uow(), terminal=terminal, order_id=order_id)
+
+
+@router.put("/orders/{order_id}/lines", response_model=OrderRead)
+def replace_lines(
+    order_id: OrderIdPath, body: OrderLinesReplace, terminal: TerminalDep, c: ContainerDep
+) -> OrderView:
+    """Replace an open order's lines; the total may not fall below its vouchers."""
+    units = catalogue_units(
+        c.uow(),
+        merchant_id=terminal.merchant_id,
+        item_codes=[ln.item_code for ln in body.lines if ln.unit is None],
+    )
+    lines = [
+        OrderLine(
+            i + 1,
+            ln.item_code,
+            ln.name,
+            ln.quantity,
+            ln.unit_price_fen,
+            unit_of(ln.unit, ln.item_code, units),
+        )
+        for i, ln in enumerate(body.lines)
+    ]
+    return orders.replace_lines(
+        c.uow(write=True), terminal=terminal, order_id=order_id, lines=lines, now=c.clock()
+    )
 
 
 @router.post("/vouchers/prepare", response_model=PrepareRead)

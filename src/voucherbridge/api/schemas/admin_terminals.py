@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
-from voucherbridge.api.schemas.common import Id, ShortText, Strict
+from voucherbridge.api.schemas.common import Id, Patch, ShortText, Strict
 
 
 class TerminalCreate(Strict):
     store_id: Id
     name: ShortText
+
+
+class TerminalUpdate(Patch):
+    name: ShortText | None = None
+    active: (
+        Annotated[
+            bool,
+            Field(strict=True, description="false: the key is refused at once; true: works again"),
+        ]
+        | None
+    ) = None
 
 
 class TerminalRead(BaseModel):

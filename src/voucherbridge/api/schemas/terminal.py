@@ -23,7 +23,8 @@ class OrderLineIn(Strict):
     name: ShortText
     quantity: Quantity
     unit_price_fen: Fen
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "份"
+    # Left out: the catalogue item's unit (条, 瓶 ...); 份 for an item the catalogue lacks.
+    unit: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
 class OrderCreate(Strict):
@@ -31,6 +32,12 @@ class OrderCreate(Strict):
     guests: Annotated[int, Field(strict=True, ge=0, le=10_000)] = 0
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
     service_fee_fen: Fen = 0
+
+
+class OrderLinesReplace(Strict):
+    """An open order's new lines (quantities changed, lines removed or added), all of them."""
+
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
 
 
 class CodeOnOrder(Strict):
@@ -101,6 +108,20 @@ class OrderRead(BaseModel):
     closed_at: str | None
 
 
+class OpenBillRead(BaseModel):
+    """One open bill (挂单) of the store; `opened_at` in the merchant's zone."""
+
+    id: int
+    order_no: str
+    table: str
+    guests: int
+    opened_at: str
+    total_fen: int
+    discount_fen: int
+    due_fen: int
+    vouchers: list[RedemptionRead]
+
+
 class PrepareRead(BaseModel):
     code: str
     platform: str
@@ -119,9 +140,10 @@ class MemberIn(Strict):
 
     card_no: Annotated[str, Field(min_length=1, max_length=32)]
     phone: Annotated[str, Field(max_length=20)] = ""
-    balance_fen: Annotated[int, Field(strict=True, ge=0, le=10**11)] = 0
-    points_earned: Annotated[int, Field(strict=True, ge=0, le=10**9)] = 0
-    points_total: Annotated[int, Field(strict=True, ge=0, le=10**12)] = 0
+    # Left out (or null): the POS did not say, and the receipt prints no line for it.
+    balance_fen: Annotated[int, Field(strict=True, ge=0, le=10**11)] | None = None
+    points_earned: Annotated[int, Field(strict=True, ge=0, le=10**9)] | None = None
+    points_total: Annotated[int, Field(strict=True, ge=0, le=10**12)] | None = None
 
 
 class TenderModel(Strict):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from voucherbridge.counter.printing.widths import clean, text_width, wrap
 from voucherbridge.domain.money import fen_to_yuan_str
-from voucherbridge.domain.receipts import Receipt, ReceiptLine
+from voucherbridge.domain.receipts import MemberInfo, Receipt, ReceiptLine
 
 # Characters per line in the printer's standard font (12x24 dots): 384 dots at 58 mm, 576 at 80 mm.
 RECEIPT_WIDTHS: dict[int, int] = {58: 32, 80: 48}
@@ -57,20 +57,21 @@ def columns_for(width_mm: int) -> int:
 
 
 def build_rows(receipt: Receipt, columns: int) -> list[Row]:
-    """Lay out the whole 结账单 in the seed's order: header, table, totals, tenders, member."""
+    """Lay out the whole 结账单 in the seed's order: header, table, totals, tenders, member.
+
+    A field the bill does not have (no table, no guest count, a member figure the POS did not
+    report) is left off rather than printed empty or as 0."""
     rows: list[Row] = []
     rows += _centered(receipt.store_title, columns, bold=True, tall=True)
     rows += _centered(receipt.title, columns, bold=True)
-    rows += _fields([f"台位:{receipt.table}"], columns)
-    rows += _fields(
-        [
-            f"单号:{receipt.order_no}",
-            f"人数:{receipt.guests}",
-            f"收银:{receipt.cashier}",
-            f"第{receipt.print_count}次打印",
-        ],
-        columns,
-    )
+    if receipt.table.strip():
+        rows += _fields([f"台位:{receipt.table}"], columns)
+    header = [f"单号:{receipt.order_no}"]
+    if receipt.guests > 0:
+        header.append(f"人数:{receipt.guests}")
+    if receipt.cashier.strip():
+        header.append(f"收银:{receipt.cashier}")
+    rows += _fields([*header, f"第{receipt.print_count}次打印"], columns)
     times = [f"开台:{receipt.opened_at:%m-%d %H:%M}"]
     if receipt.closed_at is not None:
         times.append(f"结账:{receipt.closed_at:%m-%d %H:%M}")
@@ -93,21 +94,27 @@ def build_rows(receipt: Receipt, columns: int) -> list[Row]:
         rows.append(RULE)
         rows += _fields(payments, columns)
     if receipt.member is not None:
-        member = receipt.member
         rows.append(RULE)
-        rows += _fields([f"卡号: {member.card_no}", f"手机号码: {member.phone_masked}"], columns)
-        rows += _fields(
-            [
-                f"卡内余额:{_yuan(member.balance_fen)}",
-                f"本次积分:{member.points_earned}",
-                f"累计积分:{member.points_total}",
-            ],
-            columns,
-        )
+        rows += _member_rows(receipt.member, columns)
     if receipt.footer.strip():
         rows.append(RULE)
         rows += _centered(receipt.footer, columns)
     return rows
+
+
+def _member_rows(member: MemberInfo, columns: int) -> list[Row]:
+    """卡号 and 手机号码, then only the balance and points the POS reported."""
+    card = [f"卡号: {member.card_no}"]
+    if member.phone_masked:
+        card.append(f"手机号码: {member.phone_masked}")
+    figures = []
+    if member.balance_fen is not None:
+        figures.append(f"卡内余额:{_yuan(member.balance_fen)}")
+    if member.points_earned is not None:
+        figures.append(f"本次积分:{member.points_earned}")
+    if member.points_total is not None:
+        figures.append(f"累计积分:{member.points_total}")
+    return _fields(card, columns) + _fields(figures, columns)
 
 
 def _yuan(fen: int) -> str:

@@ -36,6 +36,9 @@ RETRY_LATER = frozenset({2100001, 2100004, 2119002, 2119003, 6001001})
 BAD_REQUEST = frozenset({2100005, 2119001})  # 参数不合法: the same call would fail again
 TOKEN_PROBLEMS = frozenset({2190002, 2190008})  # access_token 无效 / 过期
 NOT_AUTHORIZED = frozenset({2119005, 1508})  # 应用未获商家授权 / 商户未授权给应用
+# The account has not opened group-buy (seed 002's FAQ: 团购未开启, the authorization fails).
+# No published code was found: this is the simulator's [C] (docs/simulators.md).
+GROUPBUY_NOT_OPEN = 2119901
 TRANSFERRING = 2119006  # 该券码用户操作转赠中,暂不支持核销
 TRANSFERRING_TEXT = "该券码用户操作转赠中,暂不支持核销"
 GENERIC = 3000001  # 根据实际业务错误返回: the sub code says why
@@ -108,6 +111,8 @@ def refusal(
         )
     if error in NOT_AUTHORIZED:
         return DomainError(ErrorCode.BINDING_UNAUTHORIZED, platform=PLATFORM_NOUN)
+    if error == GROUPBUY_NOT_OPEN:
+        return DomainError(ErrorCode.BINDING_GROUPBUY_NOT_OPEN, platform=PLATFORM_NOUN)
     if error == NO_CERTIFICATE:
         return DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=code)
     if error == USED:

@@ -15,6 +15,7 @@ import httpx
 
 from voucherbridge.platforms.douyin.answers import (
     DEFAULT_SHORT_LINK_BASE,
+    GROUPBUY_NOT_OPEN,
     NOT_AUTHORIZED,
     POI_QUERY,
     VERIFY,
@@ -132,8 +133,8 @@ class DouyinClient:
             params={"account_id": account_id, "poi_id": platform_store_id},
         ).body
         error = error_code(body)
-        if error in NOT_AUTHORIZED:
-            raise refusal_of(body)  # in the merchant's words: authorize the app, then bind
+        if error in NOT_AUTHORIZED or error == GROUPBUY_NOT_OPEN:
+            raise refusal_of(body)  # in the merchant's words: authorize / open 团购, then bind
         if error:
             log.warning("douyin.poi_query_failed", error_code=error)
             raise rejected()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from voucherbridge.catalogue import items
-from voucherbridge.chain import stores, terminals
+from voucherbridge.chain import stores, terminal_printers, terminals
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.platforms import bindings
 from voucherbridge.web.console.forms import errors_of, form_status, yuan
@@ -73,7 +73,8 @@ def store_detail(request: Request, s: SessionDep, store_id: IdPath) -> Response:
     store = stores.get_store(uow(), actor=actor, store_id=store_id)
     tills = [t for t in terminals.list_terminals(uow(), actor=actor) if t.store_id == store_id]
     bound = [b for b in bindings.list_bindings(uow, actor=actor) if b.store_id == store_id]
-    ctx = {"store": store, "terminals": tills, "bindings": bound}
+    opening = stores.opening_ranges(store.opening_hours)
+    ctx = {"store": store, "terminals": tills, "bindings": bound, "opening": opening}
     return s.page(request, "console/store.html", ctx)
 
 
@@ -130,6 +131,7 @@ def _terminals_page(
     store_rows = stores.list_stores(uow(), actor=s.actor)
     ctx = {
         "terminals": terminals.list_terminals(uow(), actor=s.actor),
+        "printers": terminal_printers.printers_by_terminal(uow(), actor=s.actor),
         "stores": store_rows,
         "store_names": {st.id: st.name for st in store_rows},
         "new_key": new_key,

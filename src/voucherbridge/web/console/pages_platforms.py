@@ -16,6 +16,8 @@ from voucherbridge.platforms import meituan_authorization as meituan_auth
 from voucherbridge.platforms.bindings import BINDABLE, STATUS_LABELS, BindingView
 from voucherbridge.platforms.registry import binding_tester, meituan_session_exchange
 from voucherbridge.web.console.forms import errors_of, form_status
+from voucherbridge.web.console.outbox_rows import OutboxLine
+from voucherbridge.web.console.pages_reports import merchant_today
 from voucherbridge.web.console.session import (
     ConsoleRoute,
     FormDep,
@@ -157,9 +159,15 @@ def meituan_callback(request: Request, s: SessionDep) -> Response:
 @router.get("/console/outbox")
 def outbox_list(request: Request, s: SessionDep) -> Response:
     listed = outbox.list_outbox(s.container.uow, actor=s.actor, status=None, limit=500)
+    _today, zone = merchant_today(s)
     # A person only needs the rows that went wrong: dead ones, and ones waiting on a retry.
-    rows = [r for r in listed.rows if r.status == "dead" or r.last_error]
-    ctx = {"rows": rows, "counts": listed.counts, "retried": request.query_params.get("retried")}
+    rows = [OutboxLine.of(r, zone) for r in listed.rows if r.status == "dead" or r.last_error]
+    ctx = {
+        "rows": rows,
+        "counts": listed.counts,
+        "retried": request.query_params.get("retried"),
+        "zone": zone,
+    }
     return s.page(request, "console/outbox.html", ctx)
 
 

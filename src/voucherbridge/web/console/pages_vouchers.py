@@ -12,6 +12,7 @@ from voucherbridge.api.schemas.admin_templates import TemplateCreate, TemplateUp
 from voucherbridge.catalogue import issuing, items, listings, templates
 from voucherbridge.chain import stores, terminals, users
 from voucherbridge.domain.errors import DomainError
+from voucherbridge.reports.archive import code_history
 from voucherbridge.web.console import pages_archive
 from voucherbridge.web.console.forms import (
     check,
@@ -96,7 +97,9 @@ def template_update(
     # Reading first gives an unknown or foreign template its 404/403 page, not a form.
     templates.get_template(c.uow(), actor=s.actor, template_id=template_id)
     try:
-        changes = templates.TemplateChanges(**check(TemplateUpdate, template_spec(form)))
+        # Disabling asks for confirmation on its own page (pages_switch.py), never here.
+        edited = {k: v for k, v in template_spec(form).items() if k != "active"}
+        changes = templates.TemplateChanges(**check(TemplateUpdate, edited))
         templates.update_template(
             c.uow(write=True),
             actor=s.actor,
@@ -176,7 +179,7 @@ def code_archive(request: Request, s: SessionDep, q: str = "") -> Response:
     context: dict[str, Any] = {}
     if query:
         try:
-            archive = issuing.code_archive(uow(), actor=s.actor, code=query)
+            archive = code_history(uow(), actor=s.actor, code=query)
         except DomainError as exc:
             error = exc
     if archive is not None:

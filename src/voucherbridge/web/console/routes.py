@@ -20,10 +20,14 @@ from voucherbridge.web.console import (
     pages_alerts,
     pages_archive,
     pages_chain,
+    pages_edits,
+    pages_notifications,
     pages_platforms,
+    pages_printers,
     pages_reconciliation,
     pages_reports,
     pages_staff,
+    pages_switch,
     pages_vouchers,
 )
 from voucherbridge.web.console.session import (
@@ -110,6 +114,9 @@ def overview(request: Request, s: SessionDep) -> Response:
 
 
 router.include_router(pages_chain.router)
+router.include_router(pages_edits.router)
+router.include_router(pages_switch.router)
+router.include_router(pages_printers.router)
 router.include_router(pages_vouchers.router)
 router.include_router(pages_platforms.router)
 router.include_router(pages_alerts.router)
@@ -117,3 +124,4 @@ router.include_router(pages_reports.router)
 router.include_router(pages_archive.router)
 router.include_router(pages_staff.router)
 router.include_router(pages_reconciliation.router)
+router.include_router(pages_notifications.router)

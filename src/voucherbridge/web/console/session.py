@@ -22,6 +22,7 @@ from voucherbridge.core import csrf
 from voucherbridge.core.actor import Actor
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.i18n.catalogue import CATALOGUE
+from voucherbridge.reports.archive import EVENT_NAMES
 from voucherbridge.web.templating import render_page
 
 # Stored values shown to people: the Chinese label is the msgid English translations key on.
@@ -109,6 +110,7 @@ class Session:
             "csrf": self.csrf,
             "nav": request.url.path,
             "labels": LABELS,
+            "event_names": EVENT_NAMES,
             "field_labels": FIELD_LABELS,
             "relabel": relabel,
         }

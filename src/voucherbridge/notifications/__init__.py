@@ -1,0 +1,1 @@
+"""Consumer notifications (flow 10): queued in the outbox with the event, sent by the worker."""

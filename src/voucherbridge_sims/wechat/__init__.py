@@ -1,0 +1,1 @@
+"""WeChat official-account simulator (template messages, tokens; later OAuth and Pay)."""

@@ -1,0 +1,80 @@
+"""打印小票 at the counter (issue 18, point 7) in Chromium at 1024x768: the receipt goes to the
+till's network printer (a listener on 127.0.0.1 that keeps the bytes) and the cashier reads
+which printer took it; with the printer off, the page says so in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser._helpers_cashier import (
+    ADMIN,
+    admin_headers,
+    fetch_order,
+    open_order,
+    read_the_value,
+    sign_in,
+)
+from tests.counter._printer import closed_port, printer_listener
+
+DESK = {"width": 1024, "height": 768}
+
+
+@pytest.fixture
+def desk(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESK, locale="zh-CN")  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def _set_printer(live: str, demo: dict[str, Any], port: int) -> None:
+    hq = admin_headers(live, demo)
+    with httpx.Client(base_url=live, headers=hq) as http:
+        stores = {s["name"]: s["id"] for s in http.get(f"{ADMIN}/stores").json()}
+        tills = http.get(f"{ADMIN}/terminals").json()
+        till = next(t["id"] for t in tills if t["store_id"] == stores["皇岗店"])
+        body = {"host": "127.0.0.1", "port": port}
+        saved = http.put(f"{ADMIN}/terminals/{till}/printer", json=body)
+        assert saved.status_code == 200, saved.text
+
+
+def test_print_receipt_button_sends_to_the_network_printer(
+    desk: Page, live: str, demo: dict[str, Any], shot: Any
+) -> None:
+    page = desk
+    with printer_listener() as printer:
+        _set_printer(live, demo, printer.port)
+        sign_in(page, live, demo["terminal_key"])
+        order_id = open_order(page)
+        page.keyboard.type(demo["codes"]["cash"][0] + "\n")
+        expect(page.locator("#prepare-value")).to_have_text("抵扣 ¥100.00")
+        read_the_value(page)
+        page.keyboard.press("Enter")
+        expect(page.locator("#due")).to_have_text("¥184.00")
+        page.get_by_role("button", name="结账").click()
+        expect(page.locator("#change")).to_contain_text("结账完成")
+
+        button = page.get_by_role("button", name="打印小票")
+        expect(button).to_be_visible()
+        button.click()
+        done = page.locator("#done")
+        expect(done).to_have_text(f"已发送到小票机 127.0.0.1:{printer.port} (第1次打印)")
+        expect(page.locator("#banner")).to_be_hidden()
+        [job] = printer.wait_for(1)
+        assert job.startswith(b"\x1b@")
+        assert "票券x1: 100.00".encode("gb18030") in job
+        assert fetch_order(live, demo, order_id)["status"] == "closed"
+        shot(page, "cashier-network-print-1024")
+
+    _set_printer(live, demo, closed_port())  # the printer is switched off
+    button.click()
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("小票机无法连接")
+    expect(banner).to_contain_text("请检查打印机电源和网线")
+    shot(page, "cashier-network-print-off-1024")
