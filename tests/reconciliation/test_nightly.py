@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 
 from tests.factories import FakeClock
-from tests.helpers import buy_douyin, douyin_codes, must_redeem, platform_listing
+from tests.helpers import (
+    buy_douyin,
+    demo_admin_headers,
+    douyin_codes,
+    must_redeem,
+    platform_listing,
+)
 from tests.platforms.flows.conftest import sim_clock_follows
 from tests.reconciliation.tools import API, china_day, sim_statement, store_id
 from voucherbridge.bootstrap import Container
@@ -30,6 +36,7 @@ def test_yesterday_is_reconciled_once_and_a_mismatch_raises_an_alert(
     douyin: httpx.Client,
     container: Container,
     noon: FakeClock,
+    demo: dict[str, Any],
 ):
     platform_listing(client, admin, "douyin", "sku-night", title="抖音 100元代金券")
     sim_clock_follows(douyin, noon)
@@ -62,6 +69,8 @@ def test_yesterday_is_reconciled_once_and_a_mismatch_raises_an_alert(
     assert claimed[0][1] == day.isoformat()
     assert run_nightly(container.uow, reader, container.clock).claimed == []  # and not again
 
+    # 16 hours on, the morning's console session may have lapsed (12 h): sign in again
+    admin = demo_admin_headers(client, demo)
     runs = client.get(f"{API}/reconciliations", headers=admin, params={"date": str(day)}).json()
     # every bound store and platform of the demo (two stores, three platforms), each once
     done = [r for r in runs if r["trigger"] == "nightly"]
