@@ -5,7 +5,6 @@ code through the Meituan simulator, a reversal confirmed, the held bill taken ba
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,26 +21,11 @@ from tests.browser._helpers_till import (
     till,  # noqa: F401  (the fixture: one run per screen size)
 )
 from tests.helpers import buy_meituan, platform_listing
-from tests.platforms.flows.conftest import MEITUAN_KEY, MEITUAN_SECRET
+from tests.platforms.flows.conftest import MEITUAN_KEY, MEITUAN_SECRET, meituan, meituan_server
 from voucherbridge.config import Settings
-from voucherbridge_sims.meituan.simulator import MeituanSimConfig
-from voucherbridge_sims.meituan.simulator import create_app as meituan_app
 from voucherbridge_sims.simkit.server import ServerThread
 
-
-@pytest.fixture(scope="module")
-def meituan_server() -> Iterator[ServerThread]:
-    config = MeituanSimConfig(app_key=MEITUAN_KEY, app_secret=MEITUAN_SECRET)
-    with ServerThread(meituan_app(config)) as server:
-        yield server
-
-
-@pytest.fixture
-def meituan(meituan_server: ServerThread) -> Iterator[httpx.Client]:
-    """The Meituan simulator, reset (demo shops and session), as an HTTP client."""
-    with httpx.Client(base_url=meituan_server.base_url, timeout=30) as http:
-        http.post("/_sim/reset").raise_for_status()
-        yield http
+__all__ = ["meituan", "meituan_server"]  # the flows' simulator fixtures, used here
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.helpers import demo_admin_headers
+from tests.platforms.flows.conftest import weimall, weimall_server
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge.core.actor import Actor
@@ -20,8 +21,8 @@ from voucherbridge.outbox.service import DeliveryReport, deliver_due
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.wechat.simulator import WeChatSimConfig
 from voucherbridge_sims.wechat.simulator import create_app as wechat_app
-from voucherbridge_sims.weimall.simulator import create_app as weimall_app
-from voucherbridge_sims.weimall.state import WeimallSimConfig
+
+__all__ = ["weimall", "weimall_server"]  # the flows' micro-mall fixtures, used here
 
 FAN = "o-fan-0001"  # follows the account and buys on the mall
 
@@ -29,12 +30,6 @@ FAN = "o-fan-0001"  # follows the account and buys on the mall
 @pytest.fixture(scope="module")
 def wechat_server() -> Iterator[ServerThread]:
     with ServerThread(wechat_app(WeChatSimConfig())) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def weimall_server() -> Iterator[ServerThread]:
-    with ServerThread(weimall_app(WeimallSimConfig(time_scale=0.001))) as server:
         yield server
 
 
@@ -51,13 +46,6 @@ def wechat(wechat_server: ServerThread) -> Iterator[httpx.Client]:
             }
             http.post("/_sim/wechat/templates", json=body).raise_for_status()
         http.post("/_sim/wechat/users", json={"openid": FAN}).raise_for_status()
-        yield http
-
-
-@pytest.fixture
-def weimall(weimall_server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=weimall_server.base_url, timeout=30) as http:
-        http.post("/_sim/reset").raise_for_status()
         yield http
 
 
