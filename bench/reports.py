@@ -3,19 +3,25 @@
 plain SQL query that computes the same thing, timed in the same run.
 
 It builds one merchant with 1,000,000 codes and 300,000 redemptions (10% of them reversed)
-spread over 90 days, 4 stores and 8 listings (`--quick`: 100,000 and 30,000) with bulk
-executemany: a benchmark's fixture, not a scenario (the tests build theirs through the API).
+spread over 90 days, 4 stores open 10:00-22:00 and 8 listings (`--quick` or `--scale 0.1`:
+100,000 and 30,000), with the audit rows the tills write (each use and reversal; every 50th code
+tried again at the next store, every 1000th use in a 反结账 the platform half refused, a
+reconciliation out of step every 9th day) with bulk executemany: a benchmark's fixture, not a
+scenario (the tests build theirs through the API).
 Then it times each, the fastest of several runs after a warm-up (ours and the plain query
 in alternation, so that load from other processes hits both alike):
 
 - each report through reports/ (what the admin API, the CLI and the console call) and the same
   aggregate as one hand-written SQL statement: the ratio is our overhead (goal <= 1.5x);
+- the dashboard (three windows, the 30-day line, per store, the alerts of every rule over the
+  fixture's audit rows) against the hand-written statements of the same figures, the alerts as
+  one SQL query (the bench fails if its counts differ from the dashboard's);
 - an archive page (50 codes with their history) at the top, in the middle and at the very
   bottom of the million, through reports.archive.codes_page against the bare keyset SELECT of
-  the same rows and their events (goal: < 50 ms at any depth).
+  the same rows and their events (goals: < 50 ms at any depth; <= 1.5x, not met: see README).
 
 The last line is its headline (bench/run prints it before its own):
-    reports headline: reports/plain worst=<ratio> archive_deep_ms=<ms>
+    reports headline: reports/plain worst=<ratio> archive/plain worst=<ratio> archive_deep_ms=<ms>
 """
 
 from __future__ import annotations
@@ -69,6 +75,15 @@ def ts(moment: datetime) -> str:
     return moment.isoformat(" ") + ".000000"
 
 
+def _audit(
+    terminal: int, store: int, action: str, at: datetime, code_id: int, ref: int
+) -> tuple[Any, ...]:
+    """An audit row as the till writes it (the chain's hashes left empty: nothing verifies)."""
+    after = f'{{"code_id": {code_id}, "order_id": {ref}}}'
+    kind = "system" if action == "reconciliation.mismatch" else "terminal"
+    return (kind, str(terminal), action, f"R{ref:012d}", after, ts(at), store)
+
+
 def build_data(path: Path, n_codes: int, n_redemptions: int) -> None:
     """Migrate, then bulk-insert the merchant, its dimensions, codes, orders and redemptions."""
     from sqlalchemy import create_engine
@@ -90,7 +105,7 @@ def build_data(path: Path, n_codes: int, n_redemptions: int) -> None:
     )
     db.executemany(
         "INSERT INTO stores (id, merchant_id, name, brand, address, active, created_at,"
-        " opening_hours) VALUES (?, 1, ?, '', '', 1, ?, '')",
+        " opening_hours) VALUES (?, 1, ?, '', '', 1, ?, '10:00-22:00')",
         [(s, f"门店{s}", made) for s in range(1, STORES + 1)],
     )
     terminals = [(s - 1) * TERMINALS_PER_STORE + k for s in range(1, STORES + 1) for k in (1, 2)]
@@ -144,7 +159,7 @@ def build_data(path: Path, n_codes: int, n_redemptions: int) -> None:
         orders,
     )
     used = sorted(rng.sample(range(n_codes), n_redemptions))
-    tills, redemptions, events = [], [], []
+    tills, redemptions, events, audit = [], [], [], []
     for rid, index in enumerate(used, start=1):
         code = codes[index]
         issued: datetime = code[11]
@@ -175,8 +190,17 @@ def build_data(path: Path, n_codes: int, n_redemptions: int) -> None:
             )
         )
         events.append((code[0], "redeemed", ts(at), store, rid, rid))
+        audit.append(_audit(terminal, store, "redemption.redeem", at, code[0], rid))
+        if rid % 50 == 0:  # the code tried again at the next store an hour later
+            other = store % STORES + 1
+            tried = at + timedelta(hours=1)
+            audit.append(_audit(terminal, other, "voucher.attempt_rejected", tried, code[0], rid))
+        if rid % 1000 == 0:  # a 反结账 half refused by the platform, never finished
+            audit.append(_audit(terminal, store, "order.reopen_partial", at, code[0], rid))
         if back:
             events.append((code[0], "reversed", ts(at + timedelta(minutes=5)), store, rid, rid))
+            reversed_at = at + timedelta(minutes=5)
+            audit.append(_audit(terminal, store, "redemption.reverse", reversed_at, code[0], rid))
         else:
             code[6], code[10] = "redeemed", ts(at)
     db.executemany(
@@ -207,6 +231,15 @@ def build_data(path: Path, n_codes: int, n_redemptions: int) -> None:
         "INSERT INTO code_events (merchant_id, code_id, event, at, store_id, order_id,"
         " redemption_id, actor, detail) VALUES (1, ?, ?, ?, ?, ?, ?, 'bench', '{}')",
         events,
+    )
+    for day in range(DAYS):  # a nightly reconciliation of store 1 out of step every 9th day
+        if day % 9 == 0:
+            night = start + timedelta(days=day, hours=20)
+            audit.append(_audit(0, 1, "reconciliation.mismatch", night, 0, day))
+    db.executemany(
+        "INSERT INTO audit_log (merchant_id, actor_type, actor_id, action, subject, after, at,"
+        " store_id, seq, prev_hash, row_hash, lane) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0)",
+        ((*row, seq) for seq, row in enumerate(sorted(audit, key=lambda r: r[5]), start=1)),
     )
     db.commit()
     db.execute("ANALYZE")
@@ -264,6 +297,52 @@ FROM codes WHERE merchant_id = 1 AND id < :after ORDER BY id DESC LIMIT :n
 PLAIN_EVENTS = "SELECT code_id, event, at, store_id FROM code_events WHERE merchant_id = 1"
 
 
+PLAIN_BY = """
+SELECT {keys}, count(*), sum(discount_fen) FROM redemptions
+WHERE merchant_id = 1 AND {at} >= :lo AND {at} < :hi GROUP BY {keys}
+"""
+PLAIN_SOLD = (
+    "SELECT count(*) FROM codes WHERE merchant_id = 1 AND issued_at >= :lo AND issued_at < :hi"
+)
+PLAIN_FAILED = """
+SELECT count(*) FROM outbox WHERE merchant_id = 1 AND created_at >= :lo AND created_at < :hi
+AND (status = 'dead' OR (status = 'pending' AND last_error IS NOT NULL))
+"""
+# The five alert rules of domain/alerts.py by hand (every store 10:00-22:00, Shanghai, 5
+# reversals in 24 h), counted per window: what reports/alerts_repository.py composes.
+LOCAL = "strftime('%H:%M:%S', substr(at, 1, 19), '+28800 seconds')"
+MICROS = (
+    "CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
+    " + CAST(substr(at, 21, 6) AS INTEGER)"
+)
+PLAIN_ALERTS = f"""
+WITH rev AS (SELECT actor_type, actor_id, at, {MICROS} AS t FROM audit_log
+  WHERE merchant_id = 1 AND at >= :since AND action = 'redemption.reverse'),
+ends AS (SELECT actor_type, actor_id, at, t, count(*) OVER (PARTITION BY actor_type, actor_id
+  ORDER BY t RANGE BETWEEN 86400000000 PRECEDING AND CURRENT ROW) AS n FROM rev),
+best AS (SELECT at, n, row_number() OVER (PARTITION BY actor_type, actor_id ORDER BY n DESC, t)
+  AS k FROM ends),
+alerts AS (
+  SELECT max(at) AS at FROM audit_log WHERE merchant_id = 1 AND at >= :since
+    AND action IN ('redemption.redeem', 'voucher.attempt_rejected')
+    AND json_extract(after, '$.code_id') IS NOT NULL AND store_id IS NOT NULL AND store_id <> 0
+    GROUP BY json_extract(after, '$.code_id') HAVING count(DISTINCT store_id) >= 2
+  UNION ALL SELECT at FROM best WHERE k = 1 AND n >= 5
+  UNION ALL SELECT at FROM audit_log WHERE merchant_id = 1 AND at >= :since
+    AND action = 'redemption.redeem' AND store_id IS NOT NULL
+    AND NOT ({LOCAL} >= '10:00:00' AND {LOCAL} < '22:00:00')
+  UNION ALL SELECT p.at FROM audit_log p LEFT JOIN (SELECT json_extract(after, '$.order_id') AS o,
+      max(at) AS at FROM audit_log WHERE merchant_id = 1 AND at >= :since
+      AND action = 'order.reopen' GROUP BY o) r ON r.o = json_extract(p.after, '$.order_id')
+    WHERE p.merchant_id = 1 AND p.at >= :since AND p.action = 'order.reopen_partial'
+    AND (r.at IS NULL OR r.at < p.at)
+  UNION ALL SELECT at FROM audit_log WHERE merchant_id = 1 AND at >= :since
+    AND action = 'reconciliation.mismatch')
+SELECT sum(at >= :d1 AND at < :hi), sum(at >= :d7 AND at < :hi), sum(at >= :d30 AND at < :hi)
+FROM alerts
+"""
+
+
 def measure(path: Path, runs: int, n_codes: int) -> list[tuple[str, float, float | None]]:
     container = build(
         Settings(database_url=f"sqlite:///{path}", environment="test", log_level="WARNING")
@@ -305,6 +384,35 @@ def measure(path: Path, runs: int, n_codes: int) -> list[tuple[str, float, float
             container.uow(), actor=hq, filters=CodeFilter(**filters), cursor=cursor, limit=PAGE
         )
 
+    def plain_board() -> Any:
+        """The dashboard's figures as the hand-written statements that compute them."""
+        with engine.connect() as conn:
+            for days in (1, 7, 30):
+                b = bounds(TODAY - timedelta(days=days - 1), TODAY)
+                for at in ("redeemed_at", "reversed_at"):
+                    conn.execute(text(PLAIN_BY.format(keys="store_id, platform", at=at)), b).all()
+                conn.execute(text(PLAIN_SOLD), b).scalar()
+                conn.execute(text(PLAIN_FAILED), b).scalar()
+            b = bounds(TODAY - timedelta(days=29), TODAY)
+            day = f"date({{at}}, '{ZONE_SHIFT}')"
+            for at in ("redeemed_at", "reversed_at"):
+                conn.execute(text(PLAIN_BY.format(keys=day.format(at=at), at=at)), b).all()
+                conn.execute(text(PLAIN_BY.format(keys="store_id", at=at)), b).all()
+            return plain_alerts(conn)
+
+    def plain_alerts(conn: Any) -> tuple[int, ...]:
+        starts = {f"d{d}": bounds(TODAY - timedelta(days=d - 1), TODAY)["lo"] for d in (1, 7, 30)}
+        found = {**starts, "since": starts["d30"], "hi": bounds(TODAY, TODAY)["hi"]}
+        return tuple(int(n or 0) for n in conn.execute(text(PLAIN_ALERTS), found).one())
+
+    board = dashboard(container.uow(), actor=hq, today=TODAY)
+    counted = tuple(w.alerts for w in board.windows)
+    with engine.connect() as conn:
+        by_hand = plain_alerts(conn)
+    print(f"dashboard alerts (today, 7 d, 30 d): {counted}, by hand {by_hand}")
+    if counted != by_hand:
+        raise SystemExit("the dashboard's alert counts are not those of the plain query")
+
     soon = {"now": ts(now), "soon": ts(now + timedelta(days=7))}
     results: list[tuple[str, float, float | None]] = []
     for name, period in (
@@ -333,9 +441,8 @@ def measure(path: Path, runs: int, n_codes: int) -> list[tuple[str, float, float
         results.append((name, ours, theirs))
     results.append(
         (
-            "dashboard (3 windows, 30-day line)",
-            timed(lambda: dashboard(container.uow(), actor=hq, today=TODAY), runs),
-            None,
+            "dashboard (3 windows, line, alerts)",
+            *paired(lambda: dashboard(container.uow(), actor=hq, today=TODAY), plain_board, runs),
         )
     )
     for name, after in (
@@ -353,11 +460,13 @@ def measure(path: Path, runs: int, n_codes: int) -> list[tuple[str, float, float
 
 def report(results: list[tuple[str, float, float | None]]) -> int:
     print(f"{'query':<36}{'ours ms':>10}{'plain ms':>10}{'ratio':>8}")
-    worst = 0.0
+    worst, page_worst = 0.0, 0.0
     for name, ours, theirs in results:
         ratio = ours / theirs if theirs else None
         if ratio is not None and not name.startswith("archive"):
             worst = max(worst, ratio)
+        elif ratio is not None:
+            page_worst = max(page_worst, ratio)
         shown = f"{ratio:>8.2f}" if ratio is not None else f"{'':>8}"
         print(
             f"{name:<36}{ours:>10.1f}{theirs if theirs is not None else float('nan'):>10.1f}{shown}"
@@ -366,7 +475,10 @@ def report(results: list[tuple[str, float, float | None]]) -> int:
     print(
         f"goals: reports/plain <= {GOAL_RATIO}x, archive page < {GOAL_PAGE_MS:.0f} ms at any depth"
     )
-    print(f"reports headline: reports/plain worst={worst:.2f} archive_deep_ms={deep:.1f}")
+    print(
+        f"reports headline: reports/plain worst={worst:.2f} archive/plain worst={page_worst:.2f}"
+        f" archive_deep_ms={deep:.1f}"
+    )
     return 0
 
 
@@ -374,8 +486,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 codes, 30,000 redemptions")
     parser.add_argument("--codes", type=int, help="codes to build (default 1,000,000)")
+    parser.add_argument(
+        "--scale", type=float, help="the issue's 1,000,000 codes times this (0.1 = --quick)"
+    )
     args = parser.parse_args()
-    n_codes = args.codes or (100_000 if args.quick else 1_000_000)
+    scaled = int(1_000_000 * args.scale) if args.scale else None
+    n_codes = args.codes or scaled or (100_000 if args.quick else 1_000_000)
     n_redemptions = n_codes * 3 // 10
     with tempfile.TemporaryDirectory(prefix="vb-bench-reports-") as work:
         path = Path(work) / "reports.db"

@@ -33,6 +33,9 @@ from voucherbridge.config import Settings
 from voucherbridge.db.migrate import upgrade
 from voucherbridge.db.tables import metadata
 
+# Chromium and the screenshots folder, shared by page tests in every folder
+pytest_plugins = ["tests.browser._chromium"]
+
 BACKENDS = ["sqlite", "postgresql"]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 DEMO_BASE_URL = "http://testserver"

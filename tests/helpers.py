@@ -10,6 +10,7 @@ refusals. `wait_until` replaces fixed sleeps: it polls a condition, with a deadl
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
@@ -17,6 +18,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 ADMIN_API = "/api/admin/v1"
+DEMO_POI = "7001000000001"  # the demo binding of 皇岗店 to Douyin
 Headers = dict[str, str]
 T = TypeVar("T")
 
@@ -95,15 +97,75 @@ def redeem_on_new_order(
     return must_redeem(client, headers, code, open_order(client, headers, lines)["id"])
 
 
-# ---- buying at the platform simulators ----------------------------------------------------------
-def buy_weimall(
-    weimall: httpx.Client, coupon_id: str, *, quantity: int = 2, store_id: str = "wm-store-1"
-) -> dict[str, Any]:
-    """A guest buys `quantity` of the micro-mall coupon; the mall's order, codes issued."""
-    bought = weimall.post(
-        "/_sim/weimall/purchases",
-        json={"store_id": store_id, "coupon_id": coupon_id, "quantity": quantity},
+# ---- the console's pages -----------------------------------------------------------------------
+def console_login(
+    client: httpx.Client, username: str = "admin", password: str = "hotpot-hq-demo"
+) -> None:
+    """Signs in to the console (the demo's HQ admin unless told otherwise); the session cookie
+    stays on `client`."""
+    response = client.post(
+        "/console/login", data={"username": username, "password": password}, follow_redirects=False
     )
+    assert response.status_code == 303, response.text
+
+
+def csrf_in(html: str) -> str:
+    """The CSRF token every console page carries in its forms."""
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert match, "every console page carries the session's CSRF token"
+    return match.group(1)
+
+
+# ---- buying at the platform simulators ----------------------------------------------------------
+def demo_listing(client: httpx.Client, admin: Headers, platform: str) -> dict[str, Any]:
+    """The demo's merchant-code listing on `platform` (on the mall, the 100元 cash voucher)."""
+    listings = client.get(f"{ADMIN_API}/listings", headers=admin).json()
+    return dict(
+        next(
+            li
+            for li in listings
+            if (li["platform"], li["code_type"]) == (platform, "merchant")
+            and (platform != "weimall" or "100" in li["title"])
+        )
+    )
+
+
+def buy_douyin_merchant_codes(
+    douyin: httpx.Client, client: httpx.Client, admin: Headers, *, count: int = 1
+) -> list[str]:
+    """A consumer buys `count` of the demo's Douyin merchant-code listing at 皇岗店; the codes
+    we issued for it."""
+    listing = demo_listing(client, admin, "douyin")
+    bought = buy_douyin(
+        douyin,
+        poi_id=DEMO_POI,
+        third_sku_id=listing["public_id"],
+        count=count,
+        code_type="merchant",
+    )
+    assert bought["status"] == "issued", bought
+    return douyin_codes(bought)
+
+
+def sim_fault(sim: httpx.Client, path: str, **fault: Any) -> None:
+    """The simulator's next calls to `path` fail as `fault` says (kind, biz_code, count)."""
+    sim.post("/_sim/faults", json={"path": path, **fault}).raise_for_status()
+
+
+def buy_weimall(
+    weimall: httpx.Client,
+    coupon_id: str,
+    *,
+    quantity: int = 2,
+    store_id: str = "wm-store-1",
+    openid: str | None = None,
+) -> dict[str, Any]:
+    """A guest (`openid`: the buyer's WeChat id, if the mall knows it) buys `quantity` of the
+    micro-mall coupon; the mall's order, codes issued."""
+    purchase = {"store_id": store_id, "coupon_id": coupon_id, "quantity": quantity}
+    if openid is not None:
+        purchase["openid"] = openid
+    bought = weimall.post("/_sim/weimall/purchases", json=purchase)
     assert bought.status_code == 200, bought.text
     order = bought.json()
     assert order["status"] == "issued", order

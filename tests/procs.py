@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from tests import helpers
 from tests.demo_world import seed_test_world
-from tests.helpers import demo_admin_headers, terminal_headers, wait_until
+from tests.helpers import demo_admin_headers, demo_listing, terminal_headers, wait_until
 from tests.pgserver import _as_postgres, _wait_ready, find_pg_bin, free_port
 from voucherbridge.bootstrap import build
 from voucherbridge.config import Settings
@@ -138,12 +138,7 @@ def issue_cash_codes(base_url: str, demo: dict[str, Any], quantity: int) -> list
     """A console batch of the demo's 100元代金券 (micro-mall merchant codes)."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
         admin = demo_admin_headers(http, demo)
-        listings = http.get(f"{ADMIN}/listings", headers=admin).json()
-        listing = next(
-            li
-            for li in listings
-            if (li["platform"], li["code_type"]) == ("weimall", "merchant") and "100" in li["title"]
-        )
+        listing = demo_listing(http, admin, "weimall")
         issued = http.post(
             f"{ADMIN}/listings/{listing['id']}/codes", json={"quantity": quantity}, headers=admin
         )

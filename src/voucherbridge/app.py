@@ -28,6 +28,7 @@ from voucherbridge.api.routes import (
     hooks,
     receipt_print,
     terminal,
+    wechatpay_hooks,
 )
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
@@ -76,5 +77,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(admin_reconciliations.router)
     app.include_router(admin_reports.router)
     app.include_router(hooks.router)
+    app.include_router(wechatpay_hooks.router)
     web.install(app)
     return app

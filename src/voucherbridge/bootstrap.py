@@ -30,6 +30,8 @@ from voucherbridge.platforms.session_refresh import refresh_loop
 from voucherbridge.platforms.shared_tokens import DatabaseTokens
 from voucherbridge.reconciliation.nightly import nightly_loop
 from voucherbridge.reconciliation.service import StatementReader
+from voucherbridge.selfpay.live import PaymentSignals
+from voucherbridge.selfpay.wechatpay import WeChatPay
 
 
 @dataclass
@@ -109,6 +111,17 @@ class Container:
             stop=stop,
             every_s=every_s,
         )
+
+    @cached_property
+    def wechatpay(self) -> WeChatPay:
+        """The WeChat Pay v3 merchant account self-pay charges (VOUCHERBRIDGE_WECHATPAY_*)."""
+        return WeChatPay(self.settings)
+
+    @cached_property
+    def payment_signals(self) -> PaymentSignals:
+        """Wakes this process's cashier pages when a payment of their store is recorded in
+        any process (PostgreSQL LISTEN, while some stream waits; SQLite: streams poll)."""
+        return PaymentSignals(self.settings.database_url if not self.settings.is_sqlite else None)
 
     @cached_property
     def platforms(self) -> PlatformGateway:

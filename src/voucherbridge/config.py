@@ -81,6 +81,30 @@ class Settings(BaseSettings):
     wechat_base_url: str = "https://api.weixin.qq.com"
     wechat_appid: str = "wx-demo-appid"
     wechat_secret: str = "wx-demo-secret"
+    # 我的优惠 signs consumers in through WeChat's web-page authorization (snsapi_base) of the
+    # same account: the authorize page lives on open.weixin.qq.com (the demo: the simulator).
+    wechat_oauth_base_url: str = "https://open.weixin.qq.com"
+    # Table-QR self-pay (selfpay/): WeChat Pay v3 JSAPI as the merchant account (商户号) of the
+    # deployment, paid into by the official account above (wechat_appid). Empty mchid: self-pay
+    # shows the bill but sends the guest to the counter to pay. Keys are PEM text; the demo
+    # reads them from the WeChat simulator (GET /_sim/wechatpay/credentials).
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    wechatpay_mchid: str = ""
+    wechatpay_apiv3_key: str = ""
+    wechatpay_private_key: str = ""  # ours: signs our requests
+    wechatpay_serial: str = ""  # our merchant certificate's serial number
+    wechatpay_platform_public_key: str = ""  # WeChat Pay's: checks its answers and notifies
+    wechatpay_platform_serial: str = ""
+    # The SSE stream of the cashier page: a comment line this often keeps proxies from closing
+    # it; without LISTEN/NOTIFY (SQLite) the payments table is read this often.
+    live_heartbeat_s: float = 15.0
+    live_poll_s: float = 1.0
+    # PostgreSQL: NOTIFY wakes the stream at once; the table is read this often anyway, in case
+    # the listener's connection was down when a payment came in.
+    live_fallback_poll_s: float = 5.0
+    # A stream ends after this long (EventSource reconnects by itself): a stopping API process
+    # is not kept waiting long by cashier pages left open.
+    live_stream_max_s: float = 300.0
     # How often the worker looks for codes ending within three days (their reminder).
     notify_expiring_every_s: float = 600.0
     platform_timeout_s: float = 5.0

@@ -27,6 +27,8 @@ LAYERS: list[set[str]] = [
     {"notifications"},
     {"platforms"},
     {"counter"},
+    {"consumer"},
+    {"selfpay"},
     {"reports"},
     {"reconciliation"},
     {"ops"},

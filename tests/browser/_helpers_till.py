@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser._helpers_cashier import counter_ready, read_the_value
+from tests.browser._pages import fresh_page
 from tests.helpers import terminal_headers
 
 # A 1024x768 counter PC and a 10-inch POS tablet in portrait.
@@ -22,11 +23,7 @@ SIZES = {
 
 
 def till_page(browser: Browser, size: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=SIZES[size], locale="zh-CN")  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    yield from fresh_page(browser, SIZES[size])
 
 
 @pytest.fixture(params=sorted(SIZES))

@@ -13,25 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.browser._pages import fresh_page
 from tests.conftest import sqlite_database
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.weimall.simulator import create_app as weimall_app
 from voucherbridge_sims.weimall.state import WeimallSimConfig
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling Google on this closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 800}
 POS_TABLET = {"width": 800, "height": 1280}
 
@@ -69,52 +59,13 @@ def live(app: Any, demo: dict[str, Any], weimall_server: ServerThread) -> Iterat
     sim.config.target_base_url = None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (./vb test does)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-def _page(browser: Browser, viewport: dict[str, int], locale: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh desktop browser (1280x800, Chinese) with no cookies."""
-    yield from _page(browser, DESKTOP, "zh-CN")
+    yield from fresh_page(browser, DESKTOP)
 
 
 @pytest.fixture
 def tablet(browser: Browser) -> Iterator[Page]:
     """A fresh 10-inch POS tablet in portrait (800x1280)."""
-    yield from _page(browser, POS_TABLET, "zh-CN")
-
-
-@pytest.fixture(scope="session")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder of screenshots for the whole run: `<pytest basetemp>/screenshots`."""
-    return tmp_path_factory.mktemp("screenshots", numbered=False)
-
-
-@pytest.fixture
-def shot(screenshots: Path) -> Any:
-    """Save a full-page screenshot under the pytest temp dir: `shot(page, "console-stores")`."""
-    folder = screenshots
-
-    def take(page: Page, name: str) -> Path:
-        path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return take
+    yield from fresh_page(browser, POS_TABLET)

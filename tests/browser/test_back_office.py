@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser._helpers_console import console_login
+from tests.browser._pages import fresh_page
 from tests.helpers import SEED_ORDER, must_redeem, open_order, terminal_headers
 
 LAPTOP = {"width": 1366, "height": 768}
@@ -27,13 +28,10 @@ def logged() -> list[str]:
 @pytest.fixture
 def laptop(browser: Browser, logged: list[str]) -> Iterator[Page]:
     """A fresh 1366x768 browser (Chinese) that accepts downloads, its console log kept."""
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN", accept_downloads=True)  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda message: logged.append(message.text))
-    page.on("pageerror", lambda error: logged.append(str(error)))
-    yield page
-    context.close()
+    for page in fresh_page(browser, LAPTOP, accept_downloads=True):
+        page.on("console", lambda message: logged.append(message.text))
+        page.on("pageerror", lambda error: logged.append(str(error)))
+        yield page
 
 
 def _redeem_at(live: str, key: str, code: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from tests.browser._helpers_cashier import (
     read_the_value,
     sign_in,
 )
+from tests.helpers import demo_listing
 from voucherbridge_sims.simkit.server import ServerThread
 
 
@@ -137,13 +138,7 @@ def test_a_code_bought_on_the_micromall_redeems_at_the_counter(
             },
         )
         assert bound.status_code in (200, 201), bound.text
-        listing = next(
-            li
-            for li in api.get(f"{ADMIN}/listings", headers=admin).json()
-            if li["platform"] == "weimall"
-            and li["code_type"] == "merchant"
-            and "100" in li["title"]
-        )
+        listing = demo_listing(api, admin, "weimall")
     bought = httpx.post(
         f"{weimall_server.base_url}/_sim/weimall/purchases",
         json={"store_id": "wm-store-1", "coupon_id": listing["public_id"], "quantity": 1},

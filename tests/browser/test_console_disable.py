@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser._helpers_console import console_login
+from tests.browser._pages import fresh_page
 from tests.helpers import (
     ADMIN_API,
     SEED_ORDER,
@@ -27,11 +28,7 @@ LAPTOP = {"width": 1366, "height": 768}
 
 @pytest.fixture
 def laptop(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    yield from fresh_page(browser, LAPTOP)
 
 
 def _old_campaign(live: str, demo: dict[str, Any]) -> int:

@@ -19,6 +19,7 @@ from tests.browser._helpers_cashier import (
     read_the_value,
     sign_in,
 )
+from tests.browser._pages import fresh_page
 from tests.counter._printer import closed_port, printer_listener
 
 DESK = {"width": 1024, "height": 768}
@@ -26,11 +27,7 @@ DESK = {"width": 1024, "height": 768}
 
 @pytest.fixture
 def desk(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESK, locale="zh-CN")  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    yield from fresh_page(browser, DESK)
 
 
 def _set_printer(live: str, demo: dict[str, Any], port: int) -> None:

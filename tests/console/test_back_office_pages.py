@@ -19,6 +19,8 @@ from openpyxl import load_workbook
 from tests.helpers import (
     SEED_ORDER,
     admin_headers,
+    console_login,
+    csrf_in,
     demo_admin_headers,
     must_redeem,
     open_order,
@@ -30,16 +32,11 @@ API = "/api/admin/v1"
 
 
 def _login(client: Any, user: str = "admin", password: str = "hotpot-hq-demo") -> None:
-    response = client.post(
-        "/console/login", data={"username": user, "password": password}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
+    console_login(client, user, password)
 
 
 def _csrf(client: Any, path: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(path).text)
-    assert match
-    return match.group(1)
+    return csrf_in(client.get(path).text)
 
 
 def _figures(html: str, window: int) -> dict[str, str]:

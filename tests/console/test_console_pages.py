@@ -6,27 +6,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.helpers import admin_headers
+from tests.helpers import admin_headers, console_login, csrf_in
 
 API = "/api/admin/v1"
 JUNK = ["", "abc", "-1", "1e400", "NaN", "１２", "9" * 40, "19.999\x00<b>"]
 
 
 def _login(client: Any, username: str = "admin", password: str = "hotpot-hq-demo") -> None:
-    response = client.post(
-        "/console/login",
-        data={"username": username, "password": password},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
+    console_login(client, username, password)
 
 
 def _csrf(client: Any, path: str = "/console") -> str:
     page = client.get(path)
     assert page.status_code == 200, page.text
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert match, "every console page carries the session's CSRF token"
-    return match.group(1)
+    return csrf_in(page.text)
 
 
 def _field_message(html: str, field: str) -> str:

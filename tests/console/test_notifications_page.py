@@ -9,24 +9,12 @@ import html
 import re
 from typing import Any
 
+from tests.helpers import console_login, csrf_in
 from voucherbridge.bootstrap import Container
 from voucherbridge.notifications.repository import NotificationRepo
 
 HQ = ("admin", "hotpot-hq-demo")
 MANAGER = ("huanggang", "store-lead-demo")
-
-
-def _login(client: Any, username: str, password: str) -> None:
-    response = client.post(
-        "/console/login", data={"username": username, "password": password}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert match
-    return match.group(1)
 
 
 def _form(page: str, event: str) -> str:
@@ -42,7 +30,7 @@ def _text(fragment: str) -> str:
 def test_hq_maps_a_template_and_the_page_shows_it(
     client: Any, demo: dict[str, Any], container: Container
 ) -> None:
-    _login(client, *HQ)
+    console_login(client, *HQ)
     page = client.get("/console/notifications")
     assert page.status_code == 200
     for label in ("购买成功(发券)通知", "票券核销通知", "撤销核销(退券)通知", "消费完成通知"):
@@ -52,7 +40,7 @@ def test_hq_maps_a_template_and_the_page_shows_it(
     saved = client.post(
         "/console/notifications/redeemed",
         data={
-            "csrf": _csrf(page.text),
+            "csrf": csrf_in(page.text),
             "template_id": " tpl-redeem-1 ",
             "key": ["thing1", "amount2", "", "time3"],
             "value": ["item_name", "amount_yuan", "", "time"],
@@ -78,12 +66,12 @@ def test_hq_maps_a_template_and_the_page_shows_it(
 def test_an_unknown_value_is_refused_with_the_catalogue_message(
     client: Any, demo: dict[str, Any], container: Container
 ) -> None:
-    _login(client, *HQ)
+    console_login(client, *HQ)
     page = client.get("/console/notifications").text
     refused = client.post(
         "/console/notifications/issued",
         data={
-            "csrf": _csrf(page),
+            "csrf": csrf_in(page),
             "template_id": "tpl-1",
             "key": ["thing1"],
             "value": ["price_of_gold"],
@@ -95,14 +83,14 @@ def test_an_unknown_value_is_refused_with_the_catalogue_message(
     assert "模板字段thing1的取值「price_of_gold」不存在" in message
     bad_key = client.post(
         "/console/notifications/issued",
-        data={"csrf": _csrf(page), "template_id": "tpl-1", "key": ["1 bad"], "value": ["code"]},
+        data={"csrf": csrf_in(page), "template_id": "tpl-1", "key": ["1 bad"], "value": ["code"]},
         follow_redirects=False,
     )
     assert bad_key.status_code == 400
     assert "消息模板设置有误" in _text(_form(bad_key.text, "issued"))
     unknown_event = client.post(
         "/console/notifications/birthday",
-        data={"csrf": _csrf(page), "template_id": "tpl-1", "key": ["thing1"], "value": ["code"]},
+        data={"csrf": csrf_in(page), "template_id": "tpl-1", "key": ["thing1"], "value": ["code"]},
         follow_redirects=False,
     )
     assert unknown_event.status_code == 404
@@ -111,12 +99,12 @@ def test_an_unknown_value_is_refused_with_the_catalogue_message(
 
 
 def test_english_and_a_store_manager_is_refused(client: Any, demo: dict[str, Any]) -> None:
-    _login(client, *HQ)
+    console_login(client, *HQ)
     english = client.get("/console/notifications", headers={"Accept-Language": "en"})
     assert "Consumer notifications" in english.text
     assert "Checkout done" in english.text
-    client.post("/console/logout", data={"csrf": _csrf(english.text)})
-    _login(client, *MANAGER)
+    client.post("/console/logout", data={"csrf": csrf_in(english.text)})
+    console_login(client, *MANAGER)
     refused = client.get("/console/notifications")
     assert refused.status_code == 403
     assert "没有权限执行此操作" in refused.text

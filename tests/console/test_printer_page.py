@@ -7,22 +7,9 @@ import html
 import re
 from typing import Any
 
-from tests.helpers import ADMIN_API, demo_admin_headers
+from tests.helpers import ADMIN_API, console_login, csrf_in, demo_admin_headers
 
 HQ = ("admin", "hotpot-hq-demo")
-
-
-def _login(client: Any, username: str, password: str) -> None:
-    response = client.post(
-        "/console/login", data={"username": username, "password": password}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert match
-    return match.group(1)
 
 
 def _till(client: Any, demo: dict[str, Any]) -> int:
@@ -50,7 +37,7 @@ def test_hq_sets_the_printer_of_a_till_and_the_list_shows_it(
     client: Any, demo: dict[str, Any]
 ) -> None:
     till = _till(client, demo)
-    _login(client, *HQ)
+    console_login(client, *HQ)
     listed = client.get("/console/terminals").text
     assert "小票打印机" in listed
     assert _row(listed, till) == "未设置"
@@ -62,7 +49,7 @@ def test_hq_sets_the_printer_of_a_till_and_the_list_shows_it(
     saved = client.post(
         f"/console/terminals/{till}/printer",
         data={
-            "csrf": _csrf(form.text),
+            "csrf": csrf_in(form.text),
             "printer_host": "１９２.１６８.１.５０",  # typed with a full-width IME
             "printer_port": "9100",
             "printer_width_mm": "58",
@@ -77,7 +64,7 @@ def test_hq_sets_the_printer_of_a_till_and_the_list_shows_it(
 
     cleared = client.post(
         f"/console/terminals/{till}/printer",
-        data={"csrf": _csrf(again), "action": "clear"},
+        data={"csrf": csrf_in(again), "action": "clear"},
         follow_redirects=False,
     )
     assert cleared.status_code == 303
@@ -88,8 +75,8 @@ def test_a_bad_address_comes_back_with_a_chinese_message_and_what_was_typed(
     client: Any, demo: dict[str, Any]
 ) -> None:
     till = _till(client, demo)
-    _login(client, *HQ)
-    csrf = _csrf(client.get(f"/console/terminals/{till}/printer").text)
+    console_login(client, *HQ)
+    csrf = csrf_in(client.get(f"/console/terminals/{till}/printer").text)
     cases = [
         ({"printer_host": "192.168.1.300"}, "printer_host", "小票机地址有误"),
         ({"printer_host": "192.168.1.50", "printer_port": "91OO"}, "printer_port", "小票机端口"),
@@ -107,7 +94,7 @@ def test_a_bad_address_comes_back_with_a_chinese_message_and_what_was_typed(
 
 def test_the_page_speaks_english_too(client: Any, demo: dict[str, Any]) -> None:
     till = _till(client, demo)
-    _login(client, *HQ)
+    console_login(client, *HQ)
     page = client.get(f"/console/terminals/{till}/printer", headers={"Accept-Language": "en"})
     assert "Receipt printer address" in page.text
     assert "Paper width" in page.text
@@ -123,8 +110,8 @@ def test_a_store_manager_sets_their_own_till_but_not_another_stores(
     }
     own, other = tills[stores["皇岗店"]], tills[stores["福田店"]]
     manager = demo["store_manager"]
-    _login(client, manager["user"], manager["password"])
-    csrf = _csrf(client.get(f"/console/terminals/{own}/printer").text)
+    console_login(client, manager["user"], manager["password"])
+    csrf = csrf_in(client.get(f"/console/terminals/{own}/printer").text)
     body = {"csrf": csrf, "printer_host": "10.0.0.8", "action": "save"}
     ok = client.post(f"/console/terminals/{own}/printer", data=body, follow_redirects=False)
     assert ok.status_code == 303

@@ -6,6 +6,7 @@ banner and the world file it names), never from fixtures."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,19 @@ def test_demo_serves_everything_a_newcomer_is_told_about(running_demo: Demo) -> 
     )
     assert messages[0]["title"] == "购买成功通知"
     assert "购买成功通知" in httpx.get(f"{wechat}/_sim/wechat").text
+    # 我的优惠 as printed: the demo consumer signs in on the WeChat simulator and sees the
+    # codes the demo bought on the mall
+    found = re.search(r"我的优惠 my vouchers: (\S+)", banner)
+    assert found, banner
+    with httpx.Client(timeout=30) as phone:
+        authorize = phone.get(found.group(1)).headers["location"].split("#")[0]
+        assert authorize.startswith(f"{wechat}/connect/oauth2/authorize?")
+        back = phone.get(authorize + "&_sim_openid=o-demo-buyer", follow_redirects=True)
+    assert back.status_code == 200, back.text
+    assert str(back.url) == found.group(1)
+    mall_codes = [c for codes in world["codes"].values() for c in codes if c.startswith("J")]
+    assert mall_codes
+    assert all(code in back.text for code in mall_codes)
 
 
 def _redeem(http: httpx.Client, key: str, code: str, bill: dict[str, Any], count: int = 1) -> Any:

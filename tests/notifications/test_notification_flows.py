@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from tests.factories import FakeClock
-from tests.helpers import open_order
+from tests.helpers import buy_weimall, demo_listing, open_order
 from tests.notifications.conftest import FAN, calls, inbox
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.notifications.expiring import enqueue_expiring
@@ -29,31 +29,9 @@ SOUP = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "un
 Deliver = Callable[[], DeliveryReport]
 
 
-def _cash_listing(client: Any, admin: dict[str, str]) -> str:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    return str(
-        next(
-            li["public_id"]
-            for li in listings
-            if (li["platform"], li["code_type"]) == ("weimall", "merchant") and "100" in li["title"]
-        )
-    )
-
-
 def _buy(weimall: httpx.Client, client: Any, admin: dict[str, str], quantity: int = 1) -> list[str]:
-    bought = weimall.post(
-        "/_sim/weimall/purchases",
-        json={
-            "store_id": "wm-store-1",
-            "coupon_id": _cash_listing(client, admin),
-            "quantity": quantity,
-            "openid": FAN,
-        },
-    )
-    assert bought.status_code == 200, bought.text
-    order = bought.json()
-    assert order["status"] == "issued", order
-    return list(order["codes"])
+    cash = demo_listing(client, admin, "weimall")["public_id"]
+    return list(buy_weimall(weimall, cash, quantity=quantity, openid=FAN)["codes"])
 
 
 def _lines(message: dict[str, Any]) -> dict[str, str]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.factories import FakeClock
-from tests.helpers import buy_meituan, must_redeem, platform_listing
+from tests.helpers import buy_meituan, console_login, csrf_in, must_redeem, platform_listing
 from tests.platforms.flows.conftest import sim_clock_follows
 from tests.reconciliation.tools import china_day, sim_statement, store_id
 from voucherbridge.cli.main import app as cli_app
@@ -20,17 +19,10 @@ from voucherbridge.config import Settings
 
 
 def _login(client: Any) -> str:
-    signed_in = client.post(
-        "/console/login",
-        data={"username": "admin", "password": "hotpot-hq-demo"},
-        follow_redirects=False,
-    )
-    assert signed_in.status_code == 303, signed_in.text
+    console_login(client)
     page = client.get("/console/reconciliations")
     assert page.status_code == 200, page.text
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert match
-    return match.group(1)
+    return csrf_in(page.text)
 
 
 def _meituan_day(

@@ -15,6 +15,7 @@ from tests.helpers import (
     buy_douyin,
     buy_meituan,
     buy_weimall,
+    demo_listing,
     douyin_codes,
     must_redeem,
     open_order,
@@ -160,12 +161,7 @@ def test_weimall_settlements_with_each_kind_of_mismatch(
     noon: FakeClock,
 ):
     sim_clock_follows(weimall, noon)
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    cash = next(
-        li
-        for li in listings
-        if li["platform"] == "weimall" and li["code_type"] == "merchant" and "100" in li["title"]
-    )
+    cash = demo_listing(client, admin, "weimall")
     codes = buy_weimall(weimall, cash["public_id"], quantity=5)["codes"]
     used = [must_redeem(client, auth, c, open_order(client, auth, lines=SOUP)["id"]) for c in codes]
     undone = client.post(f"/api/v1/redemptions/{used[1]['id']}/reverse", headers=auth)

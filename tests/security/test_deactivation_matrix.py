@@ -3,10 +3,11 @@
 A cashier signed in on the cashier page (a web terminal of their own, its key in the vb_cashier
 cookie) and on the console, and the two tills of the demo chain, each hold a live credential.
 Then one thing happens: HQ deactivates the cashier or resets their password, the cashier signs
-out, the terminals are revoked, the store is closed, the operator deactivates the merchant. The
-very next request with each credential is either refused (the Terminal API: 401 `unauthorized`
-with the catalogue's Chinese message; a page: a redirect to its sign-in page) with not one row of
-the database changed, or, where the event does not concern it, still works.
+out, the terminals are revoked, the store is closed (the cashier's only one: their console
+sessions end too, with `store_disabled`), another store is closed, the operator deactivates the
+merchant. The very next request with each credential is either refused (the Terminal API: 401
+`unauthorized` with the catalogue's Chinese message; a page: a redirect to its sign-in page)
+with not one row of the database changed, or, where the event does not concern it, still works.
 """
 
 from __future__ import annotations
@@ -61,9 +62,13 @@ REFUSED: dict[str, set[str]] = {
     "cashier signed out": CASHIER_SESSION,
     "console signed out": CONSOLE_SESSION,
     "terminals revoked": CASHIER_SESSION | {TILL},
-    "store deactivated": CASHIER_SESSION | {TILL},
+    # The cashier's only store: staff with no open store have nothing to run, console included.
+    "store deactivated": CASHIER_SESSION | CONSOLE_SESSION | {TILL},
+    "another store deactivated": {OTHER_TILL},
     "merchant deactivated": set(SURFACES),
 }
+
+STORE_EVENTS = ("store deactivated", "another store deactivated")
 
 
 @dataclass
@@ -74,6 +79,7 @@ class World:
     merchant_id: int
     store_id: int
     user_id: int
+    other_store_id: int
     web_key: str
     web_terminal_id: int
     till_key: str
@@ -157,6 +163,7 @@ def world(client: TestClient, container: Container, demo: dict[str, Any]) -> Wor
         merchant_id=merchant_id,
         store_id=store_id,
         user_id=created.json()["id"],
+        other_store_id=stores["福田店"],
         web_key=web_key,
         web_terminal_id=web_terminal["id"],
         till_key=till_key,
@@ -200,10 +207,9 @@ def _happen(event: str, client: TestClient, container: Container, w: World) -> N
         for terminal_id in (w.web_terminal_id, w.till_terminal_id):
             done = client.post(f"{ADMIN_API}/terminals/{terminal_id}/revoke", headers=w.hq)
             assert done.status_code == 200, done.text
-    elif event == "store deactivated":
-        done = client.patch(
-            f"{ADMIN_API}/stores/{w.store_id}", headers=w.hq, json={"active": False}
-        )
+    elif event in STORE_EVENTS:
+        store_id = w.store_id if event == "store deactivated" else w.other_store_id
+        done = client.patch(f"{ADMIN_API}/stores/{store_id}", headers=w.hq, json={"active": False})
         assert done.status_code == 200, done.text
     elif event == "merchant deactivated":
         status = deactivate_merchant(
@@ -243,7 +249,7 @@ def _assert_refused(surface: str, response: Any, event: str = "") -> None:
     elif surface == CONSOLE_PAGE:
         assert response.status_code == 303, (surface, response.text)
         assert response.headers["location"] == "/console/login?next=%2Fconsole"
-    elif event == "store deactivated":
+    elif event in STORE_EVENTS:
         error = response.json()["error"]
         assert (response.status_code, error["code"], error["message"]) == STORE_DISABLED, surface
     else:

@@ -13,6 +13,9 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from tests.helpers import ADMIN_API, demo_admin_headers
+from voucherbridge.bootstrap import Container
+from voucherbridge.web.consumer.session import COOKIE as CONSUMER_COOKIE
+from voucherbridge.web.consumer.session import ConsumerSession, session_cookie
 
 PAGE_PREFIXES = ("/console", "/cashier")
 EVERY_RESPONSE = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
@@ -95,12 +98,16 @@ EXAMPLES = {
     "/console/{kind}/{ref}/disable": "/console/listings/1/disable",
     "/console/{kind}/{ref}/enable": "/console/listings/1/enable",
     "/console/notifications/{event}": "/console/notifications/redeemed",
+    "/cashier/live": "/cashier/live?once=1",  # the event stream, ended after what waits now
+    "/console/stores/{store_id}/tables/{table_id}/active": "/console/stores/1/tables/1/active",
 }
 # Not pages: the charts' stylesheet (pygal's, kept out of the SVG for the CSP) and downloads.
 NOT_PAGES = {
     "/console/charts.css": "text/css",
     "/console/reports/{kind}/export": "text/csv",
     "/console/{kind}/export": "text/csv",
+    "/cashier/live": "text/event-stream",
+    "/console/stores/{store_id}/tables.pdf": "application/pdf",
 }
 
 
@@ -131,6 +138,34 @@ def test_every_page_route_answers_with_the_security_headers(
             assert response.headers["content-type"].startswith("text/html"), path
             assert "<script>" not in response.text, path  # inline script would be blocked
         _assert_page_headers(response, (method, path))
+
+
+def test_every_consumer_page_answers_with_the_security_headers(
+    app: Any, client: Any, demo: dict[str, Any], container: Container
+) -> None:
+    """The phone pages (/wx/...), signed in as a WeChat user of the demo merchant and signed out
+    (a redirect to WeChat's authorize page is a page answer too); ids it does not know: 404."""
+    merchant = client.get(f"{ADMIN_API}/me", headers=demo_admin_headers(client, demo)).json()
+    sealed = session_cookie(container, ConsumerSession(int(merchant["merchant"]["id"]), "o-x"))
+    values = {"merchant_id": str(merchant["merchant"]["id"]), "code": "J00000000000000"}
+    routes = sorted(
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        if (route.path or "").startswith("/wx/")
+        for method in route.methods or ()
+        if method != "HEAD"
+    )
+    assert ("GET", "/wx/{merchant_id}/vouchers") in routes
+    for signed_in in (True, False):
+        with TestClient(app) as phone:
+            if signed_in:
+                phone.cookies.set(CONSUMER_COOKIE, sealed)
+            for method, path in routes:
+                url = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x"), path)
+                response = phone.request(method, url, follow_redirects=False)
+                assert response.status_code < 500, (method, path, response.status_code)
+                assert "<script>" not in response.text, path
+                _assert_page_headers(response, (method, path, signed_in))
 
 
 def test_signed_out_pages_and_error_pages_carry_them_too(app: Any) -> None:

@@ -19,7 +19,12 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from tests.security._tenancy import A_MARKERS, B_HQ, B_PASSWORD, binding_to
+from tests.security._tenancy import A_MARKERS, B_HQ, B_PASSWORD, LINE, binding_to
+from voucherbridge.bootstrap import Container
+from voucherbridge.core.actor import Actor
+from voucherbridge.platforms.purchases import purchase_in
+from voucherbridge.web.consumer.session import COOKIE as CONSUMER_COOKIE
+from voucherbridge.web.consumer.session import ConsumerSession, session_cookie
 
 PAGE_PREFIXES = ("/console", "/cashier")
 # Signing in and out act on the caller's own session; the cashier pages act on the till the
@@ -32,6 +37,8 @@ OWN_SESSION = {
     ("POST", "/cashier/login"),
     ("GET", "/cashier"),
     ("POST", "/cashier/logout"),
+    # the live alert streams the online payments of the till's own store (tests/selfpay)
+    ("GET", "/cashier/live"),
     # Meituan's return to us acts on the authorization this user started: its sealed state
     # names the user and the merchant (tests/platforms/flows/test_meituan_authorization.py)
     ("GET", "/console/bindings/meituan/callback"),
@@ -201,6 +208,19 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/console/reconciliations/{run_id}"): Page(
         _p("/console/reconciliations/1"), refused=True
     ),
+    # tables and their QR sheet (web/console/pages_tables.py): A's store is not B's
+    ("GET", "/console/stores/{store_id}/tables"): Page(
+        _p("/console/stores/{store1}/tables"), refused=True
+    ),
+    ("POST", "/console/stores/{store_id}/tables"): Page(
+        _p("/console/stores/{store1}/tables"), lambda w: {"tables": "Z1-Z3"}, refused=True
+    ),
+    ("POST", "/console/stores/{store_id}/tables/{table_id}/active"): Page(
+        _p("/console/stores/{store1}/tables/1/active"), lambda w: {"active": "0"}, refused=True
+    ),
+    ("GET", "/console/stores/{store_id}/tables.pdf"): Page(
+        _p("/console/stores/{store1}/tables.pdf"), refused=True
+    ),
 }
 
 
@@ -313,6 +333,10 @@ def test_a_store_manager_is_refused_another_stores_pages(
             "/console/bindings",
             binding_to(world["store2"]),
         ),
+        ("GET", f"/console/stores/{world['store2']}/tables", None),
+        ("GET", f"/console/stores/{world['store2']}/tables.pdf", None),
+        ("POST", f"/console/stores/{world['store2']}/tables", {"tables": "Z1"}),
+        ("POST", f"/console/stores/{world['store2']}/tables/1/active", {"active": "0"}),
         ("GET", "/console/outbox", None),
         ("POST", f"/console/outbox/{world['outbox']}/retry", {}),
         ("GET", "/console/notifications", None),
@@ -352,3 +376,144 @@ def test_a_tills_cookie_opens_no_console_page(
             response = browser.get(PAGES[key].path(world), follow_redirects=False)
             assert response.status_code == 303, key
             assert response.headers["location"].startswith("/console/login"), key
+
+
+# ---- The consumer's pages on the phone (/wx/...) ---------------------------------------------
+# They answer a WeChat user's session (merchant + openid), not a console one. Every /wx route
+# needs a row here: how a WeChat user who did not buy A's code calls it with A's objects
+# (`refused`: 404, as for an unknown code; else a page that shows none of A's codes).
+CONSUMER_PREFIX = "/wx/"
+# WeChat's return acts on the sign-in this browser started (tests/consumer/test_sign_in.py).
+CONSUMER_OWN_SESSION = {("GET", "/wx/oauth/callback")}
+CONSUMER_PAGES: dict[tuple[str, str], Page] = {
+    ("GET", "/wx/{merchant_id}/vouchers"): Page(_p("/wx/{a_merchant}/vouchers")),
+    ("GET", "/wx/{merchant_id}/vouchers/{code}"): Page(
+        _p("/wx/{a_merchant}/vouchers/{a_code}"), refused=True
+    ),
+}
+A_BUYER = "o-a-buyer"
+# The table page (/wx/t/{token}, web/consumer/table_routes.py) is named by the table's QR token,
+# not a merchant id: its matrix is test_a_table_page_acts_only_for_its_merchants_consumers.
+TABLE_PAGES = {
+    ("GET", "/wx/t/{token}"),
+    ("POST", "/wx/t/{token}/use"),
+    ("POST", "/wx/t/{token}/pay"),
+}
+
+
+def test_every_consumer_page_route_has_a_matrix_entry(app: Any) -> None:
+    found = {
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        if (route.path or "").startswith(CONSUMER_PREFIX)
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    assert found == set(CONSUMER_PAGES) | CONSUMER_OWN_SESSION | TABLE_PAGES
+
+
+def _consumer(app: Any, container: Container, merchant_id: int, openid: str) -> TestClient:
+    browser = TestClient(app)
+    sealed = session_cookie(container, ConsumerSession(merchant_id, openid))
+    browser.cookies.set(CONSUMER_COOKIE, sealed)
+    return browser
+
+
+def test_a_consumer_sees_only_their_own_codes_through_the_phone_pages(
+    app: Any, client: Any, world: dict[str, Any], container: Container
+) -> None:
+    a_merchant = int(client.get("/api/admin/v1/me", headers=world["a_hq"]).json()["merchant"]["id"])
+    b_merchant = int(client.get("/api/admin/v1/me", headers=world["b_hq"]).json()["merchant"]["id"])
+    listing = next(
+        li
+        for li in client.get("/api/admin/v1/listings", headers=world["a_hq"]).json()
+        if (li["platform"], li["code_type"]) == ("weimall", "merchant")
+    )
+    with container.uow(write=True) as uow:
+        bought = purchase_in(
+            uow,
+            platform="weimall",
+            merchant_id=a_merchant,
+            listing_public_id=listing["public_id"],
+            platform_order_id="consumer-matrix-1",
+            quantity=1,
+            buyer_openid=A_BUYER,
+            now=container.clock(),
+        )
+        uow.commit()
+    w = {**world, "a_merchant": a_merchant, "a_code": bought.codes[0]}
+    with _consumer(app, container, a_merchant, A_BUYER) as buyer:  # the control: theirs opens
+        assert (
+            buyer.get(
+                CONSUMER_PAGES[("GET", "/wx/{merchant_id}/vouchers/{code}")].path(w)
+            ).status_code
+            == 200
+        )
+    # another WeChat user at A, and A's own buyer signed in at merchant B
+    with _consumer(app, container, a_merchant, "o-stranger") as stranger:
+        for key, page in CONSUMER_PAGES.items():
+            response = stranger.get(page.path(w), follow_redirects=False)
+            assert response.status_code == (404 if page.refused else 200), key
+            assert w["a_code"] not in response.text, key
+    with _consumer(app, container, b_merchant, A_BUYER) as elsewhere:
+        for key, page in CONSUMER_PAGES.items():
+            # A's pages want a sign-in at A first: WeChat's authorize page, never A's data
+            response = elsewhere.get(page.path(w), follow_redirects=False)
+            assert response.status_code == 302, key
+            assert w["a_code"] not in response.text, key
+            at_b = elsewhere.get(page.path({**w, "a_merchant": b_merchant}), follow_redirects=False)
+            assert at_b.status_code == (404 if page.refused else 200), key
+            assert w["a_code"] not in at_b.text, key
+
+
+def test_a_table_page_acts_only_for_its_merchants_consumers(
+    app: Any, client: Any, world: dict[str, Any], container: Container
+) -> None:
+    """A's table QR: a WeChat user signed in at B is sent to sign in at A (nothing of A's bill,
+    nothing used or paid); a user at A who does not own A's buyer's code cannot use it."""
+    from voucherbridge.selfpay.tables import add_tables, store_tables
+
+    a_merchant = int(client.get("/api/admin/v1/me", headers=world["a_hq"]).json()["merchant"]["id"])
+    b_merchant = int(client.get("/api/admin/v1/me", headers=world["b_hq"]).json()["merchant"]["id"])
+    actor = Actor.operator(a_merchant)
+    now = container.clock()
+    add_tables(container.uow(write=True), actor=actor, store_id=world["store1"], spec="T9", now=now)
+    _store, rows = store_tables(container.uow(), actor=actor, store_id=world["store1"])
+    token = rows[0].token
+    bill = client.post(
+        "/api/v1/orders", json={"table": "T9", "lines": [LINE]}, headers=world["a_till"]
+    ).json()
+    listing = next(
+        li
+        for li in client.get("/api/admin/v1/listings", headers=world["a_hq"]).json()
+        if (li["platform"], li["code_type"]) == ("weimall", "merchant")
+    )
+    with container.uow(write=True) as uow:
+        bought = purchase_in(
+            uow,
+            platform="weimall",
+            merchant_id=a_merchant,
+            listing_public_id=listing["public_id"],
+            platform_order_id="table-matrix-1",
+            quantity=1,
+            buyer_openid=A_BUYER,
+            now=now,
+        )
+        uow.commit()
+    code = bought.codes[0]
+    with _consumer(app, container, b_merchant, A_BUYER) as elsewhere:
+        for method, path in sorted(TABLE_PAGES):
+            url = path.format(token=token)
+            response = elsewhere.request(
+                method, url, data={"code": code, "nonce": "n1"}, follow_redirects=False
+            )
+            assert response.status_code == 302, (method, path, response.status_code)
+            assert "/connect/oauth2/authorize" in response.headers["location"]
+            assert bill["order_no"] not in response.text
+    with _consumer(app, container, a_merchant, "o-stranger") as stranger:
+        used = stranger.post(f"/wx/t/{token}/use", data={"code": code, "nonce": "n1"})
+        assert used.status_code == 404
+        assert 'data-code="voucher_not_found"' in used.text
+    order = client.get(f"/api/v1/orders/{bill['id']}", headers=world["a_till"]).json()
+    assert order["vouchers"] == []
+    assert order["tenders"] == []

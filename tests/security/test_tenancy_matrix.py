@@ -27,7 +27,8 @@ from voucherbridge.platforms.repository import BindingRepo
 from voucherbridge.platforms.weimall.signing import build_envelope
 
 WM_SECRET = "wm-tenancy-secret"
-NOT_API = ("/console", "/cashier", "/static", "/docs", "/redoc", "/openapi.json")
+# Pages, not the API: their matrices are in test_page_tenancy.py (/wx: the consumer's phone pages).
+NOT_API = ("/console", "/cashier", "/wx", "/static", "/docs", "/redoc", "/openapi.json")
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,8 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/hooks/weimall"): Row(_p("/hooks/weimall")),
     ("POST", "/hooks/douyin/spi/{name}"): Row(_p("/hooks/douyin/spi/issue")),
     ("POST", "/hooks/douyin/webhook"): Row(_p("/hooks/douyin/webhook")),
+    # WeChat Pay's notify: no tenant in the call, only WeChat Pay's signature (tests/selfpay)
+    ("POST", "/hooks/wechatpay/notify"): Row(_p("/hooks/wechatpay/notify")),
 }
 TERMINAL_ROUTES = [k for k in ROUTES if k[1].startswith("/api/v1/")]
 # Signing in and out act on the caller's own session, never on another tenant's objects.
@@ -423,7 +426,8 @@ def _douyin_spi_refused(response: Any) -> None:
     ids=["empty", "broken", "array", "null", "wrong-types", "not-utf8", "100kb"],
 )
 def test_garbage_to_the_callbacks_is_a_uniform_refusal_not_a_crash(client, demo, raw):
-    for path in ("/hooks/weimall", "/hooks/douyin/spi/issue", "/hooks/douyin/webhook"):
+    hooks = ("/hooks/weimall", "/hooks/douyin/spi/issue", "/hooks/douyin/webhook")
+    for path in (*hooks, "/hooks/wechatpay/notify"):
         response = client.post(path, content=raw, headers={"Content-Type": "application/json"})
         if "/spi/" in path:
             _douyin_spi_refused(response)

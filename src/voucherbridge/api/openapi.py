@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from voucherbridge.domain.errors import ErrorCode
-from voucherbridge.i18n.catalogue import CATALOGUE, render
+from voucherbridge.i18n.catalogue import CATALOGUE, message_template, render
 
 # Sample values for the catalogue's placeholders, as a till would see them.
 SAMPLE_DETAILS: dict[str, Any] = {
@@ -38,7 +38,9 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def error_example(code: ErrorCode) -> dict[str, Any]:
     """One error body exactly as the API shapes it (see api/errors.py), in Chinese."""
     spec = CATALOGUE[code]
-    names = set(_PLACEHOLDER.findall(spec.zh)) | set(_PLACEHOLDER.findall(spec.en))
+    names = set(_PLACEHOLDER.findall(spec.zh)) | set(
+        _PLACEHOLDER.findall(message_template(code, "en"))
+    )
     details = {name: SAMPLE_DETAILS.get(name, "…") for name in sorted(names)}
     return {
         "summary": f"{code.value}: {render(code, details, 'en')}",

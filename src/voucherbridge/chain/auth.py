@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.chain.repository import MerchantRepo, TerminalRepo, UserRepo
+from voucherbridge.chain.repository import MerchantRepo, StoreRepo, TerminalRepo, UserRepo
 from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, sign_in
 from voucherbridge.chain.terminal_repository import TerminalEditRepo
 from voucherbridge.core.actor import Actor
@@ -90,9 +90,24 @@ def require_active_merchant(uow: UnitOfWork, user: User) -> None:
         raise DomainError(ErrorCode.UNAUTHORIZED)
 
 
-def actor_of(user: User) -> Actor:
+def actor_of(user: User, closed: frozenset[int] = frozenset()) -> Actor:
+    """The user as the console and the admin API see them; `closed`: their disabled stores."""
     scope = None if user.role == "hq_admin" else frozenset(user.store_ids)
-    return Actor(user.id, user.merchant_id, user.username, user.role, scope)
+    shut = frozenset() if scope is None else closed & scope
+    return Actor(user.id, user.merchant_id, user.username, user.role, scope, shut)
+
+
+def closed_stores(uow: UnitOfWork, user: User) -> frozenset[int]:
+    """The user's stores that HQ disabled (they stay readable, never writable); every one of
+    them disabled is `store_disabled`: a store's staff with no open store have nothing to run,
+    so they are refused at sign-in and their console sessions end at the next request."""
+    if user.role == "hq_admin" or not user.store_ids:
+        return frozenset()
+    mine = frozenset(user.store_ids)
+    open_ids = {s.id for s in uow.repo(StoreRepo).list(user.merchant_id, only=mine) if s.active}
+    if not open_ids:
+        raise DomainError(ErrorCode.STORE_DISABLED)
+    return mine - open_ids
 
 
 def login(
@@ -111,6 +126,7 @@ def login(
 
     def hand_out_token(uow: UnitOfWork, user: User) -> SignedIn:
         require_active_merchant(uow, user)
+        closed = closed_stores(uow, user)  # after the password: says nothing to a guesser
         token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=ttl_hours)
         uow.repo(UserRepo).add_token(user.id, hash_secret(token), now, expires_at)
@@ -124,7 +140,7 @@ def login(
             after=None,
             now=now,
         )
-        who = SessionUserView.of(actor_of(user))
+        who = SessionUserView.of(actor_of(user, closed))
         return SignedIn(token=token, expires_at=expires_at, user=who)
 
     return sign_in(uow, username, password, now, policy, hand_out_token)
@@ -132,14 +148,15 @@ def login(
 
 def resolve_admin(uow: UnitOfWork, token: str | None, now: datetime) -> Actor:
     """The console user behind a bearer token; expired, revoked or unknown tokens, and those of
-    a deactivated user or merchant, are refused (checked in the token's one lookup)."""
+    a deactivated user or merchant, are refused (checked in the token's one lookup); so are
+    those of a store's staff whose every store HQ has disabled (`store_disabled`)."""
     if not token or not token.startswith(ADMIN_TOKEN_PREFIX) or len(token) > 128:
         raise DomainError(ErrorCode.UNAUTHORIZED)
     with uow:
         user = uow.repo(UserRepo).by_token(hash_secret(token), now)
-    if user is None:
-        raise DomainError(ErrorCode.UNAUTHORIZED)
-    return actor_of(user)
+        if user is None:
+            raise DomainError(ErrorCode.UNAUTHORIZED)
+        return actor_of(user, closed_stores(uow, user))
 
 
 def logout(uow: UnitOfWork, token: str | None, now: datetime) -> None:

@@ -22,9 +22,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from voucherbridge.bootstrap import build
+from voucherbridge.bootstrap import Container, build
+from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.config import Settings
+from voucherbridge.core.actor import Actor
 from voucherbridge.db.backup import BackupNotSupported, sqlite_path
+from voucherbridge.selfpay.tables import add_tables, store_tables
 
 SIMULATED = ("douyin", "meituan", "wechat", "weimall")
 # The demo sends its consumer notifications to the WeChat simulator (the product's default is
@@ -39,6 +42,63 @@ def use_demo_environment() -> None:
     """Point this process (and the processes it starts) at the demo's WeChat simulator."""
     for name, value in DEMO_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    # 我的优惠 signs the demo consumer in on the same simulator (its authorize page)
+    os.environ.setdefault(
+        "VOUCHERBRIDGE_WECHAT_OAUTH_BASE_URL", os.environ["VOUCHERBRIDGE_WECHAT_BASE_URL"]
+    )
+
+
+# Our WeChat Pay settings, from the credentials the WeChat simulator made at its start.
+WECHATPAY_VARIABLES = {
+    "VOUCHERBRIDGE_WECHATPAY_BASE_URL": None,
+    "VOUCHERBRIDGE_WECHATPAY_MCHID": "mchid",
+    "VOUCHERBRIDGE_WECHATPAY_APIV3_KEY": "apiv3_key",
+    "VOUCHERBRIDGE_WECHATPAY_PRIVATE_KEY": "merchant_private_key",
+    "VOUCHERBRIDGE_WECHATPAY_SERIAL": "merchant_serial",
+    "VOUCHERBRIDGE_WECHATPAY_PLATFORM_PUBLIC_KEY": "platform_public_key",
+    "VOUCHERBRIDGE_WECHATPAY_PLATFORM_SERIAL": "platform_serial",
+}
+
+
+def use_simulated_wechatpay(settings: Settings) -> str:
+    """Table-QR self-pay pays through the WeChat simulator's WeChat Pay: its keys (made at its
+    start) go into this process's environment, which the server builds its settings from. A
+    merchant account already configured (VOUCHERBRIDGE_WECHATPAY_MCHID) is left alone."""
+    if settings.wechatpay_mchid:
+        return "  微信支付 WeChat Pay: 已配置 / configured"
+    base = settings.wechat_base_url.rstrip("/")
+    try:
+        creds = httpx.get(f"{base}/_sim/wechatpay/credentials", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return "  微信支付 WeChat Pay: 模拟器未响应,自助买单不可用 / simulator not answering"
+    for name, key in WECHATPAY_VARIABLES.items():
+        os.environ[name] = base if key is None else str(creds[key])
+    return f"  微信支付 WeChat Pay: {base} (模拟器 / simulated, 商户号 {creds['mchid']})"
+
+
+DEMO_TABLES = "A1-A12"
+
+
+def demo_tables(container: Container, terminal_key: str, base_url: str) -> str:
+    """The demo store's tables A1-A12 for table-QR self-pay (added once, kept across restarts);
+    one line naming table A3's address and the console page with the printable sheet."""
+    terminal = resolve_terminal(container.uow(), terminal_key)
+    actor = Actor.operator(terminal.merchant_id)
+    _store, rows = store_tables(container.uow(), actor=actor, store_id=terminal.store_id)
+    if not rows:
+        add_tables(
+            container.uow(write=True),
+            actor=actor,
+            store_id=terminal.store_id,
+            spec=DEMO_TABLES,
+            now=container.clock(),
+        )
+        _store, rows = store_tables(container.uow(), actor=actor, store_id=terminal.store_id)
+    a3 = next((t for t in rows if t.table_no == "A3" and t.active), None)
+    sheet = f"{base_url}/console/stores/{terminal.store_id}/tables"
+    if a3 is None:
+        return f"  扫码买单 table QR: {sheet}"
+    return f"  扫码买单 table QR (A3): {base_url}/wx/t/{a3.token}  桌码打印 sheet: {sheet}"
 
 
 START_TIMEOUT_S = 20.0

@@ -117,6 +117,8 @@ def demo(
     db_migrate.upgrade(container.engine)
     base = _base_url(container.settings, host, port)
     started = demo_stack.start_simulators(container.settings, base) if simulators else []
+    if simulators:  # 自助买单 pays on the WeChat simulator's WeChat Pay (its keys, this start's)
+        started.append(demo_stack.use_simulated_wechatpay(container.settings))
 
     def when_serving() -> None:
         if not demo_stack.wait_until_serving(base):
@@ -131,6 +133,7 @@ def demo(
         world.chmod(0o600)  # it holds the terminal keys
         typer.echo(banner(data))
         typer.echo(f"  全部券码与示例消费单 every code and its sample bill: {world}")
+        typer.echo(demo_stack.demo_tables(container, data["terminal_key"], base))
         if started:
             typer.echo("平台模拟器 platform simulators:\n" + "\n".join(started))
         for note in data["notes"]:

@@ -20,6 +20,8 @@ class Actor:
     username: str
     role: str
     store_ids: frozenset[int] | None
+    # Those of a manager's stores that HQ disabled: still read (their history), never written.
+    closed_store_ids: frozenset[int] = frozenset()
 
     @property
     def is_hq(self) -> bool:
@@ -52,11 +54,15 @@ class Actor:
             return True
         if self.role != "store_manager" or self.store_ids is None:
             return False
-        return bool(scope) and scope <= self.store_ids
+        return bool(scope) and scope <= self.store_ids and not scope & self.closed_store_ids
 
     def require_change(self, before: frozenset[int], after: frozenset[int] | None = None) -> None:
         """Refuse (403) a write unless the object is in reach as it is and as it would become:
-        moving a chain-wide object into one's own stores must not be a way to take it over."""
+        moving a chain-wide object into one's own stores must not be a way to take it over.
+        A manager's store that HQ disabled is refused in words (`store_disabled`)."""
+        touched = before | (after or frozenset())
+        if self.role == "store_manager" and touched & self.closed_store_ids:
+            raise DomainError(ErrorCode.STORE_DISABLED)
         if not self.may_change(before) or (after is not None and not self.may_change(after)):
             raise DomainError(ErrorCode.FORBIDDEN)
 

@@ -55,18 +55,7 @@ class OpenBillRepo(Repository):
         self.conn.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order_id))
         self.conn.execute(
             insert(t.order_lines),
-            [
-                {
-                    "order_id": order_id,
-                    "line_no": ln.line_no,
-                    "item_code": ln.item_code,
-                    "name": ln.name,
-                    "unit": ln.unit,
-                    "quantity": ln.quantity,
-                    "unit_price_fen": ln.unit_price_fen,
-                }
-                for ln in lines
-            ],
+            mapping.order_line_rows(order_id, lines),
         )
         self.conn.execute(
             update(t.orders).where(t.orders.c.id == order_id).values(total_fen=total_fen)

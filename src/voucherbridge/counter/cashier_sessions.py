@@ -6,6 +6,13 @@ The previous key of that web terminal is revoked at once, so a forgotten browser
 counter stops working when the cashier signs in elsewhere. Signing out, a password reset by HQ
 and the user's deactivation revoke it too, and every request re-checks that its user is active
 (TerminalRepo.by_key_hash), so a copied cookie dies with the session.
+
+The till's network printer follows the cashier from shift to shift: a new web terminal takes
+the printer of the cashier's previous web terminal at that store (set, changed or cleared in the
+console on the terminal of any earlier shift; the latest one counts). Copying, not reusing the
+old row, keeps revocation final (a revoked key never comes back to life, whoever revoked it and
+why) and keeps one terminal per session in the audit trail; the copy is written in the
+`cashier.login` audit row (the printer and the terminal it came from).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from voucherbridge.chain.auth import (
     require_active_merchant,
     resolve_terminal,
 )
+from voucherbridge.chain.printer_repository import TerminalPrinterRepo
 from voucherbridge.chain.repository import StoreRepo, TerminalRepo
 from voucherbridge.chain.sign_in import DEFAULT_POLICY, SignInPolicy, sign_in
 from voucherbridge.chain.terminals import KEY_PREFIX_LENGTH
@@ -84,6 +92,7 @@ def _web_terminal_key(now: datetime) -> Callable[[UnitOfWork, User], tuple[str, 
             now=now,
             user_id=user.id,
         )
+        carried = _carry_printer(uow, user, store_id, terminal_id)
         uow.repo(AuditRepo).add(
             user.merchant_id,
             actor_type="user",
@@ -91,7 +100,7 @@ def _web_terminal_key(now: datetime) -> Callable[[UnitOfWork, User], tuple[str, 
             action="cashier.login",
             subject=f"terminal:{terminal_id}",
             before=None,
-            after=None,
+            after=carried,
             now=now,
         )
         terminal = uow.repo(TerminalRepo).get(user.merchant_id, terminal_id)
@@ -99,6 +108,30 @@ def _web_terminal_key(now: datetime) -> Callable[[UnitOfWork, User], tuple[str, 
         return key, terminal
 
     return issue
+
+
+def _carry_printer(
+    uow: UnitOfWork, user: User, store_id: int, terminal_id: int
+) -> dict[str, Any] | None:
+    """Give the new web terminal the printer of the user's previous one at the store; what the
+    audit row says of it (None: no earlier shift at this store, or it had no printer)."""
+    earlier = [
+        t.id
+        for t in uow.repo(TerminalRepo).list(user.merchant_id, frozenset({store_id}))
+        if t.user_id == user.id and t.id != terminal_id
+    ]
+    if not earlier:
+        return None
+    printers = uow.repo(TerminalPrinterRepo)
+    address = printers.get(user.merchant_id, max(earlier))
+    if address is None:
+        return None
+    printers.set(user.merchant_id, terminal_id, address)
+    return {
+        "printer": address.label,
+        "printer_width_mm": address.width_mm,
+        "printer_from_terminal": max(earlier),
+    }
 
 
 def close_cashier_session(uow: UnitOfWork, key: str | None, *, now: datetime) -> None:

@@ -13,6 +13,7 @@ from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.chain.repository import StoreRepo, UserRepo
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.reversal import apply_reversal, window_minutes
+from voucherbridge.counter.table_bill_repository import TableBillRepo
 from voucherbridge.counter.views import OrderView
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.alerts import REOPEN
@@ -71,11 +72,16 @@ def checkout_order(
             raise DomainError(ErrorCode.ORDER_CLOSED, order_id=order_id)
         order = _own_order(uow, terminal, order_id)
         vouchers = uow.repo(RedemptionRepo).active_for_order(order_id)
+        # Paid online before checkout (self-pay's WeChat Pay): already on the bill, counted.
+        prepaid = uow.repo(OrderRepo).tenders(order_id)
         due = order.total_fen - sum(r.discount_fen for r in vouchers)
+        due -= sum(t.amount_fen for t in prepaid)
         change = settle(due, [_tender_in(t) for t in tenders])
-        rows = [_tender_row(i + 1, t) for i, t in enumerate(tenders)]
+        first = uow.repo(TableBillRepo).next_tender_seq(order_id)
+        rows = [_tender_row(first + i, t) for i, t in enumerate(tenders)]
         if rows:
             uow.repo(OrderRepo).add_tenders(order_id, rows, now)
+        rows = [*prepaid, *rows]
         uow.repo(OrderRepo).close(
             terminal.merchant_id,
             order_id,

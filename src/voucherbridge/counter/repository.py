@@ -62,18 +62,7 @@ class OrderRepo(Repository):
         )
         self.conn.execute(
             insert(t.order_lines),
-            [
-                {
-                    "order_id": order_id,
-                    "line_no": ln.line_no,
-                    "item_code": ln.item_code,
-                    "name": ln.name,
-                    "unit": ln.unit,
-                    "quantity": ln.quantity,
-                    "unit_price_fen": ln.unit_price_fen,
-                }
-                for ln in lines
-            ],
+            mapping.order_line_rows(order_id, lines),
         )
         return order_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 from typing import Any
 
@@ -156,6 +157,22 @@ def order_line(row: Row[Any]) -> OrderLine:
     return OrderLine(
         row.line_no, row.item_code, row.name, row.quantity, row.unit_price_fen, row.unit
     )
+
+
+def order_line_rows(order_id: int, lines: Sequence[OrderLine]) -> list[dict[str, Any]]:
+    """The order_lines rows of `lines` (the inverse of `order_line`)."""
+    return [
+        {
+            "order_id": order_id,
+            "line_no": ln.line_no,
+            "item_code": ln.item_code,
+            "name": ln.name,
+            "unit": ln.unit,
+            "quantity": ln.quantity,
+            "unit_price_fen": ln.unit_price_fen,
+        }
+        for ln in lines
+    ]
 
 
 def order(row: Row[Any], lines: tuple[OrderLine, ...]) -> Order:

@@ -191,6 +191,8 @@ code_orders = Table(
     UniqueConstraint(
         "merchant_id", "platform", "platform_order_id", name="uq_code_orders_platform_order"
     ),
+    # 我的优惠 (migration 0018): a consumer's codes by their openid
+    Index("ix_code_orders_merchant_buyer", "merchant_id", "buyer_openid"),
 )
 
 codes = Table(
@@ -546,4 +548,40 @@ reconciliation_nightly = Table(
     Column("finished_at", UTCDateTime),
     Column("detail", JSON, nullable=False, default=dict),
     UniqueConstraint("merchant_id", "day", name="uq_reconciliation_nightly_merchant_day"),
+)
+
+# Table-QR self-pay (migration 0019): a store's tables and the token their printed QR carries.
+store_tables = Table(
+    "store_tables",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False),
+    Column("table_no", String(32), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("store_id", "table_no", name="uq_store_tables_store_table"),
+)
+
+# One WeChat Pay JSAPI order per attempt to pay a bill's due from the phone (migration 0019).
+online_payments = Table(
+    "online_payments",
+    metadata,
+    _id(),
+    _merchant(),
+    Column("store_id", BigId, ForeignKey("stores.id"), nullable=False),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("table_no", String(32), nullable=False),
+    Column("out_trade_no", String(32), nullable=False, unique=True),
+    Column("amount_fen", BigId, nullable=False),
+    Column("openid", String(128), nullable=False),
+    Column("prepay_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("transaction_id", String(64), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("status in ('created', 'paid', 'refund_due')", name="status_known"),
+    Index("ix_online_payments_store_status", "store_id", "status", "id"),
 )

@@ -49,6 +49,13 @@ def banner(data: dict[str, Any]) -> str:
         f"   (店长 store manager: {manager['user']} / {manager['password']})",
         f"  收银页面 cashier:     {base}/cashier   (用收银终端密钥登录 / sign in with the key)",
         f"  收银终端密钥 (皇岗店): {key}",
+    ]
+    if data.get("my_vouchers"):
+        lines.append(
+            f"  我的优惠 my vouchers: {data['my_vouchers']}   (手机页面;在微信模拟器选「演示顾客」"
+            "登录 / phone page: sign in as 演示顾客 on the WeChat simulator)"
+        )
+    lines += [
         f"  API 文档 docs:        {base}/docs   "
         f"管理接口登录 admin sign-in: POST {base}/api/admin/v1/login",
     ]

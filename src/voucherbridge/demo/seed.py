@@ -79,6 +79,8 @@ def seed_demo(
         ],
         "listings": _listings(make_uow, actor, now),
         "keys_replaced": replaced,
+        # 我的优惠 of the demo consumer (o-demo-buyer, who buys every demo code)
+        "my_vouchers": f"{base_url.rstrip('/')}/wx/{merchant_id}/vouchers",
         "codes": {},
     }
 

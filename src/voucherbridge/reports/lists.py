@@ -8,15 +8,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voucherbridge.chain.merchants import merchant_zone
 from voucherbridge.core.actor import Actor
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import Platform
 from voucherbridge.reports import Cell, Column, Page
 from voucherbridge.reports.archive_repository import ArchiveRepo
 from voucherbridge.reports.common import PLATFORM_NAMES
-from voucherbridge.reports.paging import known, list_query, page_of
-from voucherbridge.reports.repository import ReportRepo
+from voucherbridge.reports.lists_repository import ListsRepo
+from voucherbridge.reports.paging import dated, known, list_query, page_of, zone_named
 
 ORDER_STATUSES = {"open", "closed"}
 REDEMPTION_STATUSES = {"active", "reversed"}
@@ -66,35 +65,41 @@ REDEMPTION_COLUMNS = (
 )
 
 
-def _local(value: Any, zone: ZoneInfo) -> Cell:
-    return value.astimezone(zone) if value is not None else None
+def _local(value: Any, zone: ZoneInfo | None) -> Cell:
+    return value.astimezone(zone) if value is not None and zone is not None else None
 
 
-def _name(names: dict[int, str], value: Any) -> str:
-    return names.get(int(value), "") if value is not None else ""
+def _zone_first(
+    uow: UnitOfWork, actor: Actor, start: date | None, end: date | None
+) -> ZoneInfo | None:
+    """The merchant's zone, read before the page only when its date filter needs it."""
+    if not dated(start, end):
+        return None
+    return zone_named(uow.repo(ArchiveRepo).zone_and_scope(actor.merchant_id, None)[0])
 
 
 def orders_page(
     uow: UnitOfWork, *, actor: Actor, filters: OrderFilter, cursor: str | None, limit: int
 ) -> Page:
-    """One page of the till's orders, newest first (dates: when the order was opened)."""
+    """One page of the till's orders, newest first (dates: when the order was opened). One
+    statement (names and zone joined in), and the zone first when a date filter needs it."""
     status = known(filters.status, ORDER_STATUSES, "status")
     with uow:
-        zone = merchant_zone(uow, actor.merchant_id)
+        first = _zone_first(uow, actor, filters.date_from, filters.date_to)
         q = list_query(
-            actor, zone, cursor, limit, filters.date_from, filters.date_to, filters.store_id
+            actor, first, cursor, limit, filters.date_from, filters.date_to, filters.store_id
         )
-        found = uow.repo(ArchiveRepo).orders(
+        found = uow.repo(ListsRepo).orders(
             q, store_ids=actor.store_ids, store_id=filters.store_id, status=status
         )
-        names = uow.repo(ReportRepo).names(actor.merchant_id)
+    zone = zone_named(found[0]["zone"]) if found else first
     rows: list[dict[str, Cell]] = [
         {
             "id": int(r["id"]),
             "order_no": r["order_no"],
-            "store": _name(names["store"], r["store_id"]),
+            "store": r["store"] or "",
             "store_id": int(r["store_id"]),
-            "terminal": _name(names["terminal"], r["terminal_id"]),
+            "terminal": (r["terminal"] or "") if r["terminal_id"] is not None else "",
             "table_no": r["table_no"],
             "guests": int(r["guests"]),
             "total_fen": int(r["total_fen"]),
@@ -111,15 +116,16 @@ def orders_page(
 def redemptions_page(
     uow: UnitOfWork, *, actor: Actor, filters: RedemptionFilter, cursor: str | None, limit: int
 ) -> Page:
-    """One page of redemptions, newest first (dates: when the code was redeemed)."""
+    """One page of redemptions, newest first (dates: when the code was redeemed). One
+    statement (names and zone joined in), and the zone first when a date filter needs it."""
     status = known(filters.status, REDEMPTION_STATUSES, "status")
     platform = known(filters.platform, {p.value for p in Platform}, "platform")
     with uow:
-        zone = merchant_zone(uow, actor.merchant_id)
+        first = _zone_first(uow, actor, filters.date_from, filters.date_to)
         q = list_query(
-            actor, zone, cursor, limit, filters.date_from, filters.date_to, filters.store_id
+            actor, first, cursor, limit, filters.date_from, filters.date_to, filters.store_id
         )
-        found = uow.repo(ArchiveRepo).redemptions(
+        found = uow.repo(ListsRepo).redemptions(
             q,
             store_ids=actor.store_ids,
             store_id=filters.store_id,
@@ -127,7 +133,7 @@ def redemptions_page(
             status=status,
             prefix=(filters.code_prefix or "").strip().upper()[:64] or None,
         )
-        names = uow.repo(ReportRepo).names(actor.merchant_id)
+    zone = zone_named(found[0]["zone"]) if found else first
     rows: list[dict[str, Cell]] = [
         {
             "id": int(r["id"]),
@@ -136,9 +142,9 @@ def redemptions_page(
             "name": r["name"],
             "platform": PLATFORM_NAMES.get(r["platform"], r["platform"]),
             "platform_code": r["platform"],
-            "store": _name(names["store"], r["store_id"]),
+            "store": r["store"] or "",
             "store_id": int(r["store_id"]),
-            "terminal": _name(names["terminal"], r["terminal_id"]),
+            "terminal": (r["terminal"] or "") if r["terminal_id"] is not None else "",
             "order_id": int(r["order_id"]),
             "discount_fen": int(r["discount_fen"]),
             "status": r["status"],

@@ -33,9 +33,20 @@ def decode_cursor(cursor: str | None) -> int | None:
     return int(number)
 
 
+def zone_named(key: str | None) -> ZoneInfo:
+    """The merchant's zone from its key as a page or `zone_and_scope` read it (merchant_zone's
+    default when there is none)."""
+    return ZoneInfo(key or "Asia/Shanghai")
+
+
+def dated(start: date | None, end: date | None) -> bool:
+    """True when a list's date filter needs the merchant's zone before its page is read."""
+    return start is not None or end is not None
+
+
 def list_query(
     actor: Actor,
-    zone: ZoneInfo,
+    zone: ZoneInfo | None,
     cursor: str | None,
     limit: int,
     start: date | None,
@@ -49,12 +60,14 @@ def list_query(
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="from", reason="from_after_to")
     if store_id is not None:
         actor.require_store(store_id)
+    if zone is None and dated(start, end):
+        raise RuntimeError("a dated list needs the merchant's zone")
     return ListQuery(
         merchant_id=actor.merchant_id,
         after=decode_cursor(cursor),
         limit=limit + 1,
-        start=local_midnight(start, zone) if start else None,
-        end=local_midnight(end + timedelta(days=1), zone) if end else None,
+        start=local_midnight(start, zone) if start and zone else None,
+        end=local_midnight(end + timedelta(days=1), zone) if end and zone else None,
     )
 
 

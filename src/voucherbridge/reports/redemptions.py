@@ -37,9 +37,15 @@ FIGURES = (
 
 
 def redemption_rows(
-    uow: UnitOfWork, *, actor: Actor, window: Window, keys: Sequence[str]
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    window: Window,
+    keys: Sequence[str],
+    names: dict[str, dict[int, str]] | None = None,
 ) -> list[dict[str, Cell]]:
-    """The report's rows inside the caller's unit of work (the dashboard reuses them)."""
+    """The report's rows inside the caller's unit of work (the dashboard reuses them, and reads
+    the dimensions' `names` once for all of its windows)."""
     repo = uow.repo(ReportRepo)
     uses = repo.redemptions(
         actor.merchant_id, window=window, keys=keys, store_ids=actor.store_ids, by="redeemed"
@@ -47,7 +53,7 @@ def redemption_rows(
     reversals = repo.redemptions(
         actor.merchant_id, window=window, keys=keys, store_ids=actor.store_ids, by="reversed"
     )
-    names = repo.names(actor.merchant_id)
+    names = names if names is not None else repo.names(actor.merchant_id)
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for kind, found in (("redeemed", uses), ("reversed", reversals)):
         for row in found:

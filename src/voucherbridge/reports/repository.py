@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,23 @@ class Scope:
 
     store_ids: frozenset[int]
     template_ids: frozenset[int]
+
+
+def scope_of(store_ids: frozenset[int], templates: Sequence[tuple[Any, Any]]) -> Scope:
+    """A manager's scope from the merchant's templates as (id, store_ids) pairs."""
+    mine = frozenset(int(i) for i, stores in templates if stores and store_ids.intersection(stores))
+    return Scope(store_ids, mine)
+
+
+@lru_cache(maxsize=64)
+def fixed_offset(key: str) -> int | None:
+    """The zone's UTC offset in seconds when it is the same every week from 2000 to 2100 (the
+    archive's and the alerts' times; Asia/Shanghai's is), else None: SQLite knows no zones and
+    can only shift."""
+    zone, first = ZoneInfo(key), datetime(2000, 1, 3, tzinfo=UTC)
+    offsets = {(first + timedelta(weeks=w)).astimezone(zone).utcoffset() for w in range(5218)}
+    offset = offsets.pop() if len(offsets) == 1 else None
+    return int(offset.total_seconds()) if offset is not None else None
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -120,10 +138,7 @@ class ReportRepo(Repository):
         rows = self.conn.execute(
             select(_tp.c.id, _tp.c.store_ids).where(_tp.c.merchant_id == merchant_id)
         )
-        templates = frozenset(
-            int(r.id) for r in rows if r.store_ids and store_ids.intersection(r.store_ids)
-        )
-        return Scope(store_ids, templates)
+        return scope_of(store_ids, [(r.id, r.store_ids) for r in rows])
 
     def names(self, merchant_id: int) -> dict[str, dict[int, str]]:
         """Display names of the dimensions the reports group by (small tables)."""

@@ -1,22 +1,19 @@
 """Jinja2 rendering with the page language chosen per request (Chinese first, English switch).
 
-Templates are written in Chinese and wrapped in `_()`; English comes from gettext catalogues
-(`locale/en/*.po`, one file per page family, merged at start-up by Babel).
+Templates are written in Chinese and wrapped in `_()`; English comes from the product's one
+gettext catalogue (i18n/translations.py): the pages' `locale/en/*.po`, one file per page family,
+merged by Babel at start-up with the error messages' errors.po.
 """
 
 from __future__ import annotations
 
-import gettext
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -25,6 +22,7 @@ from jinja2.runtime import Context
 from voucherbridge.core.formatting import MINUTE, local_time, yuan
 from voucherbridge.domain.errors import DomainError
 from voucherbridge.i18n.catalogue import pick_language, render
+from voucherbridge.i18n.translations import to_english, to_english_in
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "vb_lang"
@@ -32,31 +30,14 @@ LANGS = ("zh", "en")
 _lang: ContextVar[str] = ContextVar("vb_page_lang", default="zh")
 
 
-@cache
-def _english() -> gettext.NullTranslations:
-    merged: gettext.NullTranslations | None = None
-    for po in sorted((HERE / "locale" / "en").glob("*.po")):
-        with po.open("rb") as source:
-            catalog = read_po(source, locale="en")
-        buffer = BytesIO()
-        write_mo(buffer, catalog)
-        buffer.seek(0)
-        translations = gettext.GNUTranslations(buffer)
-        if merged is None:
-            merged = translations
-        else:
-            merged.add_fallback(translations)
-    return merged or gettext.NullTranslations()
-
-
 def translate(message: str) -> str:
     """`message` (Chinese source text) in the current page language."""
-    return _english().gettext(message) if _lang.get() == "en" else message
+    return to_english(message) if _lang.get() == "en" else message
 
 
 def translate_in(context: str, message: str) -> str:
     """`message` as `context` means it (msgctxt): 核销 as an outbox topic is not the 核销 tab."""
-    return _english().pgettext(context, message) if _lang.get() == "en" else message
+    return to_english_in(context, message) if _lang.get() == "en" else message
 
 
 @cache

@@ -4,7 +4,8 @@ It serves ``/cgi-bin/token``, ``/cgi-bin/stable_token`` and ``/cgi-bin/message/t
 with WeChat's answers (PROTOCOLS.md §3, rules in `state`), the shared ``/_sim/`` hooks of
 `simkit` (reset, recorded calls, faults, latency, clock) and its own under ``/_sim/wechat/``
 (`hooks`); its page (``GET /`` or ``/_sim/wechat``) shows each follower's inbox. ``--state-file``
-keeps its state across restarts. OAuth and Pay will join it (issue 17 points 2 and 3).
+keeps its state across restarts. Web-page authorization (OAuth snsapi_base) is in `oauth`;
+WeChat Pay v3 JSAPI with its pay sheet and signed notify in `pay_api` and `pay_state`.
 
 Run it with ``voucherbridge simulate wechat --port 18083`` (see `main`).
 """
@@ -25,7 +26,10 @@ from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.simkit.state import Fault, JsonDict
 from voucherbridge_sims.wechat import api as sim_api
 from voucherbridge_sims.wechat import hooks as sim_hooks
+from voucherbridge_sims.wechat import oauth as sim_oauth
 from voucherbridge_sims.wechat import page as sim_page
+from voucherbridge_sims.wechat import pay_api as sim_pay
+from voucherbridge_sims.wechat.pay_state import PayBook
 from voucherbridge_sims.wechat.state import BUSY, SimState, WeChatSimConfig, answer
 
 __all__ = ["ServerThread", "WeChatSimConfig", "config_from_env", "create_app", "main"]
@@ -61,6 +65,10 @@ def create_app(config: WeChatSimConfig | None = None) -> FastAPI:
     app.state.sim = sim
     for router in (sim_api.router, sim_hooks.router, sim_page.router):
         app.include_router(router)
+    app.state.oauth = sim_oauth.OAuthGrants(sim)  # 网页授权 codes (issue 17 point 2)
+    app.include_router(sim_oauth.router)
+    app.state.pay = PayBook(sim)  # 微信支付 v3 JSAPI, keys made now (issue 17 point 3)
+    app.include_router(sim_pay.router)
     app.include_router(common_router(BUSY))
 
     @app.get("/_sim/state")

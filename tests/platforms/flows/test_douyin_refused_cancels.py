@@ -12,11 +12,18 @@ import httpx
 import pytest
 
 from tests.factories import FakeClock
-from tests.helpers import buy_douyin, douyin_codes, platform_listing, redeem
+from tests.helpers import (
+    DEMO_POI,
+    buy_douyin,
+    buy_douyin_merchant_codes,
+    douyin_codes,
+    platform_listing,
+    redeem,
+    sim_fault,
+)
 from tests.platforms.flows.conftest import sim_clock_follows
 
 API = "/api/admin/v1"
-POI = "7001000000001"  # the demo binding of 皇岗店
 CANCEL = "/goodlife/v1/fulfilment/certificate/cancel/"
 BREAD_ORDER = [{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 2, "unit_price_fen": 1990}]
 TRANSFER = "抖音拒绝了本次操作:该券码用户操作转赠中,暂不支持核销"
@@ -25,8 +32,7 @@ TOO_LATE = "抖音拒绝撤销核销,不能反结账退券:已超过可撤销时
 
 
 def _refuse_cancels(douyin: httpx.Client, biz_code: int) -> None:
-    fault = {"path": CANCEL, "kind": "biz_error", "biz_code": biz_code, "count": None}
-    douyin.post("/_sim/faults", json=fault).raise_for_status()
+    sim_fault(douyin, CANCEL, kind="biz_error", biz_code=biz_code, count=None)
 
 
 def _cancelled(douyin: httpx.Client) -> list[bool]:
@@ -59,7 +65,7 @@ def test_a_platform_code_cancel_douyin_refuses_leaves_the_redemption_redeemed(
     )
     sim_clock_follows(douyin, clock)
     [code] = douyin_codes(
-        buy_douyin(douyin, poi_id=POI, sku_id="sku-900", count=1, code_type="platform")
+        buy_douyin(douyin, poi_id=DEMO_POI, sku_id="sku-900", count=1, code_type="platform")
     )
     order = new_order()
     redeemed = redeem(client, auth, code, order["id"])
@@ -96,15 +102,7 @@ def test_a_merchant_code_reversal_douyin_refuses_is_dead_with_its_reason_not_del
     deliver: Callable[[], Any],
     clock: FakeClock,
 ) -> None:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    listing = next(
-        li for li in listings if li["platform"] == "douyin" and li["code_type"] == "merchant"
-    )
-    bought = buy_douyin(
-        douyin, poi_id=POI, third_sku_id=listing["public_id"], count=1, code_type="merchant"
-    )
-    assert bought["status"] == "issued", bought
-    [code] = douyin_codes(bought)
+    [code] = buy_douyin_merchant_codes(douyin, client, admin)
     redeemed = redeem(client, auth, code, new_order(lines=BREAD_ORDER)["id"])
     assert redeemed.status_code == 201, redeemed.text
     assert deliver().delivered == 1  # Douyin hears of the use

@@ -10,10 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import buy_douyin, douyin_codes, platform_listing, redeem
+from tests.helpers import DEMO_POI, buy_douyin, demo_listing, douyin_codes, platform_listing, redeem
 
 API = "/api/admin/v1"
-POI = "7001000000001"  # the demo binding of 皇岗店 to Douyin
 BREAD_ORDER = [{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 2, "unit_price_fen": 1990}]
 
 
@@ -32,12 +31,9 @@ def test_every_spi_the_douyin_simulator_sends_is_answered_with_success(
     douyin: httpx.Client,
     live: str,
 ):
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    [listing, *_] = [
-        li for li in listings if (li["platform"], li["code_type"]) == ("douyin", "merchant")
-    ]
+    listing = demo_listing(client, admin, "douyin")
     order = buy_douyin(
-        douyin, poi_id=POI, third_sku_id=listing["public_id"], count=2, code_type="merchant"
+        douyin, poi_id=DEMO_POI, third_sku_id=listing["public_id"], count=2, code_type="merchant"
     )
     assert order["status"] == "issued", order
     used, unused = douyin_codes(order)
@@ -79,7 +75,7 @@ def test_every_webhook_the_douyin_simulator_sends_is_acknowledged(
         title="抖音 100元代金券",
         per_order_limit=5,
     )
-    bought = buy_douyin(douyin, poi_id=POI, sku_id="sku-hook", count=2, code_type="platform")
+    bought = buy_douyin(douyin, poi_id=DEMO_POI, sku_id="sku-hook", count=2, code_type="platform")
     redeemed_code, refunded_code = douyin_codes(bought)
     done = redeem(client, auth, redeemed_code, new_order()["id"])  # verify
     assert done.status_code == 201, done.text

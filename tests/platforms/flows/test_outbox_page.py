@@ -14,17 +14,20 @@ import httpx
 
 from tests.factories import FakeClock
 from tests.helpers import (
+    DEMO_POI,
     buy_douyin,
+    buy_douyin_merchant_codes,
     buy_weimall,
+    demo_listing,
     douyin_codes,
     must_redeem,
     platform_listing,
     redeem,
+    sim_fault,
 )
 from tests.platforms.flows.conftest import sim_clock_follows
 
 API = "/api/admin/v1"
-POI = "7001000000001"  # the demo binding of 皇岗店
 CANCEL = "/goodlife/v1/fulfilment/certificate/cancel/"
 REDEEMED = "/open/v1/vouchers/redeemed"
 BREAD = [{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 2, "unit_price_fen": 1990}]
@@ -73,21 +76,13 @@ def test_a_reversal_douyin_refuses_reads_as_douyins_sentence_in_beijing_time(
     deliver: Callable[[], Any],
     clock: FakeClock,
 ) -> None:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    listing = next(
-        li for li in listings if li["platform"] == "douyin" and li["code_type"] == "merchant"
-    )
-    bought = buy_douyin(
-        douyin, poi_id=POI, third_sku_id=listing["public_id"], count=1, code_type="merchant"
-    )
-    [code] = douyin_codes(bought)
+    [code] = buy_douyin_merchant_codes(douyin, client, admin)
     used = must_redeem(client, auth, code, new_order(lines=BREAD)["id"])
     assert deliver().delivered == 1
     queued_at = clock()
     reversed_ = client.post(f"/api/v1/redemptions/{used['id']}/reverse", headers=auth)
     assert reversed_.status_code == 200, reversed_.text
-    fault = {"path": CANCEL, "kind": "biz_error", "biz_code": 2119006, "count": None}
-    douyin.post("/_sim/faults", json=fault).raise_for_status()
+    sim_fault(douyin, CANCEL, kind="biz_error", biz_code=2119006, count=None)
     assert deliver().dead == 1
     dead = _dead(client, admin, "code.reversed")
 
@@ -126,23 +121,16 @@ def test_a_dead_outbox_row_is_retried_from_the_page(
     deliver: Callable[[], Any],
     clock: FakeClock,
 ) -> None:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    listing = next(
-        li
-        for li in listings
-        if (li["platform"], li["code_type"]) == ("weimall", "merchant") and "100" in li["title"]
-    )
+    listing = demo_listing(client, admin, "weimall")
     [refused, lost] = buy_weimall(weimall, listing["public_id"], quantity=2)["codes"]
     # the mall does not know the first code: dead at once, a sentence of the catalogue
-    weimall.post(
-        "/_sim/faults", json={"path": REDEEMED, "kind": "biz_error", "biz_code": 40401}
-    ).raise_for_status()
+    sim_fault(weimall, REDEEMED, kind="biz_error", biz_code=40401)
     must_redeem(client, auth, refused, new_order(lines=SOUP)["id"])
     assert deliver().dead == 1
     dead = _dead(client, admin, "code.redeemed")
     weimall.delete("/_sim/faults").raise_for_status()
     # the mall is down for every try of the second: dead once its retries are spent
-    weimall.post("/_sim/faults", json={"path": REDEEMED, "kind": "http_503", "count": 1000})
+    sim_fault(weimall, REDEEMED, kind="http_503", count=1000)
     assert redeem(client, auth, lost, new_order(lines=SOUP)["id"]).status_code == 201
     for _ in range(12):
         deliver()
@@ -183,7 +171,7 @@ def test_the_code_archive_names_each_event_in_words(
     )
     sim_clock_follows(douyin, clock)
     [code] = douyin_codes(
-        buy_douyin(douyin, poi_id=POI, sku_id="sku-901", count=1, code_type="platform")
+        buy_douyin(douyin, poi_id=DEMO_POI, sku_id="sku-901", count=1, code_type="platform")
     )
     must_redeem(client, auth, code, new_order()["id"])
 

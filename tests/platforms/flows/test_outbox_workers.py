@@ -10,12 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import buy_douyin, douyin_codes, open_order, redeem
+from tests.helpers import DEMO_POI, buy_douyin, demo_listing, douyin_codes, open_order, redeem
 from tests.platforms.flows.conftest import DOUYIN_KEY
 from voucherbridge.bootstrap import Container
 from voucherbridge.outbox.service import deliver_due
 
-POI = "7001000000001"
 VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
 ORDERS, PER_ORDER = 5, 100
 
@@ -32,16 +31,12 @@ def test_two_workers_deliver_500_uses_once_each(
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers run side by side on PostgreSQL only (SQLite: one worker)")
     assert DOUYIN_KEY
-    listing = next(
-        li
-        for li in client.get("/api/admin/v1/listings", headers=admin).json()
-        if li["platform"] == "douyin" and li["code_type"] == "merchant"
-    )
+    listing = demo_listing(client, admin, "douyin")
     codes: list[str] = []
     for _ in range(ORDERS):
         bought = buy_douyin(
             douyin,
-            poi_id=POI,
+            poi_id=DEMO_POI,
             third_sku_id=listing["public_id"],
             count=PER_ORDER,
             code_type="merchant",

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import buy_douyin, buy_weimall, douyin_codes, redeem
+from tests.helpers import DEMO_POI, buy_douyin, buy_weimall, demo_listing, douyin_codes, redeem
 
 API = "/api/admin/v1"
 PING = "/open/v1/ping"
@@ -20,7 +20,6 @@ SOUP_ORDER = [
     {"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}
 ]
 BREAD_ORDER = [{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 2, "unit_price_fen": 1990}]
-POI = "7001000000001"  # the demo binding of 皇岗店 to Douyin
 
 
 def _bind(client: Any, admin: dict[str, str], platform: str, ref: str, secret: str) -> Any:
@@ -51,14 +50,6 @@ def _console_cell(client: Any, platform: str) -> tuple[str, str]:
     return label.group(1), ref.group(1) if ref else ""
 
 
-def _merchant_listing(client: Any, admin: dict[str, str], platform: str) -> str:
-    """The public id of the demo's merchant-code listing on `platform` (the 100元 one)."""
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    mine = [li for li in listings if (li["platform"], li["code_type"]) == (platform, "merchant")]
-    [listing] = [li for li in mine if "100" in li["title"]] if platform == "weimall" else mine[:1]
-    return str(listing["public_id"])
-
-
 def test_a_wrong_secret_leaves_the_mall_binding_working_until_a_new_one_passes(
     client: Any,
     admin: dict[str, str],
@@ -71,7 +62,7 @@ def test_a_wrong_secret_leaves_the_mall_binding_working_until_a_new_one_passes(
     weimall.post("/_sim/weimall/stores", json=mall_store).raise_for_status()
     bound = _bind(client, admin, "weimall", "wm-store-71", "secret-one")
     assert bound.status_code == 201, bound.text
-    listing = _merchant_listing(client, admin, "weimall")
+    listing = demo_listing(client, admin, "weimall")["public_id"]
     sold_before = buy_weimall(weimall, listing, quantity=2, store_id="wm-store-71")["codes"]
 
     # a wrong secret, a platform store id the mall does not know, the mall down for the call
@@ -148,17 +139,17 @@ def test_a_douyin_rebind_refused_keeps_the_binding_verifying_spis(
 ):
     """Douyin is one app that the merchant authorizes: a re-bind names the authorizing
     account, never a secret; one refused by Douyin changes nothing that works."""
-    listing = _merchant_listing(client, admin, "douyin")
+    listing = demo_listing(client, admin, "douyin")["public_id"]
 
     def buy(count: int) -> list[str]:
         order = buy_douyin(
-            douyin, poi_id=POI, third_sku_id=listing, count=count, code_type="merchant"
+            douyin, poi_id=DEMO_POI, third_sku_id=listing, count=count, code_type="merchant"
         )
         assert order["status"] == "issued", order
         return douyin_codes(order)
 
     sold_before = buy(1)
-    with_secret = _bind(client, admin, "douyin", POI, "a-secret-douyin-never-gave")
+    with_secret = _bind(client, admin, "douyin", DEMO_POI, "a-secret-douyin-never-gave")
     assert (with_secret.status_code, with_secret.json()["error"]["code"]) == (
         422,
         "validation_error",
@@ -171,7 +162,7 @@ def test_a_douyin_rebind_refused_keeps_the_binding_verifying_spis(
         json={
             "store_id": 1,
             "platform": "douyin",
-            "platform_store_id": POI,
+            "platform_store_id": DEMO_POI,
             "account_id": "7100000000000000999",
         },
     )
@@ -183,7 +174,7 @@ def test_a_douyin_rebind_refused_keeps_the_binding_verifying_spis(
         "商家尚未在抖音授权本应用,请在抖音商家后台完成授权后重新绑定"
     )
     kept = _binding(client, admin, "douyin")
-    assert (kept["status_label"], kept["platform_store_id"]) == ("已绑定", POI)
+    assert (kept["status_label"], kept["platform_store_id"]) == ("已绑定", DEMO_POI)
     assert kept["last_error"] == "binding_unauthorized"
 
     # Douyin's issue SPI (signed with our app's secret) still issues codes; the till redeems
@@ -199,7 +190,7 @@ def test_a_douyin_rebind_refused_keeps_the_binding_verifying_spis(
         json={
             "store_id": 1,
             "platform": "douyin",
-            "platform_store_id": POI,
+            "platform_store_id": DEMO_POI,
             "account_id": "7100000000000000001",
         },
     )

@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import buy_douyin, buy_weimall, douyin_codes, platform_listing, redeem
+from tests.helpers import (
+    buy_douyin,
+    buy_weimall,
+    demo_listing,
+    douyin_codes,
+    platform_listing,
+    redeem,
+)
 
 API = "/api/admin/v1"
 SOUP_ORDER = [
@@ -20,15 +27,6 @@ SOUP_ORDER = [
 POI = "7001000000001"  # the demo binding of 皇岗店 to Douyin
 ACCOUNT = "7100000000000000001"  # the demo merchant's 抖音来客 account (the simulator's own)
 GROUPBUY_ZH = "该抖音账号尚未开通团购功能,请先在抖音来客开通团购后再绑定"
-
-
-def _cash_listing(client: Any, admin: dict[str, str]) -> dict[str, Any]:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    return next(
-        li
-        for li in listings
-        if li["platform"] == "weimall" and li["code_type"] == "merchant" and "100" in li["title"]
-    )
 
 
 def _refused_purchase(weimall: httpx.Client, coupon_id: str) -> dict[str, Any]:
@@ -52,7 +50,7 @@ def test_a_code_sold_before_disabling_still_redeems_and_a_new_purchase_is_refuse
     weimall: httpx.Client,
     live: str,
 ) -> None:
-    listing = _cash_listing(client, admin)
+    listing = demo_listing(client, admin, "weimall")
     sold = buy_weimall(weimall, listing["public_id"], quantity=2)["codes"]
 
     off = client.patch(f"{API}/listings/{listing['id']}", headers=admin, json={"active": False})
@@ -81,7 +79,7 @@ def test_a_disabled_template_stops_the_sales_of_its_listings_not_its_sold_codes(
     weimall: httpx.Client,
     live: str,
 ) -> None:
-    listing = _cash_listing(client, admin)
+    listing = demo_listing(client, admin, "weimall")
     [code] = buy_weimall(weimall, listing["public_id"], quantity=1)["codes"]
     template = f"{API}/templates/{listing['template_id']}"
     assert client.patch(template, headers=admin, json={"active": False}).status_code == 200

@@ -17,14 +17,17 @@ import pytest
 
 from tests.factories import FakeClock
 from tests.helpers import (
+    DEMO_POI,
     buy_douyin,
     buy_meituan,
     buy_weimall,
     demo_admin_headers,
+    demo_listing,
     douyin_codes,
     must_redeem,
     platform_listing,
     redeem,
+    sim_fault,
 )
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.outbox.repository import OutboxRepo
@@ -35,26 +38,14 @@ API = "/api/admin/v1"
 REDEEMED, REVERSED = "/open/v1/vouchers/redeemed", "/open/v1/vouchers/reversed"
 VERIFY = "/goodlife/v1/fulfilment/certificate/verify/"
 CANCEL = "/goodlife/v1/fulfilment/certificate/cancel/"
-POI = "7001000000001"  # the demo binding of 皇岗店
 SOUP = [{"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}]
 BREAD = [{"item_code": "BREAD01", "name": "法棍泡芙", "quantity": 2, "unit_price_fen": 1990}]
 Order = Callable[..., dict[str, Any]]
 
 
-def _listing(client: Any, admin: dict[str, str], platform: str) -> dict[str, Any]:
-    """The demo's 100-yuan merchant-code listing on the micro-mall, or its Douyin one."""
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    return next(
-        li
-        for li in listings
-        if (li["platform"], li["code_type"]) == (platform, "merchant")
-        and (platform != "weimall" or "100" in li["title"])
-    )
-
-
 def _down(sim: httpx.Client) -> None:
     """Every platform call fails with HTTP 503 until `_up` (the /_sim/ hooks keep working)."""
-    sim.post("/_sim/faults", json={"path": "*", "kind": "http_503", "count": None})
+    sim_fault(sim, "*", kind="http_503", count=None)
 
 
 def _up(sim: httpx.Client) -> None:
@@ -125,7 +116,7 @@ def test_weimall_use_and_reversal_queued_while_down_arrive_in_order(
     deliver: Callable[[], Any],
     clock: FakeClock,
 ):
-    [code] = buy_weimall(weimall, _listing(client, admin, "weimall")["public_id"], quantity=1)[
+    [code] = buy_weimall(weimall, demo_listing(client, admin, "weimall")["public_id"], quantity=1)[
         "codes"
     ]
     _down(weimall)
@@ -158,8 +149,8 @@ def test_douyin_use_and_reversal_queued_while_down_arrive_in_order(
 ):
     bought = buy_douyin(
         douyin,
-        poi_id=POI,
-        third_sku_id=_listing(client, admin, "douyin")["public_id"],
+        poi_id=DEMO_POI,
+        third_sku_id=demo_listing(client, admin, "douyin")["public_id"],
         count=1,
         code_type="merchant",
     )
@@ -229,14 +220,12 @@ def test_a_reversal_behind_a_use_the_mall_refused_is_skipped_then_sent_after_a_r
     live: str,
     deliver: Callable[[], Any],
 ):
-    [code] = buy_weimall(weimall, _listing(client, admin, "weimall")["public_id"], quantity=1)[
+    [code] = buy_weimall(weimall, demo_listing(client, admin, "weimall")["public_id"], quantity=1)[
         "codes"
     ]
     used = must_redeem(client, auth, code, new_order(lines=SOUP)["id"])
     assert _reverse(client, auth, used["id"]).status_code == 200
-    weimall.post(
-        "/_sim/faults", json={"path": REDEEMED, "kind": "biz_error", "biz_code": 40401}
-    ).raise_for_status()
+    sim_fault(weimall, REDEEMED, kind="biz_error", biz_code=40401)
     assert deliver().dead == 1  # the mall says it does not know the code: dead at once
     assert deliver().skipped == 1
     assert _answers(weimall, REVERSED) == []  # no call for a use the mall never counted
@@ -272,7 +261,7 @@ def test_a_reversal_behind_a_use_that_ran_out_of_retries_asks_and_is_skipped_not
     deliver: Callable[[], Any],
     clock: FakeClock,
 ):
-    [code] = buy_weimall(weimall, _listing(client, admin, "weimall")["public_id"], quantity=1)[
+    [code] = buy_weimall(weimall, demo_listing(client, admin, "weimall")["public_id"], quantity=1)[
         "codes"
     ]
     _down(weimall)
@@ -316,7 +305,7 @@ def test_two_workers_on_postgresql_deliver_each_codes_use_before_its_reversal(
 ):
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers share one database on PostgreSQL only (SQLite: one worker)")
-    listing = _listing(client, admin, "weimall")["public_id"]
+    listing = demo_listing(client, admin, "weimall")["public_id"]
     codes = buy_weimall(weimall, listing, quantity=CODES)["codes"]
     _down(weimall)
     for code in codes:

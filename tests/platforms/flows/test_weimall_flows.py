@@ -10,22 +10,13 @@ from typing import Any
 import httpx
 
 from tests.factories import FakeClock
-from tests.helpers import buy_weimall, demo_admin_headers, redeem
+from tests.helpers import buy_weimall, demo_admin_headers, demo_listing, redeem, sim_fault
 
 API = "/api/admin/v1"
 REDEEMED = "/open/v1/vouchers/redeemed"
 SOUP_ORDER = [
     {"item_code": "SOUP01", "name": "凉瓜黄豆汤底", "quantity": 1, "unit_price_fen": 19900}
 ]
-
-
-def _cash_listing(client: Any, admin: dict[str, str]) -> dict[str, Any]:
-    listings = client.get(f"{API}/listings", headers=admin).json()
-    return next(
-        li
-        for li in listings
-        if li["platform"] == "weimall" and li["code_type"] == "merchant" and "100" in li["title"]
-    )
 
 
 def _uses(weimall: httpx.Client, code: str) -> int:
@@ -89,7 +80,7 @@ def test_purchase_push_issues_codes_once_and_a_replay_gets_the_same_codes(
     weimall: httpx.Client,
     live: str,
 ):
-    listing = _cash_listing(client, admin)
+    listing = demo_listing(client, admin, "weimall")
     order = buy_weimall(weimall, listing["public_id"], quantity=3)
     codes = order["codes"]
     assert len(codes) == 3
@@ -122,7 +113,7 @@ def test_redeem_syncs_one_use_through_an_outage_and_a_dead_row_is_retried_by_han
     deliver: Callable[[], Any],
     clock: FakeClock,
 ):
-    codes = buy_weimall(weimall, _cash_listing(client, admin)["public_id"])["codes"]
+    codes = buy_weimall(weimall, demo_listing(client, admin, "weimall")["public_id"])["codes"]
     for code in codes:
         order = new_order(lines=SOUP_ORDER)
         done = redeem(client, auth, code, order["id"])
@@ -130,8 +121,8 @@ def test_redeem_syncs_one_use_through_an_outage_and_a_dead_row_is_retried_by_han
 
     # down, then back: the mall applies the first call, loses its answer, then is down for
     # every quick retry of the client (3 tries per delivery)
-    weimall.post("/_sim/faults", json={"path": REDEEMED, "kind": "after_commit_503", "count": 1})
-    weimall.post("/_sim/faults", json={"path": REDEEMED, "kind": "http_503", "count": 5})
+    sim_fault(weimall, REDEEMED, kind="after_commit_503", count=1)
+    sim_fault(weimall, REDEEMED, kind="http_503", count=5)
     first = deliver()
     assert (first.delivered, first.retried) == (0, 2)
     clock.advance(minutes=5)
@@ -142,9 +133,10 @@ def test_redeem_syncs_one_use_through_an_outage_and_a_dead_row_is_retried_by_han
 
     # down for good: the row goes dead after its budget, an admin retries it by hand
     order = new_order(lines=SOUP_ORDER)
-    third = buy_weimall(weimall, _cash_listing(client, admin)["public_id"], quantity=1)["codes"][0]
+    cash = demo_listing(client, admin, "weimall")["public_id"]
+    third = buy_weimall(weimall, cash, quantity=1)["codes"][0]
     redeem(client, auth, third, order["id"]).raise_for_status()
-    weimall.post("/_sim/faults", json={"path": REDEEMED, "kind": "http_503", "count": 1000})
+    sim_fault(weimall, REDEEMED, kind="http_503", count=1000)
     for _ in range(12):
         deliver()
         clock.advance(hours=2)
@@ -170,7 +162,7 @@ def test_refund_voids_unused_codes_and_refuses_used_ones(
     weimall: httpx.Client,
     live: str,
 ):
-    order = buy_weimall(weimall, _cash_listing(client, admin)["public_id"], quantity=2)
+    order = buy_weimall(weimall, demo_listing(client, admin, "weimall")["public_id"], quantity=2)
     used, unused = order["codes"]
     redeem(client, auth, used, new_order(lines=SOUP_ORDER)["id"]).raise_for_status()
 
@@ -193,7 +185,7 @@ def test_refund_voids_unused_codes_and_refuses_used_ones(
 def test_tampered_or_stale_pushes_are_refused_and_change_nothing(
     client: Any, admin: dict[str, str], weimall: httpx.Client, live: str
 ):
-    listing = _cash_listing(client, admin)
+    listing = demo_listing(client, admin, "weimall")
     payload = {
         "order_no": "WM20261123000000123456",
         "coupon_id": listing["public_id"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
@@ -21,6 +22,7 @@ from voucherbridge.api.schemas.terminal import (
     CodeOnOrder,
     OpenBillRead,
     OrderCreate,
+    OrderLineIn,
     OrderLinesReplace,
     OrderRead,
     PrepareRead,
@@ -57,16 +59,16 @@ def _guess_limits(c: Container) -> GuessLimits:
     )
 
 
-@router.post("/orders", status_code=201, response_model=OrderRead)
-def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> OrderView:
-    """Open an order (消费单) at the terminal's store; a line without a unit takes its
-    catalogue item's (份 for an item the catalogue does not have)."""
+def _numbered_lines(
+    given: Sequence[OrderLineIn], terminal: Terminal, c: Container
+) -> list[OrderLine]:
+    """The POS's lines numbered from 1; a line without a unit takes its catalogue item's."""
     units = catalogue_units(
         c.uow(),
         merchant_id=terminal.merchant_id,
-        item_codes=[ln.item_code for ln in body.lines if ln.unit is None],
+        item_codes=[ln.item_code for ln in given if ln.unit is None],
     )
-    lines = [
+    return [
         OrderLine(
             i + 1,
             ln.item_code,
@@ -75,8 +77,15 @@ def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> O
             ln.unit_price_fen,
             unit_of(ln.unit, ln.item_code, units),
         )
-        for i, ln in enumerate(body.lines)
+        for i, ln in enumerate(given)
     ]
+
+
+@router.post("/orders", status_code=201, response_model=OrderRead)
+def create_order(body: OrderCreate, terminal: TerminalDep, c: ContainerDep) -> OrderView:
+    """Open an order (消费单) at the terminal's store; a line without a unit takes its
+    catalogue item's (份 for an item the catalogue does not have)."""
+    lines = _numbered_lines(body.lines, terminal, c)
     return orders.create_order(
         c.uow(write=True),
         terminal=terminal,
@@ -109,22 +118,7 @@ def replace_lines(
     order_id: OrderIdPath, body: OrderLinesReplace, terminal: TerminalDep, c: ContainerDep
 ) -> OrderView:
     """Replace an open order's lines; the total may not fall below its vouchers."""
-    units = catalogue_units(
-        c.uow(),
-        merchant_id=terminal.merchant_id,
-        item_codes=[ln.item_code for ln in body.lines if ln.unit is None],
-    )
-    lines = [
-        OrderLine(
-            i + 1,
-            ln.item_code,
-            ln.name,
-            ln.quantity,
-            ln.unit_price_fen,
-            unit_of(ln.unit, ln.item_code, units),
-        )
-        for i, ln in enumerate(body.lines)
-    ]
+    lines = _numbered_lines(body.lines, terminal, c)
     return orders.replace_lines(
         c.uow(write=True), terminal=terminal, order_id=order_id, lines=lines, now=c.clock()
     )

@@ -28,6 +28,7 @@ from voucherbridge.web.console import (
     pages_reports,
     pages_staff,
     pages_switch,
+    pages_tables,
     pages_vouchers,
 )
 from voucherbridge.web.console.session import (
@@ -125,3 +126,4 @@ router.include_router(pages_archive.router)
 router.include_router(pages_staff.router)
 router.include_router(pages_reconciliation.router)
 router.include_router(pages_notifications.router)
+router.include_router(pages_tables.router)
