@@ -55,3 +55,15 @@ def admin_headers(live: str, demo: dict[str, Any]) -> dict[str, str]:
     """A console token for setting things up through the JSON admin API."""
     with httpx.Client(base_url=live) as http:
         return demo_admin_headers(http, demo)
+
+
+def set_till_printer(live: str, demo: dict[str, Any], port: int) -> None:
+    """The demo till of 皇岗店 prints to the network printer on loopback `port`."""
+    hq = admin_headers(live, demo)
+    with httpx.Client(base_url=live, headers=hq) as http:
+        stores = {s["name"]: s["id"] for s in http.get(f"{ADMIN}/stores").json()}
+        tills = http.get(f"{ADMIN}/terminals").json()
+        till = next(t["id"] for t in tills if t["store_id"] == stores["皇岗店"])
+        body = {"host": "127.0.0.1", "port": port}
+        saved = http.put(f"{ADMIN}/terminals/{till}/printer", json=body)
+        assert saved.status_code == 200, saved.text

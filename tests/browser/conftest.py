@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.browser._pages import fresh_page
 from tests.conftest import sqlite_database
+from tests.simulators.simtools import serve_pushed_to
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.weimall.simulator import create_app as weimall_app
@@ -52,11 +53,7 @@ def settings(database_url: str, weimall_server: ServerThread) -> Settings:
 @pytest.fixture
 def live(app: Any, demo: dict[str, Any], weimall_server: ServerThread) -> Iterator[str]:
     """Our service (demo data seeded) on a real port; the micro-mall simulator pushes to it."""
-    sim = weimall_server.server.config.app.state.sim
-    with ServerThread(app) as server:
-        sim.config.target_base_url = server.base_url
-        yield server.base_url
-    sim.config.target_base_url = None
+    yield from serve_pushed_to(app, weimall_server)
 
 
 @pytest.fixture

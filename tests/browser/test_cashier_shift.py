@@ -11,7 +11,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser._helpers_cashier import admin_headers, applied, fetch_order, sign_in
+from tests.browser._helpers_cashier import (
+    admin_headers,
+    applied,
+    fetch_order,
+    set_till_printer,
+    sign_in,
+)
 from tests.browser._helpers_till import (
     answer,
     open_bill,
@@ -20,6 +26,7 @@ from tests.browser._helpers_till import (
     scan_and_confirm,
     till,  # noqa: F401  (the fixture: one run per screen size)
 )
+from tests.counter._printer import printer_listener
 from tests.helpers import buy_meituan, platform_listing
 from tests.platforms.flows.conftest import MEITUAN_KEY, MEITUAN_SECRET, meituan, meituan_server
 from voucherbridge.config import Settings
@@ -135,6 +142,16 @@ def test_a_shift_three_bills_one_held_paid_in_parts_a_meituan_code_and_back_to_t
     page.get_by_role("button", name=re.compile("^结账")).click()
     expect(page.locator("#change")).to_have_text("结账完成 · 找零 ¥16.00")
     shot(page, "shift-combined")
+    with printer_listener() as printer:  # the store's receipt printer, on loopback
+        set_till_printer(live, demo, printer.port)
+        page.get_by_role("button", name="打印小票").click()
+        expect(page.locator("#done")).to_have_text(
+            f"已发送到小票机 127.0.0.1:{printer.port} (第1次打印)"
+        )
+        [job] = printer.wait_for(1)
+    assert job.startswith(b"\x1b@")  # ESC @, then the receipt in GB18030
+    assert "会员卡: 100.00".encode("gb18030") in job
+    assert "现金: 200.00".encode("gb18030") in job
 
     # --- bill 3, table A03: two of a Meituan purchase in one scan; one goes back, confirmed
     third = open_bill(page, table="A03", guests="6")

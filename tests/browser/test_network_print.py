@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser._helpers_cashier import (
-    ADMIN,
-    admin_headers,
     fetch_order,
     open_order,
     read_the_value,
+    set_till_printer,
     sign_in,
 )
 from tests.browser._pages import fresh_page
@@ -30,23 +28,12 @@ def desk(browser: Browser) -> Iterator[Page]:
     yield from fresh_page(browser, DESK)
 
 
-def _set_printer(live: str, demo: dict[str, Any], port: int) -> None:
-    hq = admin_headers(live, demo)
-    with httpx.Client(base_url=live, headers=hq) as http:
-        stores = {s["name"]: s["id"] for s in http.get(f"{ADMIN}/stores").json()}
-        tills = http.get(f"{ADMIN}/terminals").json()
-        till = next(t["id"] for t in tills if t["store_id"] == stores["皇岗店"])
-        body = {"host": "127.0.0.1", "port": port}
-        saved = http.put(f"{ADMIN}/terminals/{till}/printer", json=body)
-        assert saved.status_code == 200, saved.text
-
-
 def test_print_receipt_button_sends_to_the_network_printer(
     desk: Page, live: str, demo: dict[str, Any], shot: Any
 ) -> None:
     page = desk
     with printer_listener() as printer:
-        _set_printer(live, demo, printer.port)
+        set_till_printer(live, demo, printer.port)
         sign_in(page, live, demo["terminal_key"])
         order_id = open_order(page)
         page.keyboard.type(demo["codes"]["cash"][0] + "\n")
@@ -69,7 +56,7 @@ def test_print_receipt_button_sends_to_the_network_printer(
         assert fetch_order(live, demo, order_id)["status"] == "closed"
         shot(page, "cashier-network-print-1024")
 
-    _set_printer(live, demo, closed_port())  # the printer is switched off
+    set_till_printer(live, demo, closed_port())  # the printer is switched off
     button.click()
     banner = page.locator("#banner")
     expect(banner).to_contain_text("小票机无法连接")

@@ -21,7 +21,8 @@ from tests.browser._helpers_cashier import fetch_order, sign_in
 from tests.browser._pages import fresh_page
 from tests.consumer.conftest import buy_for
 from tests.helpers import demo_admin_headers
-from tests.selfpay.conftest import GUEST, table_token, wechatpay_settings
+from tests.selfpay.conftest import GUEST, table_token
+from tests.simulators.wechat_world import wechat_settings
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread
@@ -43,16 +44,8 @@ def settings(
     database_url: str, weimall_server: ServerThread, wechat_server: ServerThread
 ) -> Settings:
     """The browser suite's settings, with WeChat (sign-in, Pay) on the simulator."""
-    return Settings(
-        database_url=database_url,
-        environment="test",
-        log_level="WARNING",
-        weimall_base_url=weimall_server.base_url,
-        wechat_base_url=wechat_server.base_url,
-        wechat_oauth_base_url=wechat_server.base_url,
-        platform_retry_wait_s=0.01,
-        live_poll_s=0.2,
-        **wechatpay_settings(wechat_server.base_url),  # type: ignore[arg-type]
+    return wechat_settings(
+        database_url, weimall=weimall_server, wechat=wechat_server, pay=True, live_poll_s=0.2
     )
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.helpers import buy_weimall, demo_admin_headers, demo_listing
 from tests.platforms.flows.conftest import weimall, weimall_server
+from tests.simulators.simtools import serve_pushed_to
+from tests.simulators.wechat_world import add_wechat_users, wechat_settings
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread
 from voucherbridge_sims.wechat.simulator import WeChatSimConfig
@@ -37,9 +39,7 @@ def wechat(wechat_server: ServerThread) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=wechat_server.base_url, timeout=30) as http:
         http.post("/_sim/reset").raise_for_status()
         http.delete("/_sim/faults").raise_for_status()
-        for openid, nickname in ((FAN, "小王"), (STRANGER, "路人")):
-            body = {"openid": openid, "nickname": nickname}
-            http.post("/_sim/wechat/users", json=body).raise_for_status()
+        add_wechat_users(http, [(FAN, "小王"), (STRANGER, "路人")])
         yield http
 
 
@@ -47,26 +47,13 @@ def wechat(wechat_server: ServerThread) -> Iterator[httpx.Client]:
 def settings(
     database_url: str, wechat_server: ServerThread, weimall_server: ServerThread
 ) -> Settings:
-    return Settings(
-        database_url=database_url,
-        environment="test",
-        log_level="WARNING",
-        weimall_base_url=weimall_server.base_url,
-        wechat_base_url=wechat_server.base_url,
-        wechat_oauth_base_url=wechat_server.base_url,
-        platform_retry_wait_s=0.01,
-        platform_timeout_s=5.0,
-    )
+    return wechat_settings(database_url, weimall=weimall_server, wechat=wechat_server)
 
 
 @pytest.fixture
 def live(app: Any, demo: dict[str, Any], weimall_server: ServerThread) -> Iterator[str]:
     """Our service (demo seeded) on a real port; the mall pushes its purchases to it."""
-    sim = weimall_server.server.config.app.state.sim
-    with ServerThread(app) as server:
-        sim.config.target_base_url = server.base_url
-        yield server.base_url
-    sim.config.target_base_url = None
+    yield from serve_pushed_to(app, weimall_server)
 
 
 @pytest.fixture

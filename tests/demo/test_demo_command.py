@@ -86,6 +86,8 @@ def test_demo_serves_everything_a_newcomer_is_told_about(running_demo: Demo) -> 
     mall_codes = [c for codes in world["codes"].values() for c in codes if c.startswith("J")]
     assert mall_codes
     assert all(code in back.text for code in mall_codes)
+    assert "皇岗店" in back.text
+    assert "深圳市福田区皇岗路 2008 号 1 楼" in back.text  # where each voucher applies
 
 
 def _redeem(http: httpx.Client, key: str, code: str, bill: dict[str, Any], count: int = 1) -> Any:

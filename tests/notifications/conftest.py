@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import demo_admin_headers
 from tests.platforms.flows.conftest import weimall, weimall_server
+from tests.simulators.simtools import serve_pushed_to
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge.core.actor import Actor
@@ -68,11 +69,7 @@ def settings(
 @pytest.fixture
 def live(app: Any, weimall_server: ServerThread) -> Iterator[str]:
     """Our service on a real port; the mall pushes its purchases to it."""
-    sim = weimall_server.server.config.app.state.sim
-    with ServerThread(app) as server:
-        sim.config.target_base_url = server.base_url
-        yield server.base_url
-    sim.config.target_base_url = None
+    yield from serve_pushed_to(app, weimall_server)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import pytest
 from tests.helpers import SEED_ORDER, open_order
 from tests.pgserver import free_port
 from tests.platforms.flows.conftest import weimall, weimall_server
+from tests.simulators.simtools import serve_pushed_to
+from tests.simulators.wechat_world import add_wechat_users, wechat_settings
 from voucherbridge.bootstrap import Container
 from voucherbridge.chain.auth import resolve_terminal
 from voucherbridge.config import Settings
@@ -38,36 +40,17 @@ def wechat_server() -> Iterator[ServerThread]:
         yield server
 
 
-def wechatpay_settings(base_url: str) -> dict[str, str]:
-    """Our VOUCHERBRIDGE_WECHATPAY_* settings from the simulator's credentials hook."""
-    creds = httpx.get(f"{base_url}/_sim/wechatpay/credentials", timeout=10).json()
-    return {
-        "wechatpay_base_url": base_url,
-        "wechatpay_mchid": creds["mchid"],
-        "wechatpay_apiv3_key": creds["apiv3_key"],
-        "wechatpay_private_key": creds["merchant_private_key"],
-        "wechatpay_serial": creds["merchant_serial"],
-        "wechatpay_platform_public_key": creds["platform_public_key"],
-        "wechatpay_platform_serial": creds["platform_serial"],
-        "wechat_appid": creds["appid"],
-    }
-
-
 @pytest.fixture
 def settings(
     database_url: str, wechat_server: ServerThread, weimall_server: ServerThread
 ) -> Settings:
-    return Settings(
-        database_url=database_url,
-        environment="test",
-        log_level="WARNING",
-        weimall_base_url=weimall_server.base_url,
-        wechat_base_url=wechat_server.base_url,
-        wechat_oauth_base_url=wechat_server.base_url,
-        platform_retry_wait_s=0.01,
+    return wechat_settings(
+        database_url,
+        weimall=weimall_server,
+        wechat=wechat_server,
+        pay=True,
         live_poll_s=0.2,
         live_heartbeat_s=1.0,
-        **wechatpay_settings(wechat_server.base_url),  # type: ignore[arg-type]
     )
 
 
@@ -75,9 +58,7 @@ def settings(
 def wechat(wechat_server: ServerThread) -> Iterator[httpx.Client]:
     """The WeChat simulator, knowing the guest and a stranger (its Pay keys stay)."""
     with httpx.Client(base_url=wechat_server.base_url, timeout=30) as http:
-        for openid, nickname in ((GUEST, "小李"), (STRANGER, "路人")):
-            body = {"openid": openid, "nickname": nickname}
-            http.post("/_sim/wechat/users", json=body).raise_for_status()
+        add_wechat_users(http, [(GUEST, "小李"), (STRANGER, "路人")])
         yield http
 
 
@@ -85,11 +66,7 @@ def wechat(wechat_server: ServerThread) -> Iterator[httpx.Client]:
 def live(app: Any, weimall_server: ServerThread) -> Iterator[str]:
     """Our service on a real loopback port: where WeChat Pay's notify goes and the mall
     pushes its purchases."""
-    mall = weimall_server.server.config.app.state.sim
-    with ServerThread(app) as server:
-        mall.config.target_base_url = server.base_url
-        yield server.base_url
-    mall.config.target_base_url = None
+    yield from serve_pushed_to(app, weimall_server)
 
 
 @pytest.fixture

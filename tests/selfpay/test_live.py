@@ -16,8 +16,9 @@ from tests.conftest import postgresql_database
 from tests.helpers import SEED_ORDER, terminal_headers, wait_until
 from tests.helpers import open_order as open_bill
 from tests.procs import apis, seed
-from tests.selfpay.conftest import NOTIFY, pay_now, start, table_bill, wechatpay_settings
+from tests.selfpay.conftest import NOTIFY, pay_now, start, table_bill
 from tests.selfpay.sse import EventReader
+from tests.simulators.wechat_world import wechatpay_settings
 from voucherbridge.bootstrap import Container, build
 from voucherbridge.config import Settings
 from voucherbridge_sims.simkit.server import ServerThread

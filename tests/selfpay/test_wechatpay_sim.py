@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
 
 from tests.helpers import wait_until
-from tests.selfpay.conftest import wechatpay_settings
+from tests.simulators.wechat_world import wechatpay_settings
 from voucherbridge.config import Settings
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.selfpay.wechatpay import JSAPI_PATH, JsapiOrder, WeChatPay

@@ -164,3 +164,15 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
     rx = Receiver()
     with ServerThread(receiver_app(rx)) as server:
         yield rx, server.base_url
+
+
+def serve_pushed_to(app: Any, *simulators: ServerThread) -> Iterator[str]:
+    """Our service on a real loopback port, each simulator pushing to it (purchases, SPI
+    calls, payment notifies) while it runs; its base URL. For a `live` fixture to yield from."""
+    sims = [s.server.config.app.state.sim for s in simulators]
+    with ServerThread(app) as server:
+        for sim in sims:
+            sim.config.target_base_url = server.base_url
+        yield server.base_url
+    for sim in sims:
+        sim.config.target_base_url = None

@@ -28,6 +28,8 @@ from voucherbridge.platforms.repository import BindingRepo
 
 MERCHANT = "右姑娘火锅"
 STORES = ("皇岗店", "福田店")
+# Shown to consumers on 我的优惠 beside each store a voucher applies at.
+ADDRESSES = {"皇岗店": "深圳市福田区皇岗路 2008 号 1 楼", "福田店": "深圳市福田区福华三路 88 号 B1"}
 SEED_RECEIPT_TITLE = "右姑娘火锅(皇岗 店)"
 # They pass the password rule (chain.passwords) that every real user's password must pass.
 CONSOLE_USER, CONSOLE_PASSWORD = "admin", "hotpot-hq-demo"
@@ -96,7 +98,9 @@ def _merchant_and_people(
     existing = {s.name: s.id for s in uow.repo(StoreRepo).list(merchant_id)}
     store_ids = {
         name: existing.get(name)
-        or uow.repo(StoreRepo).add(merchant_id, name=name, brand=MERCHANT, address="", now=now)
+        or uow.repo(StoreRepo).add(
+            merchant_id, name=name, brand=MERCHANT, address=ADDRESSES[name], now=now
+        )
         for name in STORES
     }
     # The seed's receipt header reads 右姑娘火锅(皇岗 店), spacing and all.

@@ -12,6 +12,7 @@ import pytest
 
 from tests.factories import FakeClock
 from tests.helpers import SEED_ORDER, demo_admin_headers
+from tests.simulators.simtools import serve_pushed_to
 from voucherbridge.bootstrap import Container
 from voucherbridge.config import Settings
 from voucherbridge_sims.douyin.simulator import DouyinSimConfig
@@ -100,13 +101,7 @@ def settings(
 @pytest.fixture
 def live(app: Any, douyin_server: ServerThread, weimall_server: ServerThread) -> Iterator[str]:
     """Our service on a real port; the simulators push to it."""
-    sims = [s.server.config.app.state.sim for s in (douyin_server, weimall_server)]
-    with ServerThread(app) as server:
-        for sim in sims:
-            sim.config.target_base_url = server.base_url
-        yield server.base_url
-    for sim in sims:
-        sim.config.target_base_url = None
+    yield from serve_pushed_to(app, douyin_server, weimall_server)
 
 
 @pytest.fixture
