@@ -8,20 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser._helpers_console import console_login
+from tests.browser._helpers_console import console_login, sold_campaign
 from tests.browser._pages import fresh_page
-from tests.helpers import (
-    ADMIN_API,
-    SEED_ORDER,
-    demo_admin_headers,
-    must_redeem,
-    open_order,
-    terminal_headers,
-)
 
 LAPTOP = {"width": 1366, "height": 768}
 
@@ -31,41 +22,18 @@ def laptop(browser: Browser) -> Iterator[Page]:
     yield from fresh_page(browser, LAPTOP)
 
 
-def _old_campaign(live: str, demo: dict[str, Any]) -> int:
-    """A listing with five codes sold, one of them used at the till: four still unused."""
-    with httpx.Client(base_url=live, timeout=10) as http:
-        hq = demo_admin_headers(http, demo)
-        template = http.post(
-            f"{ADMIN_API}/templates",
-            headers=hq,
-            json={
-                "kind": "cash",
-                "name": "30元代金券(老活动)",
-                "face_value_fen": 3000,
-                "price_fen": 1990,
-                "validity_mode": "relative",
-                "valid_days": 30,
-            },
-        ).json()
-        listing = http.post(
-            f"{ADMIN_API}/listings",
-            headers=hq,
-            json={"template_id": template["id"], "platform": "weimall", "title": "30元券·老团购"},
-        ).json()
-        codes = http.post(
-            f"{ADMIN_API}/listings/{listing['id']}/codes",
-            headers=hq,
-            json={"quantity": 5, "reference": "old-groupbuy"},
-        ).json()["codes"]
-        till = terminal_headers(demo["terminal_key"])
-        must_redeem(http, till, codes[0], open_order(http, till, **SEED_ORDER)["id"])
-        return int(listing["id"])
-
-
 def test_disabling_a_listing_asks_first_and_says_the_sold_codes_still_redeem(
     laptop: Page, live: str, demo: dict[str, Any], shot: Any
 ) -> None:
-    listing_id = _old_campaign(live, demo)
+    listing_id = sold_campaign(
+        live,
+        demo,
+        name="30元代金券(老活动)",
+        title="30元券·老团购",
+        face_fen=3000,
+        price_fen=1990,
+        reference="old-groupbuy",
+    )["listing"]
     console_login(laptop, live, demo["console"]["user"], demo["console"]["password"])
     laptop.goto(f"{live}/console/listings")
     row = laptop.locator(f'tr[data-listing-id="{listing_id}"]')

@@ -9,31 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser._helpers_console import console_login
+from tests.browser._helpers_console import console_login, expect_dead_mall_use, sold_campaign
 from tests.browser._pages import fresh_page
 from tests.factories import redeem_demo_cash
 from tests.helpers import (
     ADMIN_API,
-    SEED_ORDER,
     demo_admin_headers,
-    must_redeem,
-    open_order,
-    terminal_headers,
 )
 from voucherbridge.bootstrap import Container
 from voucherbridge.outbox.service import deliver_due
 from voucherbridge_sims.simkit.server import ServerThread
 
 SIZES = {"tablet": {"width": 1024, "height": 768}, "desktop": {"width": 1366, "height": 768}}
-BEIJING = ZoneInfo("Asia/Shanghai")
 REDEEMED = "/open/v1/vouchers/redeemed"
 
 
@@ -73,36 +66,6 @@ def _ids(live: str, demo: dict[str, Any]) -> dict[str, int]:
         tills = http.get(f"{ADMIN_API}/terminals", headers=hq).json()
     till = next(t["id"] for t in tills if t["store_id"] == stores["福田店"] and t["active"])
     return {"store": stores["福田店"], "till": int(till)}
-
-
-def _campaign(live: str, demo: dict[str, Any]) -> dict[str, int]:
-    """A template and its listing with five codes sold, one used at the till: four unused."""
-    with _hq(live, demo) as (http, hq):
-        template = http.post(
-            f"{ADMIN_API}/templates",
-            headers=hq,
-            json={
-                "kind": "cash",
-                "name": "50元代金券(秋季)",
-                "face_value_fen": 5000,
-                "price_fen": 3990,
-                "validity_mode": "relative",
-                "valid_days": 30,
-            },
-        ).json()
-        listing = http.post(
-            f"{ADMIN_API}/listings",
-            headers=hq,
-            json={"template_id": template["id"], "platform": "weimall", "title": "50元券·秋季团购"},
-        ).json()
-        codes = http.post(
-            f"{ADMIN_API}/listings/{listing['id']}/codes",
-            headers=hq,
-            json={"quantity": 5, "reference": "autumn"},
-        ).json()["codes"]
-        till = terminal_headers(demo["terminal_key"])
-        must_redeem(http, till, codes[0], open_order(http, till, **SEED_ORDER)["id"])
-    return {"template": int(template["id"]), "listing": int(listing["id"])}
 
 
 def _confirm(page: Page) -> Any:
@@ -183,7 +146,15 @@ def test_a_listing_and_a_template_say_how_many_sold_codes_stay_redeemable(
     screen: tuple[Page, str], live: str, demo: dict[str, Any], shot: Any
 ) -> None:
     page, size = screen
-    made = _campaign(live, demo)
+    made = sold_campaign(
+        live,
+        demo,
+        name="50元代金券(秋季)",
+        title="50元券·秋季团购",
+        face_fen=5000,
+        price_fen=3990,
+        reference="autumn",
+    )
     console_login(
         page, live, demo["console"]["user"], demo["console"]["password"], "/console/listings"
     )
@@ -256,18 +227,7 @@ def test_the_outbox_page_reads_as_sentences_in_beijing_time(
         [dead] = http.get(f"{ADMIN_API}/outbox", params={"status": "dead"}, headers=hq).json()[
             "rows"
         ]
-    created = datetime.fromisoformat(dead["created_at"]).astimezone(BEIJING)
-
-    console_login(
-        page, live, demo["console"]["user"], demo["console"]["password"], "/console/outbox"
-    )
-    row = page.locator(f"tr[data-outbox-id='{dead['id']}']")
-    expect(row.locator("[data-field=topic]")).to_have_text("核销")
-    expect(row.locator("[data-field=destination]")).to_have_text("微商城核销同步")
-    expect(row.locator("[data-field=error]")).to_have_text("票券不存在")
-    expect(row.locator("[data-field=created_at]")).to_have_text(created.strftime("%Y-%m-%d %H:%M"))
-    expect(row).to_contain_text("投递失败")
-    expect(page.locator("#outbox-table")).not_to_contain_text("{")
+    row = expect_dead_mall_use(page, live, demo, dead)
     expect(page.locator("#outbox-table")).not_to_contain_text("UTC")
     _fits(page, shot, f"console-{size}-outbox")
     row.get_by_role("button", name="重试").click()

@@ -3,14 +3,12 @@ reads as 核销 · 微商城核销同步 · 票券不存在 at its Beijing time,
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser._helpers_console import console_login
+from tests.browser._helpers_console import expect_dead_mall_use
 from tests.factories import redeem_demo_cash
 from tests.helpers import demo_admin_headers
 from voucherbridge.bootstrap import Container
@@ -18,7 +16,6 @@ from voucherbridge.outbox.service import deliver_due
 from voucherbridge_sims.simkit.server import ServerThread
 
 REDEEMED = "/open/v1/vouchers/redeemed"
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def test_a_refused_sync_reads_in_the_merchants_words_and_is_retried(
@@ -46,18 +43,7 @@ def test_a_refused_sync_reads_in_the_merchants_words_and_is_retried(
             headers=demo_admin_headers(api, demo),
         ).json()
     [dead] = listed["rows"]
-    created = datetime.fromisoformat(dead["created_at"]).astimezone(BEIJING)
-
-    console_login(
-        page, live, demo["console"]["user"], demo["console"]["password"], "/console/outbox"
-    )
-    row = page.locator(f"tr[data-outbox-id='{dead['id']}']")
-    expect(row.locator("[data-field=topic]")).to_have_text("核销")
-    expect(row.locator("[data-field=destination]")).to_have_text("微商城核销同步")
-    expect(row.locator("[data-field=error]")).to_have_text("票券不存在")
-    expect(row.locator("[data-field=created_at]")).to_have_text(created.strftime("%Y-%m-%d %H:%M"))
-    expect(row).to_contain_text("投递失败")
-    expect(page.locator("#outbox-table")).not_to_contain_text("{")
+    row = expect_dead_mall_use(page, live, demo, dead)
     shot(page, "console-outbox-zh")
 
     row.get_by_role("button", name="重试").click()
