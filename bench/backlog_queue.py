@@ -20,8 +20,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from voucherbridge.bootstrap import build
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.catalogue.issuing import MAX_BATCH, issue_codes
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.catalogue.repository import ListingRepo
 from voucherbridge.chain.auth import hash_secret
 from voucherbridge.chain.repository import TerminalRepo
 from voucherbridge.config import Settings

@@ -44,6 +44,7 @@ function init(args)
     k = k + 1
   end
   n = #bodies
+  math.randomseed(1000 + id)
   verifying = (id == 0)
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Content-Type"] = "application/json"
@@ -67,8 +68,11 @@ function request()
 end
 
 -- Known when the script loads (init runs later): wrk only paces when delay() exists at all.
+-- The pause is random, exponential with mean <delay_ms> (each connection a stream of
+-- independent customers): a fixed pause kept the 16 connections in step, so requests came in
+-- bursts of 16 and the last of each burst waited for the 15 before it.
 if tonumber(os.getenv("VB_BENCH_DELAY_MS") or "0") > 0 then
-  function delay() return pause end
+  function delay() return math.floor(-math.log(1 - math.random()) * pause) end
 end
 
 function response(status, _, body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -79,4 +81,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(hooks.router)
     app.include_router(wechatpay_hooks.router)
     web.install(app)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app as `voucherbridge serve` runs it (uvicorn's factory, once per API process).
+
+    What start-up built (routes, models, compiled statements: most of the heap) is moved out of
+    the garbage collector's sight, so that a full collection during a request walks only what
+    requests made since: under load the slowest redemptions waited on such collections (issue
+    #20: p99 at saturation 123-130 ms before, 63-67 ms after, SQLite). Not for tests, which build
+    many apps in one process and would keep every one of them alive."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

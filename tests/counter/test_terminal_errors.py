@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories import FakeClock, make_codes
 from tests.helpers import redeem
-from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.db.tables import bindings
 from voucherbridge.domain.vouchers import CodeStatus

@@ -19,7 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.alerts import AuditEvent
-from voucherbridge.domain.audit_chain import GENESIS, ChainHead, ChainRow, hash_row
+from voucherbridge.domain.audit_chain import (
+    GENESIS,
+    HASHED_FIELDS,
+    ChainHead,
+    ChainRow,
+    hash_row,
+)
 
 _heads = t.audit_chain_heads
 _log = t.audit_log
@@ -54,6 +60,15 @@ _SET_TAIL = (
     update(_heads)
     .where(_OF_LANE)
     .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
+)
+
+_APPENDED = (*HASHED_FIELDS, "lane", "prev_hash", "row_hash")
+# PostgreSQL: the row and its lane's tail in one statement. Every value is a named parameter
+# of its own (a_<column>), so the UPDATE in the WITH never picks up the INSERT's columns.
+_APPEND_PG = (
+    _log.insert()
+    .values({name: bindparam(f"a_{name}", type_=_log.c[name].type) for name in _APPENDED})
+    .add_cte(_SET_TAIL.cte("tail"))
 )
 
 
@@ -103,8 +118,12 @@ class AuditRepo(Repository):
         }
         digest = hash_row(fields, prev)
         row = {**fields, "lane": lane, "prev_hash": prev, "row_hash": digest}
-        self.conn.execute(_log.insert(), row)
         tail = {"b_chain": chain, "b_lane": lane, "b_seq": seq, "b_hash": digest}
+        if self.conn.dialect.name == "postgresql":
+            # the row and its lane's new tail in one round trip (a data-modifying WITH)
+            self.conn.execute(_APPEND_PG, {**{f"a_{k}": v for k, v in row.items()}, **tail})
+            return
+        self.conn.execute(_log.insert(), row)
         self.conn.execute(_SET_TAIL, tail)
 
     def _take_lane(self, chain: int) -> tuple[int, int, str]:

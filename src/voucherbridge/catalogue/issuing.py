@@ -8,14 +8,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo, TemplateRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
+from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.chain.merchants import merchant_zone
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.formatting import iso
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import CodeType, generate_merchant_code, normalize_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
-from voucherbridge.domain.records import CodeEvent, Listing
+from voucherbridge.domain.records import CodeEvent, Listing, TemplateRow
 from voucherbridge.domain.vouchers import Validity
 
 MAX_BATCH = 1000
@@ -72,10 +73,14 @@ def issue_codes(
     buyer_openid: str | None,
     now: datetime,
     actor: str,
+    template: TemplateRow | None = None,
 ) -> Issued:
-    """Create `quantity` codes for one platform order inside the caller's transaction.
+    """Create `quantity` codes for one platform order inside the caller's transaction
+    (`template`: the listing's, when the caller has read it already).
 
-    A replay of the same platform order returns the codes issued the first time.
+    A replay of the same platform order returns the codes issued the first time. However many
+    codes, the order costs the same few statements: the values are checked against the codes
+    table together, and the codes and their events are inserted together (issue #20).
     """
     if not 1 <= quantity <= MAX_BATCH:
         raise DomainError(ErrorCode.VALIDATION_ERROR, field="quantity")
@@ -84,8 +89,9 @@ def issue_codes(
     existing = uow.repo(CodeRepo).find_order(merchant_id, listing.platform.value, platform_order_id)
     if existing is not None:
         return Issued([c.code for c in uow.repo(CodeRepo).of_order(existing)], created=False)
-    template = uow.repo(TemplateRepo).get(merchant_id, listing.template_id)
+    template = template or uow.repo(TemplateRepo).get(merchant_id, listing.template_id)
     assert template is not None
+    assert template.template.id == listing.template_id
     zone = merchant_zone(uow, merchant_id)
     validity = Validity(
         template.validity_mode, template.valid_from, template.valid_to, template.valid_days
@@ -100,28 +106,27 @@ def issue_codes(
         buyer_openid=buyer_openid,
         now=now,
     )
+    repo = uow.repo(CodeRepo)
     codes: list[str] = []
     while len(codes) < quantity:
-        value = generate_merchant_code(listing.platform)
-        if value in codes or uow.repo(CodeRepo).exists(value):
-            continue  # 43 random bits: a clash is rare, but the unique index would refuse it
-        code_id = uow.repo(CodeRepo).add(
-            merchant_id,
-            code=value,
-            listing_id=listing.id,
-            template_id=listing.template_id,
-            code_order_id=order_id,
-            platform=listing.platform.value,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            now=now,
-        )
-        uow.repo(CodeRepo).add_event(
-            merchant_id,
-            code_id,
-            CodeEvent("issued", now, None, None, None, actor, {"order": platform_order_id}),
-        )
-        codes.append(value)
+        drawn = [generate_merchant_code(listing.platform) for _ in range(quantity - len(codes))]
+        fresh = [v for v in dict.fromkeys(drawn) if v not in codes]
+        # 43 random bits: a clash is rare, but the unique index would refuse it
+        taken = repo.taken(fresh)
+        codes.extend(v for v in fresh if v not in taken)
+    ids = repo.add_many(
+        merchant_id,
+        codes,
+        listing_id=listing.id,
+        template_id=listing.template_id,
+        code_order_id=order_id,
+        platform=listing.platform.value,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        now=now,
+    )
+    issued = CodeEvent("issued", now, None, None, None, actor, {"order": platform_order_id})
+    repo.add_events(merchant_id, [(code_id, issued) for code_id in ids])
     return Issued(codes, created=True)
 
 

@@ -76,7 +76,7 @@ def serve(
     if workers > 1 or os.environ.get(MULTIPROC_ENV):
         metrics_dir()
     uvicorn.run(
-        "voucherbridge.app:create_app",
+        "voucherbridge.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.core.formatting import iso
 from voucherbridge.counter.evaluation import already_redeemed, double_enter, evaluate, open_order
 from voucherbridge.counter.recording import (
@@ -197,7 +197,9 @@ def _use(
     if not uow.repo(CodeRepo).compare_and_set(code.id, CodeStatus.ISSUED, CodeStatus.REDEEMED, now):
         uow.rollback()
         return _lost_race(uow, terminal, scanned, order, zone)
-    redemption = record_redemption(uow, terminal, order, evaluation, now, reversal_windows)
+    redemption = record_redemption(
+        uow, terminal, order, evaluation, now, reversal_windows, buyer=found.buyer
+    )
     body = RedemptionView.of(redemption, zone)
     if not remember(uow, terminal, idempotency_key, request_hash, redemption.id, body, now):
         # Another request of this key (on another order: the order lock did not queue it)

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
+from voucherbridge.catalogue.repository import ListingRepo
 from voucherbridge.chain.repository import StoreRepo
 from voucherbridge.counter.evaluation import Evaluation, evaluate
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory

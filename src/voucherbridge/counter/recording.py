@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.counter.evaluation import Evaluation
 from voucherbridge.counter.repository import IdempotencyRepo, RedemptionRepo
 from voucherbridge.counter.views import RedemptionView, ScanView, stored_answer
@@ -68,8 +68,10 @@ def record_redemption(
     *,
     public_id: str | None = None,
     platform_ref: dict[str, str] | None = None,
+    buyer: bool = True,
 ) -> Redemption:
-    """The redemption row, its history event and its outbox rows, in the caller's transaction."""
+    """The redemption row, its history event and its outbox rows, in the caller's transaction.
+    `buyer=False`: the scan found no buyer's openid on the code, so no buyer is looked up."""
     code, template = evaluation.code, evaluation.template.template
     window = evaluation.listing.reversal_window_minutes
     if window is None:
@@ -118,7 +120,7 @@ def record_redemption(
             {"discount_fen": redemption.discount_fen},
         ),
     )
-    enqueue_side_effects(uow, redemption, "redeemed", now)
+    enqueue_side_effects(uow, redemption, "redeemed", now, buyer=buyer)
     uow.repo(AuditRepo).add(
         terminal.merchant_id,
         actor_type="terminal",
@@ -144,11 +146,13 @@ def new_redemption_id() -> str:
 
 
 def enqueue_side_effects(
-    uow: UnitOfWork, redemption: Redemption, event: str, now: datetime
+    uow: UnitOfWork, redemption: Redemption, event: str, now: datetime, *, buyer: bool = True
 ) -> None:
     """Outbox rows in the business transaction: the platform hears of every use once (and
-    the buyer, when the merchant has a template for it: notifications/events.py)."""
-    notify_redemption(uow, redemption, event, now)
+    the buyer, when the merchant has a template for it: notifications/events.py; `buyer=False`
+    when the caller already knows the code has none)."""
+    if buyer:
+        notify_redemption(uow, redemption, event, now)
     if redemption.platform.value == "direct" or redemption.platform_ref is not None:
         return  # our own codes tell nobody; a platform code's platform made the change itself
     uow.repo(OutboxRepo).add(

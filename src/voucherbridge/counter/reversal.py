@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.counter.recording import enqueue_side_effects
 from voucherbridge.counter.repository import OrderRepo, RedemptionRepo
 from voucherbridge.counter.views import RedemptionView

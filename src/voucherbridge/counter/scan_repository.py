@@ -4,7 +4,8 @@ what a redeem costs, so the hot path asks the database once where it used to ask
 - `lock_order`: the order's row lock (version bump) that hands back the row it locked, with
   the code-guessing throttle's counts (`order`: the same without the lock, for prepare);
 - `scan`: the code with its template, its listing, whether the terminal's store is bound to
-  the code's platform, and the answer kept under the request's idempotency key, in one query.
+  the code's platform, whether it has a buyer's openid (someone to tell of its use), and the
+  answer kept under the request's idempotency key, in one query.
 """
 
 from __future__ import annotations
@@ -63,12 +64,22 @@ _BOUND = (
     )
     .label("bound")
 )
+# A buyer to tell (notifications/events.py): without one the redemption asks nothing more.
+_BUYER = (
+    exists()
+    .where(
+        t.code_orders.c.id == _codes.c.code_order_id,
+        t.code_orders.c.buyer_openid.is_not(None),
+    )
+    .label("buyer")
+)
 _SCAN = (
     select(
         *_labelled(_codes, "c_"),
         *_labelled(_templates, "t_"),
         *_labelled(_listings, "l_"),
         _BOUND,
+        _BUYER,
         _keys.c.request_hash.label("k_request_hash"),
         _keys.c.redemption_id.label("k_redemption_id"),
         _keys.c.response.label("k_response"),
@@ -115,6 +126,7 @@ class ScannedRow:
     listing: Listing
     bound: bool
     stored: IdempotencyRecord | None
+    buyer: bool = True  # the code's order has a buyer's openid (or it is not known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,4 +204,5 @@ class ScanRepo(Repository):
             listing=mapping.listing(_part(row, "l_")),
             bound=bool(row.bound),
             stored=stored,
+            buyer=bool(row.buyer),
         )

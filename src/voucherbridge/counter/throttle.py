@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from voucherbridge.audit.repository import AuditRepo
-from voucherbridge.catalogue.repository import CodeRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.counter.guess_repository import GuessRepo
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.codes import ScannedCode, classify_code, mask_code

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
@@ -85,6 +85,11 @@ def _facts(r: Any) -> CodeFacts:
     )
 
 
+_ONE_TEMPLATE = select(_nt).where(
+    _nt.c.merchant_id == bindparam("merchant_id"), _nt.c.event == bindparam("event")
+)
+
+
 class NotificationRepo(Repository):
     # ---- templates ------------------------------------------------------------------------------
     def templates(self, merchant_id: int) -> dict[str, TemplateSetting]:
@@ -95,7 +100,12 @@ class NotificationRepo(Repository):
         }
 
     def template(self, merchant_id: int, event: str) -> TemplateSetting | None:
-        return self.templates(merchant_id).get(event)
+        r = self.conn.execute(_ONE_TEMPLATE, {"merchant_id": merchant_id, "event": event}).first()
+        return (
+            TemplateSetting(r.event, r.template_id, dict(r.fields or {}), r.updated_at)
+            if r
+            else None
+        )
 
     def put_template(
         self, merchant_id: int, event: str, template_id: str, fields: dict[str, str], now: datetime
@@ -137,7 +147,6 @@ class NotificationRepo(Repository):
             .add_columns(_nt.c.template_id.label("tpl_id"), _nt.c.fields.label("tpl_fields"))
             .outerjoin(_nt, and_(_nt.c.merchant_id == c.c.merchant_id, _nt.c.event == event))
             .where(*where)
-            .order_by(c.c.id)
         )
         found = []
         for r in self.conn.execute(query):
@@ -145,7 +154,10 @@ class NotificationRepo(Repository):
             if r.tpl_id:
                 template = TemplateSetting(event, str(r.tpl_id), dict(r.tpl_fields or {}), None)
             found.append((_facts(r), template))
-        return found
+        # Sorted here, not by the query: with ORDER BY id, SQLite walked the merchant's codes by
+        # id instead of looking each value up in the unique index (a flash sale got slower
+        # with every code sold).
+        return sorted(found, key=lambda pair: pair[0].code_id)
 
     def facts_of_codes(self, merchant_id: int, codes: list[str]) -> list[CodeFacts]:
         if not codes:

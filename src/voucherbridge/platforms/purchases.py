@@ -14,8 +14,9 @@ from typing import Literal
 import structlog
 
 from voucherbridge.audit.repository import AuditRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
 from voucherbridge.catalogue.issuing import issue_codes
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo, TemplateRepo
+from voucherbridge.catalogue.repository import ListingRepo, TemplateRepo
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import CodeEvent
@@ -79,6 +80,7 @@ def purchase_in(
         buyer_openid=buyer_openid,
         now=now,
         actor=f"platform:{platform}",
+        template=template,
     )
     if issued.created:
         uow.repo(AuditRepo).add(

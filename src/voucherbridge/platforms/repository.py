@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, and_, bindparam, exists, select, update
 
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
@@ -27,7 +28,54 @@ def _binding(r: Row[Any]) -> Binding:
     )
 
 
+_c, _co, _b = t.codes, t.code_orders, t.bindings
+# The binding of the store with the code and its platform order (None: no such code), as the
+# outbox worker needs them to tell the platform of one use: one statement per delivery.
+_SYNC_TARGET = (
+    select(
+        _b,
+        _c.c.code.label("x_code"),
+        _co.c.platform_order_id.label("x_platform_order_id"),
+    )
+    .select_from(
+        _b.outerjoin(
+            _c.join(_co, _co.c.id == _c.c.code_order_id, isouter=True),
+            and_(_c.c.merchant_id == _b.c.merchant_id, _c.c.code == bindparam("code")),
+        )
+    )
+    .where(
+        _b.c.merchant_id == bindparam("merchant_id"),
+        _b.c.store_id == bindparam("store_id"),
+        _b.c.platform == bindparam("platform"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    binding: Binding
+    code: str | None  # the code as we hold it; None when we have no such code
+    platform_order_id: str
+
+
 class BindingRepo(Repository):
+    def sync_target(
+        self, merchant_id: int, store_id: int, platform: str, code: str
+    ) -> SyncTarget | None:
+        """The store's binding to `platform` with `code` and the platform order it was issued
+        for; None when the store has no binding."""
+        row = self.conn.execute(
+            _SYNC_TARGET,
+            {"merchant_id": merchant_id, "store_id": store_id, "platform": platform, "code": code},
+        ).first()
+        if row is None:
+            return None
+        return SyncTarget(
+            _binding(row),
+            str(row.x_code) if row.x_code is not None else None,
+            str(row.x_platform_order_id or ""),
+        )
+
     def get(self, merchant_id: int, store_id: int, platform: str) -> Binding | None:
         row = self.conn.execute(
             select(t.bindings).where(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from voucherbridge.catalogue.repository import CodeRepo
 from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.records import OutboxRow
@@ -98,25 +97,25 @@ def _resolve(
     row: OutboxRow,
 ) -> tuple[Credentials, SyncMessage]:
     payload = row.payload
+    store_id = int(payload["store_id"])
     with make_uow() as uow:
-        store_id = int(payload["store_id"])
-        binding = uow.repo(BindingRepo).get(row.merchant_id, store_id, platform)
-        if binding is None or binding.status != "bound":
-            raise DeliveryFailed(
-                coded(ErrorCode.BINDING_MISSING, {"platform": platform, "store_id": store_id})
-            )
-        code = uow.repo(CodeRepo).find(row.merchant_id, str(payload["code"]))
-        if code is None:
-            raise DeliveryFailed(
-                coded(ErrorCode.VOUCHER_NOT_FOUND, {"code": str(payload["code"])}), permanent=True
-            )
-        platform_order_id = uow.repo(CodeRepo).platform_order_id(code.code_order_id) or ""
-    credentials = credentials_of(binding, open_secret)
+        target = uow.repo(BindingRepo).sync_target(
+            row.merchant_id, store_id, platform, str(payload["code"])
+        )
+    if target is None or target.binding.status != "bound":
+        raise DeliveryFailed(
+            coded(ErrorCode.BINDING_MISSING, {"platform": platform, "store_id": store_id})
+        )
+    if target.code is None:
+        raise DeliveryFailed(
+            coded(ErrorCode.VOUCHER_NOT_FOUND, {"code": str(payload["code"])}), permanent=True
+        )
+    credentials = credentials_of(target.binding, open_secret)
     message = SyncMessage(
         event=row.topic.removeprefix("code."),
-        code=code.code,
+        code=target.code,
         redemption_id=str(payload["redemption_id"]),
-        platform_order_id=platform_order_id,
+        platform_order_id=target.platform_order_id,
         discount_fen=int(payload["discount_fen"]),
         at=datetime.fromisoformat(str(payload["at"])),
         reason=str(payload.get("reason") or ""),

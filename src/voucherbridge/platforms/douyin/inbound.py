@@ -19,7 +19,8 @@ from typing import Any
 
 import structlog
 
-from voucherbridge.catalogue.repository import CodeRepo, ListingRepo
+from voucherbridge.catalogue.code_repository import CodeRepo
+from voucherbridge.catalogue.repository import ListingRepo
 from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 from voucherbridge.domain.vouchers import CodeStatus
