@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from voucherbridge.db.uow import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.notifications import NotificationFacts, render_fields
 from voucherbridge.domain.records import OutboxRow
 from voucherbridge.notifications.ports import (
@@ -23,7 +23,12 @@ from voucherbridge.notifications.ports import (
     Undeliverable,
 )
 from voucherbridge.notifications.repository import NotificationRepo
-from voucherbridge.outbox.service import Deliverer, DeliveryFailed, NothingToDeliver
+from voucherbridge.outbox.service import (
+    AfterDelivery,
+    Deliverer,
+    DeliveryFailed,
+    NothingToDeliver,
+)
 
 NO_TEMPLATE = "未发送: 该事件没有设置消息模板 / not sent: no template for this event"
 REFUSED = "未送达: 用户未关注或拒收 / not delivered: user not following/refused"
@@ -56,7 +61,7 @@ def notification_deliverer(
             uow.repo(NotificationRepo).set_status(notification_id, status, detail, clock())
             uow.commit()
 
-    def deliver(row: OutboxRow) -> None:
+    def deliver(row: OutboxRow) -> AfterDelivery:
         notification_id = int(row.payload["notification_id"])
         facts = facts_of(row)
         with make_uow() as uow:
@@ -84,6 +89,11 @@ def notification_deliverer(
             if exc.permanent:
                 note(notification_id, "failed", str(exc))
             raise DeliveryFailed(str(exc), permanent=exc.permanent) from exc
-        note(notification_id, "sent", f"msgid {msgid}" if msgid else "")
+        detail = f"msgid {msgid}" if msgid else ""
+
+        def sent(uow: UnitOfWork) -> None:  # with the outbox row's delivery, one commit
+            uow.repo(NotificationRepo).set_status(notification_id, "sent", detail, clock())
+
+        return sent
 
     return deliver

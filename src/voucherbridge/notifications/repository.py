@@ -85,6 +85,15 @@ def _facts(r: Any) -> CodeFacts:
     )
 
 
+# Built once per dialect (a purchase claims one message per code, a redeem one per buyer).
+_CLAIM = {
+    "postgresql": postgresql.insert(_n)
+    .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
+    .returning(_n.c.id),
+    "sqlite": sqlite.insert(_n)
+    .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
+    .returning(_n.c.id),
+}
 _ONE_TEMPLATE = select(_nt).where(
     _nt.c.merchant_id == bindparam("merchant_id"), _nt.c.event == bindparam("event")
 )
@@ -228,22 +237,19 @@ class NotificationRepo(Repository):
     ) -> int | None:
         """A new message row, or None when one of `dedupe_key` exists (claimed before, maybe by
         another process: the insert either wins or does nothing, no check-then-act)."""
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         result = self.conn.execute(
-            dialect.insert(_n)
-            .values(
-                merchant_id=merchant_id,
-                event=event,
-                dedupe_key=dedupe_key,
-                code_id=code_id,
-                code_masked=code_masked,
-                openid=openid,
-                status="queued",
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
-            .returning(_n.c.id)
+            _CLAIM[self.conn.dialect.name],
+            {
+                "merchant_id": merchant_id,
+                "event": event,
+                "dedupe_key": dedupe_key,
+                "code_id": code_id,
+                "code_masked": code_masked,
+                "openid": openid,
+                "status": "queued",
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         found = result.scalar()
         return int(found) if found is not None else None

@@ -18,7 +18,7 @@ from voucherbridge.audit.repository import AuditRepo
 from voucherbridge.core.actor import Actor
 from voucherbridge.core.formatting import iso
 from voucherbridge.core.request_id import request_scope
-from voucherbridge.db.uow import UnitOfWorkFactory
+from voucherbridge.db.uow import UnitOfWork, UnitOfWorkFactory
 from voucherbridge.domain.backoff import MAX_ATTEMPTS, retry_delay
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.errors import DomainError, ErrorCode
@@ -46,13 +46,16 @@ class NothingToDeliver(Exception):
 
 
 Outcome = DeliveryFailed | NothingToDeliver | None
+# What a deliverer writes down about a message it delivered, in the transaction that marks the
+# row delivered (one commit for both, instead of one each).
+AfterDelivery = Callable[[UnitOfWork], None]
 
 
 class Deliverer(Protocol):
     """Sends one outbox message to its destination, or raises DeliveryFailed or
-    NothingToDeliver."""
+    NothingToDeliver; may hand back what to record with the delivery."""
 
-    def __call__(self, row: OutboxRow) -> None: ...
+    def __call__(self, row: OutboxRow) -> AfterDelivery | None: ...
 
 
 @dataclass
@@ -92,9 +95,11 @@ def deliver_due(
             break
         # the request that queued the row: its id is on the log lines and the platform call
         with request_scope(_request_id_of(row)):
-            outcome = _deliver_one(row, deliverers)
+            outcome, after = _deliver_one(row, deliverers)
             with make_uow(write=True) as uow:
                 _record(uow.repo(OutboxRepo), row, outcome, clock(), max_attempts, report)
+                if outcome is None and after is not None:
+                    after(uow)
                 uow.commit()
         if isinstance(outcome, DeliveryFailed) and not outcome.wait:
             report.errors.append(str(outcome))
@@ -162,19 +167,21 @@ def _loggable(outcome: DeliveryFailed, row: OutboxRow) -> str:
     return text
 
 
-def _deliver_one(row: OutboxRow, deliverers: Mapping[str, Deliverer]) -> Outcome:
+def _deliver_one(
+    row: OutboxRow, deliverers: Mapping[str, Deliverer]
+) -> tuple[Outcome, AfterDelivery | None]:
     deliverer = deliverers.get(row.destination)
     if deliverer is None:
-        return DeliveryFailed(f"no deliverer configured for {row.destination}")
+        return DeliveryFailed(f"no deliverer configured for {row.destination}"), None
     try:
-        deliverer(row)
+        after = deliverer(row)
     except (DeliveryFailed, NothingToDeliver) as exc:
-        return exc
+        return exc, None
     except Exception as exc:  # a bug or an unexpected answer must not stop the worker
         # the traceback goes through the log's redaction (voucher codes masked, secrets hidden)
         log.exception("outbox.deliverer_crashed", id=row.id, destination=row.destination)
-        return DeliveryFailed(f"{type(exc).__name__}: {exc}")
-    return None
+        return DeliveryFailed(f"{type(exc).__name__}: {exc}"), None
+    return None, after
 
 
 def previous_in_order(make_uow: UnitOfWorkFactory, row: OutboxRow) -> OutboxRow | None:
