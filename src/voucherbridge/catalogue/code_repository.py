@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
@@ -47,9 +47,6 @@ class CodeRepo(Repository):
         ).first()
         return mapping.code(row) if row else None
 
-    def exists(self, code: str) -> bool:
-        return bool(self.conn.execute(select(exists().where(t.codes.c.code == code))).scalar())
-
     def taken(self, codes: Sequence[str]) -> set[str]:
         """Which of these code values some code already has (one statement for a batch)."""
         if not codes:
@@ -66,12 +63,6 @@ class CodeRepo(Repository):
             )
         ).scalar()
         return int(value) if value is not None else None
-
-    def platform_order_id(self, code_order_id: int) -> str | None:
-        value = self.conn.execute(
-            select(t.code_orders.c.platform_order_id).where(t.code_orders.c.id == code_order_id)
-        ).scalar()
-        return str(value) if value is not None else None
 
     def merchant_of_platform_order(self, platform: str, platform_order_id: str) -> int | None:
         """Whose order a platform's callback names (before its signature can be checked)."""

@@ -126,7 +126,7 @@ class ScannedRow:
     listing: Listing
     bound: bool
     stored: IdempotencyRecord | None
-    buyer: bool = True  # the code's order has a buyer's openid (or it is not known)
+    buyer: bool  # the code's order has a buyer's openid: someone to tell of its use
 
 
 @dataclass(frozen=True, slots=True)
