@@ -12,14 +12,32 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.helpers import demo_admin_headers, wait_until
 from tests.selfpay.conftest import GUEST, NOTIFY, pay_now, replay, start, table_bill
 from voucherbridge.bootstrap import Container
-from voucherbridge.selfpay.payments import PAID, REFUND_DUE
+from voucherbridge.selfpay.payments import PAID, REFUND_DUE, StartedPayment
 from voucherbridge.selfpay.repository import OnlinePaymentRepo
+
+
+@pytest.fixture
+def paid_unheard(
+    client: Any,
+    auth: dict[str, str],
+    demo: dict[str, Any],
+    container: Container,
+    wechat: httpx.Client,
+    dead_url: str,
+) -> tuple[dict[str, Any], StartedPayment]:
+    """A table's bill paid at the simulator whose genuine notify went nowhere (the test then
+    replays it, or an altered one, to our service)."""
+    bill = table_bill(client, auth)
+    started = start(container, demo, bill["id"], dead_url)
+    pay_now(wechat, started)
+    return bill, started
 
 
 def _payment(container: Container, out_trade_no: str) -> Any:
@@ -118,15 +136,13 @@ def _forged_headers(body: str, serial: str) -> dict[str, str]:
 def test_a_forged_or_altered_notify_is_401_and_records_nothing(
     client: Any,
     auth: dict[str, str],
-    demo: dict[str, Any],
     container: Container,
     wechat: httpx.Client,
     live: str,
     dead_url: str,
+    paid_unheard: tuple[dict[str, Any], StartedPayment],
 ) -> None:
-    bill = table_bill(client, auth)
-    started = start(container, demo, bill["id"], dead_url)
-    pay_now(wechat, started)  # the genuine notify goes nowhere
+    bill, started = paid_unheard  # the genuine notify goes nowhere
     order = next(
         o
         for o in wechat.get("/_sim/wechatpay/orders").json()
@@ -166,15 +182,12 @@ def _headers_of(wechat: httpx.Client, out_trade_no: str) -> dict[str, str]:
 def test_a_notify_for_another_amount_is_refused(
     client: Any,
     auth: dict[str, str],
-    demo: dict[str, Any],
     container: Container,
     wechat: httpx.Client,
     live: str,
-    dead_url: str,
+    paid_unheard: tuple[dict[str, Any], StartedPayment],
 ) -> None:
-    bill = table_bill(client, auth)
-    started = start(container, demo, bill["id"], dead_url)
-    pay_now(wechat, started)
+    bill, started = paid_unheard
     wrong = replay(wechat, started.out_trade_no, live + NOTIFY, amount_total=started.amount_fen - 1)
     assert wrong["status_code"] == 422, wrong
     assert "payment_mismatch" in wrong["answer"]
@@ -194,11 +207,9 @@ def test_a_notify_for_a_settled_bill_is_kept_for_refund_not_a_second_tender(
     container: Container,
     wechat: httpx.Client,
     live: str,
-    dead_url: str,
+    paid_unheard: tuple[dict[str, Any], StartedPayment],
 ) -> None:
-    bill = table_bill(client, auth)
-    started = start(container, demo, bill["id"], dead_url)
-    pay_now(wechat, started)
+    bill, started = paid_unheard
     cash = client.post(
         f"/api/v1/orders/{bill['id']}/checkout",
         json={"tenders": [{"type": "cash", "amount_fen": started.amount_fen}]},
