@@ -19,24 +19,22 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Row,
     RowMapping,
     Select,
     String,
     and_,
     bindparam,
-    case,
     exists,
-    func,
-    literal,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
+from voucherbridge.reports.history_repository import history_column
 from voucherbridge.reports.repository import Scope, fixed_offset, scope_of
 
 _c, _r, _ord, _ev = t.codes, t.redemptions, t.orders, t.code_events
@@ -45,7 +43,6 @@ _m, _l, _s, _tm, _tp = t.merchants, t.listings, t.stores, t.terminals, t.voucher
 # beside `_r` (which the store filter reads).
 _rs = t.redemptions.alias("scope_redemptions")
 _standing = t.redemptions.alias("standing")
-_es = t.stores.alias("event_stores")
 MERCHANT: BindParameter[int] = bindparam("merchant_id")
 
 
@@ -83,34 +80,6 @@ def keyset(table: Any, at: Any, keys: tuple[str, ...]) -> list[ColumnElement[boo
         if name in keys and name in table.c:
             where.append(table.c[name] == bindparam(name))
     return where
-
-
-def _history(page: Any, dialect: str, labels: tuple[tuple[str, str], ...]) -> ColumnElement[Any]:
-    """A page row's events as the archive shows them, oldest first, in one string: "<local
-    minute> <label>[ <store>]" joined by "; ", in the zone bound as `history_zone`."""
-    if dialect == "postgresql":
-        minute = func.to_char(
-            func.timezone(bindparam("history_zone"), _ev.c.at), "YYYY-MM-DD HH24:MI"
-        )
-    else:  # whole seconds first: SQLite reads fractions to the millisecond and would round
-        minute = func.strftime("%Y-%m-%d %H:%M", func.substr(_ev.c.at, 1, 19), bindparam("shift"))
-    label = case(dict(labels), value=_ev.c.event, else_=_ev.c.event)
-    where = case((_es.c.name != "", literal(" ") + _es.c.name), else_=literal(""))
-    lines = (
-        select(_ev.c.id, (minute + literal(" ") + label + where).label("line"))
-        .select_from(
-            _ev.outerjoin(_es, and_(_es.c.id == _ev.c.store_id, _es.c.merchant_id == MERCHANT))
-        )
-        .where(_ev.c.merchant_id == MERCHANT, _ev.c.code_id == page.c.id)
-        .order_by(_ev.c.id)
-        .correlate(page)
-        .subquery("lines")
-    )
-    if dialect == "postgresql":
-        joined = func.string_agg(lines.c.line, aggregate_order_by(literal("; "), lines.c.id))
-    else:  # SQLite 3.40 has no ORDER BY in an aggregate: it concatenates in the lines' order
-        joined = func.group_concat(lines.c.line, "; ")
-    return select(joined).select_from(lines).scalar_subquery()
 
 
 @lru_cache(maxsize=128)
@@ -171,7 +140,7 @@ def _codes_sql(
     history: list[ColumnElement[Any]] = []
     if dialect is not None:
         history = [
-            _history(page, dialect, labels).label("history"),
+            history_column(page, dialect, labels, MERCHANT).label("history"),
             bindparam("history_zone", type_=String).label("history_zone"),
         ]
     return (
@@ -217,6 +186,12 @@ def run_page(
     return conn.execute(build(keys), {k: params[k] for k in keys}).mappings().all()
 
 
+# Where `ArchiveRepo.codes` puts the columns after the code's own ten (id, code, status,
+# platform, listing_id, issued_at, valid_until, redeemed_at, listing, store_id): the standing
+# store's name, the merchant's zone and, when asked for, the history and its zone.
+STORE, ZONE, HISTORY = 10, 11, 12
+
+
 class ArchiveRepo(Repository):
     def codes(
         self,
@@ -230,7 +205,7 @@ class ArchiveRepo(Repository):
         prefix: str | None,
         history_zone: str | None,
         labels: tuple[tuple[str, str], ...],
-    ) -> Sequence[RowMapping]:
+    ) -> Sequence[Row[Any]]:
         """A page of codes with their listing's title, the store (id and name) of their
         standing redemption and the merchant's zone (`zone`, on every row). With a
         `history_zone` (PostgreSQL: any; SQLite: one of a fixed offset), each row also carries
@@ -257,7 +232,7 @@ class ArchiveRepo(Repository):
         keys = shape(params)
         extra = {"history_zone": history_zone, "shift": shift} if dialect else {}
         query = _codes_sql(keys, dialect, labels)
-        return self.conn.execute(query, {**{k: params[k] for k in keys}, **extra}).mappings().all()
+        return self.conn.execute(query, {**{k: params[k] for k in keys}, **extra}).all()
 
     def events(self, merchant_id: int, code_ids: Sequence[int]) -> Sequence[RowMapping]:
         """The events of a page's codes, oldest first, with the name of each event's store."""
