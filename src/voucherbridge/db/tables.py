@@ -375,6 +375,7 @@ bindings = Table(
     # Douyin: the 抖音来客 account that authorized our app ("" when Douyin resolves it)
     Column("account_id", String(64)),
     UniqueConstraint("store_id", "platform", name="uq_bindings_store_platform"),
+    Index("ix_bindings_platform_store", "platform", "platform_store_id"),
 )
 
 # An app's access token shared by every process (Douyin keeps only its latest two alive).
