@@ -20,7 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser._helpers_cashier import read_the_value, sign_in
 from tests.browser._helpers_console import console_login
-from tests.demo.running import Demo, free_ports, start_demo, stop_demo
+from tests.demo.running import Demo, demo_ports, start_demo, stop_demo
 
 WAIT_MS = 15_000  # a generous wait for the worker's delivery, far above its usual second
 MALL_VOUCHER = "60代100元票券抢购"
@@ -65,7 +65,7 @@ def read_banner(text: str) -> Banner:
 
 @pytest.fixture
 def running_demo(tmp_path: Path) -> Iterator[Demo]:
-    demo = start_demo(tmp_path, free_ports())
+    demo = start_demo(tmp_path, demo_ports())
     try:
         yield demo
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,18 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import wait_until
+from tests.pgserver import free_ports
 
 READY = "就绪 ready:"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def free_ports() -> dict[str, int]:
-    return {name: free_port() for name in ("api", "douyin", "meituan", "wechat", "weimall")}
+def demo_ports() -> dict[str, int]:
+    names = ("api", "douyin", "meituan", "wechat", "weimall")
+    return dict(zip(names, free_ports(len(names)), strict=True))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.demo.running import Demo, free_ports
+from tests.demo.running import Demo, demo_ports
 from tests.demo.running import start_demo as _start
 from tests.demo.running import stop_demo as _stop
 from tests.helpers import demo_admin_headers, wait_until
@@ -22,7 +22,7 @@ from tests.helpers import demo_admin_headers, wait_until
 
 @pytest.fixture
 def ports() -> dict[str, int]:
-    return free_ports()
+    return demo_ports()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import postgresql_database
 from tests.helpers import bearer, wait_until
 from tests.ops.test_readiness_metrics import _sample
-from tests.pgserver import free_port
+from tests.pgserver import free_ports
 from tests.procs import (
     STARTUP_S,
     cli,
@@ -131,7 +131,7 @@ def test_two_apis_two_workers_sigterm_mid_load_lose_nothing(
         VOUCHERBRIDGE_LOG_LEVEL="INFO",
         VOUCHERBRIDGE_LOG_JSON="true",
     )
-    port_a, port_b = free_port(), free_port()
+    port_a, port_b = free_ports(2)
     base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     procs: list[Proc] = []
     try:

@@ -71,6 +71,13 @@ def use_simulated_wechatpay(settings: Settings) -> str:
         creds = httpx.get(f"{base}/_sim/wechatpay/credentials", timeout=5).json()
     except (httpx.HTTPError, ValueError):
         return "  微信支付 WeChat Pay: 模拟器未响应,自助买单不可用 / simulator not answering"
+    wanted = {key for key in WECHATPAY_VARIABLES.values() if key is not None}
+    if not isinstance(creds, dict) or not wanted <= creds.keys():
+        # Something else holds the port (another program, another simulator): no keys to use.
+        return (
+            f"  微信支付 WeChat Pay: {base} 不是微信模拟器,自助买单不可用 / "
+            "not the WeChat simulator, self-pay unavailable"
+        )
     for name, key in WECHATPAY_VARIABLES.items():
         os.environ[name] = base if key is None else str(creds[key])
     return f"  微信支付 WeChat Pay: {base} (模拟器 / simulated, 商户号 {creds['mchid']})"
