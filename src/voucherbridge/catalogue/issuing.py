@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,11 @@ MAX_BATCH = 1000
 class Issued:
     codes: list[str]
     created: bool
+    # What a call that made the codes knows of them (a replay leaves them out): their ids in
+    # the order of `codes`, when they end and the zone that end is a midnight of.
+    ids: list[int] = field(default_factory=list)
+    valid_until: datetime | None = None
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +132,7 @@ def issue_codes(
     )
     issued = CodeEvent("issued", now, None, None, None, actor, {"order": platform_order_id})
     repo.add_events(merchant_id, [(code_id, issued) for code_id in ids])
-    return Issued(codes, created=True)
+    return Issued(codes, True, ids, valid_until, zone.key)
 
 
 def issue_batch(

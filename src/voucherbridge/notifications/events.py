@@ -12,15 +12,19 @@ processes do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import structlog
 
+from voucherbridge.catalogue.issuing import Issued
 from voucherbridge.db.uow import UnitOfWork
 from voucherbridge.domain.codes import mask_code
 from voucherbridge.domain.records import OutboxMessage, Redemption
+from voucherbridge.domain.vouchers import Template
 from voucherbridge.notifications.repository import (
     WECHAT_BUYERS,
+    Claim,
     CodeFacts,
     NotificationRepo,
     TemplateSetting,
@@ -32,25 +36,46 @@ DESTINATION = "notify"
 
 
 def notify_codes_issued(
-    uow: UnitOfWork, *, merchant_id: int, codes: Sequence[str], now: datetime
+    uow: UnitOfWork,
+    *,
+    merchant_id: int,
+    platform: str,
+    buyer_openid: str | None,
+    issued: Issued,
+    template: Template,
+    now: datetime,
 ) -> int:
-    """码已发放: one message per code bought (its face value, valid until). Returns how many."""
-    queued = 0
-    for facts, template in uow.repo(NotificationRepo).to_tell(
-        merchant_id, "issued", codes=list(codes)
-    ):
-        queued += enqueue(
-            uow,
-            facts,
-            template,
+    """码已发放: one message per code bought (its face value, valid until). Returns how many.
+
+    The purchase knows every fact a message tells, so nothing is read back but the merchant's
+    template: with one, a purchase of any number of codes queues its messages in three
+    statements; a buyer we cannot reach (no openid of ours) costs none."""
+    if buyer_openid is None or platform not in WECHAT_BUYERS or not issued.ids:
+        return 0
+    assert issued.valid_until is not None
+    valid_until = issued.valid_until.astimezone(UTC)
+    messages = [
+        Message(
+            facts=CodeFacts(
+                code_id=code_id,
+                merchant_id=merchant_id,
+                code=code,
+                openid=buyer_openid,
+                item_name=template.name,
+                face_value_fen=template.face_value_fen,
+                valid_until=valid_until,
+                timezone=issued.timezone,
+            ),
             event="issued",
-            dedupe_key=f"issued:{facts.code_id}",
+            dedupe_key=f"issued:{code_id}",
             store_name="",
-            amount_fen=facts.face_value_fen,
-            item_name=facts.item_name,
-            at=now,
+            amount_fen=template.face_value_fen,
+            item_name=template.name,
         )
-    return queued
+        for code_id, code in zip(issued.ids, issued.codes, strict=True)
+    ]
+    setting = uow.repo(NotificationRepo).template(merchant_id, "issued")
+    return enqueue_many(uow, messages, setting, at=now)
 
 
 def notify_redemption(uow: UnitOfWork, redemption: Redemption, event: str, now: datetime) -> int:
@@ -117,6 +142,18 @@ def notify_checkout(
     return queued
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """What one message tells of one code."""
+
+    facts: CodeFacts
+    event: str
+    dedupe_key: str
+    store_name: str
+    amount_fen: int
+    item_name: str
+
+
 def enqueue(
     uow: UnitOfWork,
     facts: CodeFacts,
@@ -130,44 +167,72 @@ def enqueue(
     at: datetime,
 ) -> int:
     """The message row and its outbox row, in the caller's transaction; 1 when queued."""
-    if facts.openid is None:
-        return 0
-    repo = uow.repo(NotificationRepo)
-    if template is None or not template.template_id:
-        log.info(
-            "notify.skipped", notify_event=event, reason="no_template", code=mask_code(facts.code)
-        )
-        return 0
-    notification_id = repo.claim(
-        merchant_id=facts.merchant_id,
+    message = Message(
+        facts=facts,
         event=event,
         dedupe_key=dedupe_key,
-        code_id=facts.code_id,
-        code_masked=mask_code(facts.code),
-        openid=facts.openid,
-        now=at,
+        store_name=store_name,
+        amount_fen=amount_fen,
+        item_name=item_name,
     )
-    if notification_id is None:
+    return enqueue_many(uow, [message], template, at=at)
+
+
+def enqueue_many(
+    uow: UnitOfWork, messages: Sequence[Message], template: TemplateSetting | None, *, at: datetime
+) -> int:
+    """The message rows of one event and their outbox rows, in the caller's transaction: two
+    statements however many codes. Returns how many were queued (a message claimed before is
+    not queued again)."""
+    wanted = [m for m in messages if m.facts.openid is not None]
+    if not wanted:
         return 0
-    uow.repo(OutboxRepo).add(
-        OutboxMessage(
-            merchant_id=facts.merchant_id,
-            topic=f"notify.{event}",
-            destination=DESTINATION,
-            dedupe_key=f"notify:{notification_id}",
-            payload={
-                "notification_id": notification_id,
-                "event": event,
-                "openid": facts.openid,
-                "code": facts.code,
-                "item_name": item_name,
-                "store_name": store_name,
-                "amount_fen": amount_fen,
-                "at": at.isoformat(),
-                "valid_until": facts.valid_until.isoformat(),
-                "timezone": facts.timezone,
-            },
-        ),
-        at,
+    if template is None or not template.template_id:
+        for m in wanted:
+            log.info(
+                "notify.skipped",
+                notify_event=m.event,
+                reason="no_template",
+                code=mask_code(m.facts.code),
+            )
+        return 0
+    claims = [
+        Claim(
+            merchant_id=m.facts.merchant_id,
+            event=m.event,
+            dedupe_key=m.dedupe_key,
+            code_id=m.facts.code_id,
+            code_masked=mask_code(m.facts.code),
+            openid=str(m.facts.openid),
+        )
+        for m in wanted
+    ]
+    claimed = uow.repo(NotificationRepo).claim(claims, at)
+    queued = [
+        _outbox_message(m, notification_id, at)
+        for m in wanted
+        if (notification_id := claimed.get(m.dedupe_key)) is not None
+    ]
+    uow.repo(OutboxRepo).add_many(queued, at)
+    return len(queued)
+
+
+def _outbox_message(m: Message, notification_id: int, at: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        merchant_id=m.facts.merchant_id,
+        topic=f"notify.{m.event}",
+        destination=DESTINATION,
+        dedupe_key=f"notify:{notification_id}",
+        payload={
+            "notification_id": notification_id,
+            "event": m.event,
+            "openid": m.facts.openid,
+            "code": m.facts.code,
+            "item_name": m.item_name,
+            "store_name": m.store_name,
+            "amount_fen": m.amount_fen,
+            "at": at.isoformat(),
+            "valid_until": m.facts.valid_until.isoformat(),
+            "timezone": m.facts.timezone,
+        },
     )
-    return 1

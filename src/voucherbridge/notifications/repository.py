@@ -3,6 +3,7 @@ catalogue issued, their order's buyer, template, store and merchant zone)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,18 @@ class CodeFacts:
     face_value_fen: int
     valid_until: datetime
     timezone: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """A message to claim: one per event of a code (or of a bill), by its dedupe key."""
+
+    merchant_id: int
+    event: str
+    dedupe_key: str
+    code_id: int | None
+    code_masked: str
+    openid: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +98,29 @@ def _facts(r: Any) -> CodeFacts:
     )
 
 
-# Built once per dialect (a purchase claims one message per code, a redeem one per buyer).
+# Built once (an expanding IN is cached; one built per call was re-compiled per call).
+_TO_TELL = (
+    _facts_query()
+    .add_columns(_nt.c.template_id.label("tpl_id"), _nt.c.fields.label("tpl_fields"))
+    .outerjoin(
+        _nt, and_(_nt.c.merchant_id == t.codes.c.merchant_id, _nt.c.event == bindparam("event"))
+    )
+    .where(
+        t.codes.c.merchant_id == bindparam("merchant_id"),
+        t.codes.c.platform.in_(WECHAT_BUYERS),
+        t.code_orders.c.buyer_openid.is_not(None),
+        t.codes.c.id.in_(bindparam("ids", expanding=True)),
+    )
+)
+# Built once per dialect. Each claimed row comes back with its key: a purchase claims one per
+# code in one statement, and a key claimed before returns nothing.
 _CLAIM = {
     "postgresql": postgresql.insert(_n)
     .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
-    .returning(_n.c.id),
+    .returning(_n.c.id, _n.c.dedupe_key),
     "sqlite": sqlite.insert(_n)
     .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
-    .returning(_n.c.id),
+    .returning(_n.c.id, _n.c.dedupe_key),
 }
 _ONE_TEMPLATE = select(_nt).where(
     _nt.c.merchant_id == bindparam("merchant_id"), _nt.c.event == bindparam("event")
@@ -133,32 +161,16 @@ class NotificationRepo(Repository):
         merchant_id: int,
         event: str,
         *,
-        codes: list[str] | None = None,
-        code_ids: list[int] | None = None,
+        code_ids: list[int],
     ) -> list[tuple[CodeFacts, TemplateSetting | None]]:
         """The codes that have a buyer to tell, each with the merchant's template for `event`
         (None: not set). One statement on the hot paths (redeem, reverse, checkout): codes
         without a buyer's openid return nothing."""
-        c = t.codes
-        where = [
-            c.c.merchant_id == merchant_id,
-            c.c.platform.in_(WECHAT_BUYERS),
-            t.code_orders.c.buyer_openid.is_not(None),
-        ]
-        if codes is not None:
-            where.append(c.c.code.in_(codes))
-        if code_ids is not None:
-            where.append(c.c.id.in_(code_ids))
-        if not codes and not code_ids:
+        if not code_ids:
             return []
-        query = (
-            _facts_query()
-            .add_columns(_nt.c.template_id.label("tpl_id"), _nt.c.fields.label("tpl_fields"))
-            .outerjoin(_nt, and_(_nt.c.merchant_id == c.c.merchant_id, _nt.c.event == event))
-            .where(*where)
-        )
+        query, params = _TO_TELL, {"merchant_id": merchant_id, "event": event, "ids": code_ids}
         found = []
-        for r in self.conn.execute(query):
+        for r in self.conn.execute(query, params):
             template = None
             if r.tpl_id:
                 template = TemplateSetting(event, str(r.tpl_id), dict(r.tpl_fields or {}), None)
@@ -224,35 +236,29 @@ class NotificationRepo(Repository):
         return str(zone or "Asia/Shanghai")
 
     # ---- the messages ---------------------------------------------------------------------------
-    def claim(
-        self,
-        *,
-        merchant_id: int,
-        event: str,
-        dedupe_key: str,
-        code_id: int | None,
-        code_masked: str,
-        openid: str,
-        now: datetime,
-    ) -> int | None:
-        """A new message row, or None when one of `dedupe_key` exists (claimed before, maybe by
-        another process: the insert either wins or does nothing, no check-then-act)."""
-        result = self.conn.execute(
-            _CLAIM[self.conn.dialect.name],
+    def claim(self, wanted: Sequence[Claim], now: datetime) -> dict[str, int]:
+        """New message rows in one statement: the id of each, by its dedupe key. A key that
+        exists (claimed before, maybe by another process) is left out: the insert either wins
+        or does nothing, no check-then-act."""
+        rows = [
             {
-                "merchant_id": merchant_id,
-                "event": event,
-                "dedupe_key": dedupe_key,
-                "code_id": code_id,
-                "code_masked": code_masked,
-                "openid": openid,
+                "merchant_id": c.merchant_id,
+                "event": c.event,
+                "dedupe_key": c.dedupe_key,
+                "code_id": c.code_id,
+                "code_masked": c.code_masked,
+                "openid": c.openid,
                 "status": "queued",
                 "created_at": now,
                 "updated_at": now,
-            },
-        )
-        found = result.scalar()
-        return int(found) if found is not None else None
+            }
+            for c in wanted
+        ]
+        if not rows:
+            return {}
+        params = rows[0] if len(rows) == 1 else rows
+        result = self.conn.execute(_CLAIM[self.conn.dialect.name], params)
+        return {str(r.dedupe_key): int(r.id) for r in result}
 
     def set_status(self, notification_id: int, status: str, detail: str, now: datetime) -> None:
         self.conn.execute(

@@ -94,7 +94,15 @@ def purchase_in(
             now=now,
         )
         # the buyer hears of the purchase (the mall's official account), sent by the worker
-        notify_codes_issued(uow, merchant_id=merchant_id, codes=issued.codes, now=now)
+        notify_codes_issued(
+            uow,
+            merchant_id=merchant_id,
+            platform=platform,
+            buyer_openid=buyer_openid,
+            issued=issued,
+            template=template.template,
+            now=now,
+        )
     log.info(
         "platform.purchase.issued" if issued.created else "platform.purchase.replayed",
         platform=platform,
