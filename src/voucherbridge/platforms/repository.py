@@ -58,6 +58,14 @@ class SyncTarget:
     platform_order_id: str
 
 
+# Every callback reads it first (its secret checks the signature): built once.
+_BY_PLATFORM_STORE = select(t.bindings).where(
+    t.bindings.c.platform == bindparam("platform"),
+    t.bindings.c.platform_store_id == bindparam("platform_store_id"),
+    t.bindings.c.status == "bound",
+)
+
+
 class BindingRepo(Repository):
     def sync_target(
         self, merchant_id: int, store_id: int, platform: str, code: str
@@ -88,13 +96,8 @@ class BindingRepo(Repository):
 
     def by_platform_store(self, platform: str, platform_store_id: str) -> Binding | None:
         """The bound store behind a platform's store id (who a callback is for)."""
-        row = self.conn.execute(
-            select(t.bindings).where(
-                t.bindings.c.platform == platform,
-                t.bindings.c.platform_store_id == platform_store_id,
-                t.bindings.c.status == "bound",
-            )
-        ).first()
+        params = {"platform": platform, "platform_store_id": platform_store_id}
+        row = self.conn.execute(_BY_PLATFORM_STORE, params).first()
         return _binding(row) if row else None
 
     def bound_to(self, platform: str) -> list[Binding]:
