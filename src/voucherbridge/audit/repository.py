@@ -62,6 +62,7 @@ _SET_TAIL = (
     .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
 )
 
+_INSERT = _log.insert()
 _APPENDED = (*HASHED_FIELDS, "lane", "prev_hash", "row_hash")
 # PostgreSQL: the row and its lane's tail in one statement. Every value is a named parameter
 # of its own (a_<column>), so the UPDATE in the WITH never picks up the INSERT's columns.
@@ -123,7 +124,7 @@ class AuditRepo(Repository):
             # the row and its lane's new tail in one round trip (a data-modifying WITH)
             self.conn.execute(_APPEND_PG, {**{f"a_{k}": v for k, v in row.items()}, **tail})
             return
-        self.conn.execute(_log.insert(), row)
+        self.conn.execute(_INSERT, row)
         self.conn.execute(_SET_TAIL, tail)
 
     def _take_lane(self, chain: int) -> tuple[int, int, str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
@@ -18,6 +18,14 @@ from voucherbridge.domain.vouchers import CodeStatus, can_transition
 # One order's codes in one INSERT (insertmanyvalues) with their ids back. Not sorted by the
 # parameters' order (on SQLite that sends one INSERT per row): each id comes with its code.
 _INSERT_CODES = t.codes.insert().returning(t.codes.c.id, t.codes.c.code)
+# A purchase's statements, built once (one built per call cost its cache key every call).
+_INSERT_EVENTS = t.code_events.insert()
+_TAKEN = select(t.codes.c.code).where(t.codes.c.code.in_(bindparam("codes", expanding=True)))
+_FIND_ORDER = select(t.code_orders.c.id).where(
+    t.code_orders.c.merchant_id == bindparam("merchant_id"),
+    t.code_orders.c.platform == bindparam("platform"),
+    t.code_orders.c.platform_order_id == bindparam("order"),
+)
 
 
 def _event_row(merchant_id: int, code_id: int, event: CodeEvent) -> dict[str, Any]:
@@ -51,17 +59,12 @@ class CodeRepo(Repository):
         """Which of these code values some code already has (one statement for a batch)."""
         if not codes:
             return set()
-        rows = self.conn.execute(select(t.codes.c.code).where(t.codes.c.code.in_(list(codes))))
+        rows = self.conn.execute(_TAKEN, {"codes": list(codes)})
         return {str(r.code) for r in rows}
 
     def find_order(self, merchant_id: int, platform: str, platform_order_id: str) -> int | None:
-        value = self.conn.execute(
-            select(t.code_orders.c.id).where(
-                t.code_orders.c.merchant_id == merchant_id,
-                t.code_orders.c.platform == platform,
-                t.code_orders.c.platform_order_id == platform_order_id,
-            )
-        ).scalar()
+        params = {"merchant_id": merchant_id, "platform": platform, "order": platform_order_id}
+        value = self.conn.execute(_FIND_ORDER, params).scalar()
         return int(value) if value is not None else None
 
     def merchant_of_platform_order(self, platform: str, platform_order_id: str) -> int | None:
@@ -188,7 +191,7 @@ class CodeRepo(Repository):
         """Several codes' events in one statement (a purchase's `issued` events)."""
         if events:
             self.conn.execute(
-                t.code_events.insert(),
+                _INSERT_EVENTS,
                 [_event_row(merchant_id, code_id, event) for code_id, event in events],
             )
 

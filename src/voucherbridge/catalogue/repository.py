@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
@@ -49,6 +49,10 @@ class TemplateRepo(Repository):
         )
 
 
+# A purchase callback names its listing by public id: built once.
+_BY_PUBLIC_ID = select(t.listings).where(t.listings.c.public_id == bindparam("public_id"))
+
+
 class ListingRepo(Repository):
     def get(self, merchant_id: int, listing_id: int) -> Listing | None:
         row = self.conn.execute(
@@ -57,9 +61,7 @@ class ListingRepo(Repository):
         return mapping.listing(row) if row else None
 
     def by_public_id(self, public_id: str) -> Listing | None:
-        row = self.conn.execute(
-            select(t.listings).where(t.listings.c.public_id == public_id)
-        ).first()
+        row = self.conn.execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
         return mapping.listing(row) if row else None
 
     def list(self, merchant_id: int) -> list[Listing]:

@@ -211,21 +211,15 @@ class IdempotencyRepo(Repository):
         key waits for it, then does nothing if it committed, so the loser's transaction stays
         usable (no IntegrityError) and the caller can roll back and read the winner's row.
         """
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        result = self.conn.execute(
-            dialect.insert(t.idempotency_keys)
-            .values(
-                terminal_id=record.terminal_id,
-                key=record.key,
-                request_hash=record.request_hash,
-                redemption_id=record.redemption_id,
-                response=record.response,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["terminal_id", "key"])
-            .returning(t.idempotency_keys.c.id)
-        )
-        return result.first() is not None
+        values = {
+            "terminal_id": record.terminal_id,
+            "key": record.key,
+            "request_hash": record.request_hash,
+            "redemption_id": record.redemption_id,
+            "response": record.response,
+            "created_at": now,
+        }
+        return self.conn.execute(_REMEMBER[self.conn.dialect.name], values).first() is not None
 
     def hold(self, terminal_id: int, key: str, wait_s: float) -> bool:
         """Hold back every other request of this key until this transaction ends; False when
@@ -248,6 +242,13 @@ class IdempotencyRepo(Repository):
 
 
 # Two-key advisory locks live apart from one-key ones; 0x49444D50 spells "IDMP".
+# Built once per dialect: every redeem with a key runs it.
+_REMEMBER = {
+    name: dialect.insert(t.idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["terminal_id", "key"])
+    .returning(t.idempotency_keys.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(1229213008, hashtext(:key))")
 _LOCK_WAIT = text("SELECT set_config('lock_timeout', :ms, true)")
 _LOCK_NOT_AVAILABLE = "55P03"
