@@ -89,10 +89,8 @@ def test_a_purchase_costs_the_same_statements_for_one_code_or_three(
     assert tallies[3].totals() == PURCHASE[backend], tallies[3].statements
 
 
-def test_the_buyer_is_told_of_one_code_or_three_in_the_same_statements(
-    hooks: TestClient, demo: dict[str, Any], clock: FakeClock, container: Container
-) -> None:
-    listing = _listing(hooks, demo, "weimall")
+def tell_buyers_of_purchases(container: Container, listing: str, clock: FakeClock) -> None:
+    """The listing's merchant sets the demo's 码已发放 template."""
     with container.engine.connect() as db:
         merchant_id = db.execute(
             select(t.listings.c.merchant_id).where(t.listings.c.public_id == listing)
@@ -106,6 +104,13 @@ def test_the_buyer_is_told_of_one_code_or_three_in_the_same_statements(
         fields={k: v for k, _label, v in keys},
         now=clock.now,
     )
+
+
+def test_the_buyer_is_told_of_one_code_or_three_in_the_same_statements(
+    hooks: TestClient, demo: dict[str, Any], clock: FakeClock, container: Container
+) -> None:
+    listing = _listing(hooks, demo, "weimall")
+    tell_buyers_of_purchases(container, listing, clock)
     tallies, bought = {}, {}
     for quantity in (1, 3):
         purchase = _purchase(listing, f"WM-T-{quantity}", quantity, clock.now.isoformat())

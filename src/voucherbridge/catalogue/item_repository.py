@@ -6,12 +6,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from voucherbridge.db import mapping
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import Item
+
+# Every order a POS opens looks its lines up (built once: an expanding IN is cached).
+_OF_CODES = (
+    t.items.c.merchant_id == bindparam("merchant_id"),
+    t.items.c.item_code.in_(bindparam("codes", expanding=True)),
+)
+_PRICES = select(t.items.c.item_code, t.items.c.unit_price_fen).where(*_OF_CODES)
+_UNITS = select(t.items.c.item_code, t.items.c.unit).where(*_OF_CODES)
 
 
 class ItemRepo(Repository):
@@ -24,20 +32,16 @@ class ItemRepo(Repository):
         wanted = sorted(set(item_codes))
         if not wanted:
             return {}
-        query = select(t.items.c.item_code, t.items.c.unit_price_fen).where(
-            t.items.c.merchant_id == merchant_id, t.items.c.item_code.in_(wanted)
-        )
-        return {row.item_code: int(row.unit_price_fen) for row in self.conn.execute(query)}
+        rows = self.conn.execute(_PRICES, {"merchant_id": merchant_id, "codes": wanted})
+        return {row.item_code: int(row.unit_price_fen) for row in rows}
 
     def units(self, merchant_id: int, item_codes: Iterable[str]) -> dict[str, str]:
         """The catalogue's unit (份, 条, 瓶 ...) of each of `item_codes` the merchant has."""
         wanted = sorted(set(item_codes))
         if not wanted:
             return {}
-        query = select(t.items.c.item_code, t.items.c.unit).where(
-            t.items.c.merchant_id == merchant_id, t.items.c.item_code.in_(wanted)
-        )
-        return {row.item_code: str(row.unit) for row in self.conn.execute(query)}
+        rows = self.conn.execute(_UNITS, {"merchant_id": merchant_id, "codes": wanted})
+        return {row.item_code: str(row.unit) for row in rows}
 
     def get(self, merchant_id: int, item_code: str) -> Item | None:
         row = self.conn.execute(

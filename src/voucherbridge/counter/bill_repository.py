@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from voucherbridge.db import mapping
+from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.orders import OrderLine
@@ -53,10 +54,7 @@ class OpenBillRepo(Repository):
         """The order's lines become `lines` and its total `total_fen` (the caller holds the
         order's row lock and has checked it is open)."""
         self.conn.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order_id))
-        self.conn.execute(
-            insert(t.order_lines),
-            mapping.order_line_rows(order_id, lines),
-        )
+        self.conn.execute(st.INSERT_ORDER_LINES, mapping.order_line_rows(order_id, lines))
         self.conn.execute(
             update(t.orders).where(t.orders.c.id == order_id).values(total_fen=total_fen)
         )

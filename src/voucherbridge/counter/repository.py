@@ -55,15 +55,9 @@ class OrderRepo(Repository):
             },
         )
         # 单号 like the seed's 20200525000: the local date, then the order id.
-        self.conn.execute(
-            update(t.orders)
-            .where(t.orders.c.id == order_id)
-            .values(order_no=f"{order_no_prefix}{order_id:06d}")
-        )
-        self.conn.execute(
-            insert(t.order_lines),
-            mapping.order_line_rows(order_id, lines),
-        )
+        order_no = f"{order_no_prefix}{order_id:06d}"
+        self.conn.execute(st.SET_ORDER_NO, {"b_id": order_id, "b_no": order_no})
+        self.conn.execute(st.INSERT_ORDER_LINES, mapping.order_line_rows(order_id, lines))
         return order_id
 
     def get(self, merchant_id: int, order_id: int) -> Order | None:

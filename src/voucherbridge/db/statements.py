@@ -44,6 +44,11 @@ TERMINAL_BY_KEY = (
 ORDER = select(t.orders).where(
     t.orders.c.merchant_id == bindparam("merchant_id"), t.orders.c.id == bindparam("order_id")
 )
+# An order's lines as a POS sends them (opening an order, replacing its bill).
+INSERT_ORDER_LINES = insert(t.order_lines)
+SET_ORDER_NO = (
+    update(t.orders).where(t.orders.c.id == bindparam("b_id")).values(order_no=bindparam("b_no"))
+)
 ORDER_LINES = (
     select(t.order_lines)
     .where(t.order_lines.c.order_id == bindparam("order_id"))
