@@ -68,10 +68,11 @@ def terminal_of(container: Container, key: str | None) -> Terminal:
 
 @contextmanager
 def scan_session(
-    container: Container, key: str | None, raw_code: str, *, write: bool
+    container: Container, key: str | None, raw_code: str, *, write: bool, wait: bool = True
 ) -> Iterator[tuple[UnitOfWorkFactory, Terminal]]:
     """The units of work of one scan and its terminal, the key checked in the transaction the
-    scan of one of our codes then carries on in (blocking; run it on a scan thread).
+    scan of one of our codes then carries on in (run it with `api.scan_threads.run_scan`;
+    `wait=False`: `WriterBusy` on entry if another writer holds the lock).
 
     A platform code's scan talks to its platform between transactions, so its key is checked
     in a transaction of its own, as every other route does.
@@ -79,7 +80,7 @@ def scan_session(
     if is_platform_code(raw_code):
         yield container.uow, terminal_of(container, key)
         return
-    with container.uow.opened_first(write=write) as make_uow:
+    with container.uow.opened_first(write=write, wait=wait) as make_uow:
         yield make_uow, auth.terminal_in(make_uow.uow, key)
 
 

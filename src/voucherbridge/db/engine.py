@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 WRITE_OPTION = "vb_write"
+# A write transaction that must not wait for SQLite's lock: BEGIN IMMEDIATE fails at once with
+# SQLITE_BUSY instead of sleeping on busy_timeout (`UnitOfWork(wait=False)`).
+NOWAIT_OPTION = "vb_nowait"
+BUSY_TIMEOUT_MS = 30000
 
 
 def normalize_url(url: str) -> str:
@@ -40,7 +46,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_size=8,
         max_overflow=24,
     )
@@ -53,14 +59,30 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # A write transaction that starts as a reader can fail with SQLITE_BUSY when it
         # upgrades; taking the write lock at BEGIN makes writers queue on busy_timeout instead.
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+        elif not options.get(NOWAIT_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     return engine
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Whether SQLite refused for its lock being held (SQLITE_BUSY), not for anything else."""
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY

@@ -12,21 +12,33 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
-from voucherbridge.db.engine import WRITE_OPTION
+from voucherbridge.db.engine import NOWAIT_OPTION, WRITE_OPTION, is_busy
 from voucherbridge.db.repository import Repository
 
 R = TypeVar("R", bound=Repository)
+
+
+class WriterBusy(Exception):
+    """A unit of work asked not to wait (`wait=False`) found the writer busy: another write
+    transaction holds this process's write lock or SQLite's. Nothing was read or written."""
 
 
 class UnitOfWork:
     """Leaving the `with` block without `commit()` rolls everything back."""
 
     def __init__(
-        self, engine: Engine, *, write: bool = False, write_lock: threading.Lock | None = None
+        self,
+        engine: Engine,
+        *,
+        write: bool = False,
+        write_lock: threading.Lock | None = None,
+        wait: bool = True,
     ) -> None:
         self._engine = engine
         self._write = write
+        self._wait = wait
         self._write_lock = write_lock if write else None
         self._conn: Connection | None = None
         self._repos: dict[type[Repository], Repository] = {}
@@ -44,16 +56,21 @@ class UnitOfWork:
         if self._resumable and self._conn is not None:
             self._resumable = False  # opened by `UnitOfWorkFactory.opened_first`: carry on
             return self
-        if self._write_lock is not None:
-            self._write_lock.acquire()
+        if self._write_lock is not None and not self._write_lock.acquire(blocking=self._wait):
+            raise WriterBusy
+        conn: Connection | None = None
         try:
             conn = self._engine.connect()
             if self._write:
-                conn = conn.execution_options(**{WRITE_OPTION: True})
+                conn = conn.execution_options(**{WRITE_OPTION: True, NOWAIT_OPTION: not self._wait})
             conn.begin()
-        except BaseException:
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
             if self._write_lock is not None:
                 self._write_lock.release()
+            if isinstance(exc, OperationalError) and not self._wait and is_busy(exc):
+                raise WriterBusy from exc
             raise
         self._conn = conn
         return self
@@ -104,14 +121,18 @@ class UnitOfWorkFactory:
         # of a busy till short; other processes still wait on busy_timeout.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
-    def __call__(self, *, write: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write, write_lock=self._write_lock)
+    def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
+        """A unit of work; `wait=False`: a write one raises `WriterBusy` on entry instead of
+        waiting when another writer holds the lock."""
+        return UnitOfWork(self.engine, write=write, write_lock=self._write_lock, wait=wait)
 
-    def opened_first(self, *, write: bool = False) -> FirstOpened:
+    def opened_first(self, *, write: bool = False, wait: bool = True) -> FirstOpened:
         """This factory, except that the first unit of work it hands out is one already open
         (`FirstOpened.uow`): a request checks its credentials in it, and the use case carries
-        on in the same transaction instead of beginning one of its own (issue #20)."""
-        return FirstOpened(self, self(write=write))
+        on in the same transaction instead of beginning one of its own (issue #20). `wait`
+        is the first one's only (`WriterBusy` on entering the context); every unit of work
+        after it waits, as it may follow one that committed."""
+        return FirstOpened(self, self(write=write, wait=wait))
 
 
 class FirstOpened(UnitOfWorkFactory):
@@ -140,11 +161,11 @@ class FirstOpened(UnitOfWorkFactory):
             self.uow._resumable = False
             self.uow.__exit__(exc_type, exc, tb)
 
-    def __call__(self, *, write: bool = False) -> UnitOfWork:
+    def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
         first, self._first = self._first, None
         if first is not None and first.is_open and (first.write or not write):
             return first
         if first is not None and first.is_open:  # pragma: no cover - a write after a read
             first._resumable = False
             first.__exit__(None, None, None)
-        return super().__call__(write=write)
+        return super().__call__(write=write, wait=wait)

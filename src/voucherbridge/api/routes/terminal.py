@@ -128,8 +128,8 @@ def replace_lines(
 async def prepare(body: CodeOnOrder, key: TerminalKeyDep, c: ContainerDep) -> PrepareView:
     """验券准备: what the code is worth on this order. Changes nothing."""
 
-    def work() -> PrepareView:  # on one scan thread: the key check, then the scan
-        with scan_session(c, key, body.code, write=False) as (make_uow, terminal):
+    def work(wait: bool) -> PrepareView:  # the key check, then the scan (see run_scan)
+        with scan_session(c, key, body.code, write=False, wait=wait) as (make_uow, terminal):
             return counter.prepare_scanned(
                 make_uow,
                 c.platforms,
@@ -159,8 +159,8 @@ async def redeem(
 ) -> JSONResponse:
     """核销: mark the code used for the order, once. Replays return the first result (200)."""
 
-    def work() -> RedeemOutcome:  # on one scan thread: the key check, then the redemption
-        with scan_session(c, key, body.code, write=True) as (make_uow, terminal):
+    def work(wait: bool) -> RedeemOutcome:  # the key check, then the redemption (run_scan)
+        with scan_session(c, key, body.code, write=True, wait=wait) as (make_uow, terminal):
             return _redeem(make_uow, terminal)
 
     def _redeem(make_uow: UnitOfWorkFactory, terminal: Terminal) -> RedeemOutcome:
