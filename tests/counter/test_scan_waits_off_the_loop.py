@@ -8,10 +8,8 @@ by luck of timing."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
@@ -19,6 +17,7 @@ import pytest
 
 from tests.helpers import bearer
 from tests.procs import issue_cash_codes, open_order
+from tests.writer_held import WRITERS, answers_meanwhile, console_write_held
 from voucherbridge.bootstrap import Container
 from voucherbridge.db.uow import WriterBusy
 from voucherbridge_sims.simkit.server import ServerThread
@@ -41,83 +40,32 @@ def _redeem(base_url: str, key: str, code: str, order_id: int) -> httpx.Response
         )
 
 
-def _code_and_order(base_url: str, demo: dict[str, Any]) -> tuple[str, int]:
-    (code,) = issue_cash_codes(base_url, demo, 1)
-    with httpx.Client(base_url=base_url, timeout=60) as http:
-        return code, open_order(http, demo["terminal_key"])
-
-
-def _answers_meanwhile(base_url: str, pending: Future[httpx.Response]) -> None:
-    """The service answers while the redeem is still waiting for the writer."""
-    with httpx.Client(base_url=base_url, timeout=20) as http:
-        for _ in range(3):
-            assert http.get("/healthz").status_code == 200
-    assert not pending.done(), "the redeem did not wait for the writer"
-
-
-def test_a_redeem_waits_for_a_console_write_without_holding_up_the_service(
-    container: Container, demo: dict[str, Any], served: str
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_redeem_waits_for_another_writer_without_holding_up_the_service(
+    container: Container, demo: dict[str, Any], served: str, writer: str
 ):
-    code, order_id = _code_and_order(served, demo)
-    held, release = threading.Event(), threading.Event()
-
-    def console_write() -> None:
-        with container.uow(write=True):
-            held.set()
-            release.wait(60)
-
-    with ThreadPoolExecutor(2) as pool:
-        writer = pool.submit(console_write)
-        assert held.wait(30)
-        pending = pool.submit(_redeem, served, demo["terminal_key"], code, order_id)
-        _answers_meanwhile(served, pending)
-        release.set()
-        writer.result(timeout=30)
-        got = pending.result(timeout=60)
-    assert got.status_code == 201, got.text
-    assert got.json()["code"] == code
-
-
-def test_a_redeem_waits_for_another_process_holding_sqlite_then_succeeds(
-    container: Container, demo: dict[str, Any], served: str
-):
-    code, order_id = _code_and_order(served, demo)
-    path = container.engine.url.database
-    assert path
-    other = sqlite3.connect(path, isolation_level=None, timeout=30)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another process's write transaction, held
-        with ThreadPoolExecutor(1) as pool:
+    (code,) = issue_cash_codes(served, demo, 1)
+    with httpx.Client(base_url=served, timeout=60) as http:
+        order_id = open_order(http, demo["terminal_key"])
+    with ThreadPoolExecutor(1) as pool:
+        with WRITERS[writer](container):
             pending = pool.submit(_redeem, served, demo["terminal_key"], code, order_id)
-            _answers_meanwhile(served, pending)
-            other.execute("COMMIT")
-            got = pending.result(timeout=60)
-    finally:
-        other.close()
-    # Refused at once on the loop, it waited on the thread with SQLite's ordinary patience
-    # (a busy timeout left at 0 would have answered 503 here).
+            answers_meanwhile(served, pending)
+        got = pending.result(timeout=60)
+    # Refused at once on the loop, it waited on a thread with SQLite's ordinary patience (a
+    # busy timeout left at 0 would have answered 503 here).
     assert got.status_code == 201, got.text
     assert got.json()["code"] == code
 
 
 def test_a_unit_of_work_that_may_not_wait_leaves_nothing_behind(container: Container):
     pool = container.engine.pool
-    with container.uow(write=True):
-        with pytest.raises(WriterBusy):
+    for writer in WRITERS.values():
+        with writer(container), pytest.raises(WriterBusy):
             container.uow(write=True, wait=False).__enter__()
     with container.uow(write=True, wait=False) as free:
         free.commit()  # nobody else writing: it proceeds as any unit of work does
 
-    path = container.engine.url.database
-    assert path
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        with pytest.raises(WriterBusy):
-            container.uow(write=True, wait=False).__enter__()
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     # Every connection went back to the pool, each with SQLite's ordinary busy timeout, and
     # the process's write lock is free again.
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
@@ -130,3 +78,22 @@ def test_a_unit_of_work_that_may_not_wait_leaves_nothing_behind(container: Conta
     assert timeouts == {30000}
     with container.uow(write=True, wait=False) as again:
         again.commit()
+
+
+def test_only_the_first_write_of_a_not_waiting_factory_refuses_to_wait(container: Container):
+    not_waiting = container.uow.not_waiting()
+
+    def second_write() -> bool:
+        with not_waiting(write=True) as second:
+            second.commit()
+        return True
+
+    with ThreadPoolExecutor(1) as pool:
+        with console_write_held(container):
+            with pytest.raises(WriterBusy):
+                not_waiting(write=True).__enter__()
+            # The second may follow one that committed, so it waits as any other write does.
+            pending = pool.submit(second_write)
+            done, _ = wait([pending], timeout=0.5)
+            assert not done
+        assert pending.result(timeout=30)

@@ -68,20 +68,25 @@ def terminal_of(container: Container, key: str | None) -> Terminal:
 
 @contextmanager
 def scan_session(
-    container: Container, key: str | None, raw_code: str, *, write: bool, wait: bool = True
+    container: Container,
+    make_uow: UnitOfWorkFactory,
+    key: str | None,
+    raw_code: str,
+    *,
+    write: bool,
 ) -> Iterator[tuple[UnitOfWorkFactory, Terminal]]:
-    """The units of work of one scan and its terminal, the key checked in the transaction the
-    scan of one of our codes then carries on in (run it with `api.scan_threads.run_scan`;
-    `wait=False`: `WriterBusy` on entry if another writer holds the lock).
+    """The units of work of one scan (from `make_uow`, as `api.database_work.run_scan` hands
+    it) and its terminal, the key checked in the transaction the scan of one of our codes then
+    carries on in.
 
     A platform code's scan talks to its platform between transactions, so its key is checked
     in a transaction of its own, as every other route does.
     """
     if is_platform_code(raw_code):
-        yield container.uow, terminal_of(container, key)
+        yield make_uow, terminal_of(container, key)
         return
-    with container.uow.opened_first(write=write, wait=wait) as make_uow:
-        yield make_uow, auth.terminal_in(make_uow.uow, key)
+    with make_uow.opened_first(write=write) as first:
+        yield first, auth.terminal_in(first.uow, key)
 
 
 def is_platform_code(raw_code: str) -> bool:

@@ -126,13 +126,33 @@ class UnitOfWorkFactory:
         waiting when another writer holds the lock."""
         return UnitOfWork(self.engine, write=write, write_lock=self._write_lock, wait=wait)
 
-    def opened_first(self, *, write: bool = False, wait: bool = True) -> FirstOpened:
+    def opened_first(self, *, write: bool = False) -> FirstOpened:
         """This factory, except that the first unit of work it hands out is one already open
         (`FirstOpened.uow`): a request checks its credentials in it, and the use case carries
-        on in the same transaction instead of beginning one of its own (issue #20). `wait`
-        is the first one's only (`WriterBusy` on entering the context); every unit of work
-        after it waits, as it may follow one that committed."""
-        return FirstOpened(self, self(write=write, wait=wait))
+        on in the same transaction instead of beginning one of its own (issue #20)."""
+        return FirstOpened(self, self(write=write))
+
+    def not_waiting(self) -> NotWaiting:
+        """This factory, except that its first write unit of work does not wait (`NotWaiting`)."""
+        return NotWaiting(self)
+
+
+class NotWaiting(UnitOfWorkFactory):
+    """A factory whose first write unit of work raises `WriterBusy` on entry instead of waiting
+    for another writer; every one after it waits as usual (it may follow one that committed).
+
+    So work that uses only it either runs as with its inner factory or raises `WriterBusy`
+    having written nothing (reads aside), and can then be run again from the start."""
+
+    def __init__(self, inner: UnitOfWorkFactory) -> None:
+        self.engine = inner.engine
+        self._write_lock = inner._write_lock
+        self._first_write = True
+
+    def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
+        if write and self._first_write:
+            self._first_write, wait = False, False
+        return super().__call__(write=write, wait=wait)
 
 
 class FirstOpened(UnitOfWorkFactory):
@@ -143,6 +163,7 @@ class FirstOpened(UnitOfWorkFactory):
     def __init__(self, inner: UnitOfWorkFactory, first: UnitOfWork) -> None:
         self.engine = inner.engine
         self._write_lock = inner._write_lock
+        self._inner = inner
         self._first: UnitOfWork | None = first
         self.uow = first
 
@@ -168,4 +189,4 @@ class FirstOpened(UnitOfWorkFactory):
         if first is not None and first.is_open:  # pragma: no cover - a write after a read
             first._resumable = False
             first.__exit__(None, None, None)
-        return super().__call__(write=write, wait=wait)
+        return self._inner(write=write, wait=wait)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
+from voucherbridge.api.database_work import run_scan
 from voucherbridge.api.deps import (
     ContainerDep,
     TerminalDep,
@@ -16,7 +17,6 @@ from voucherbridge.api.deps import (
     is_platform_code,
     scan_session,
 )
-from voucherbridge.api.scan_threads import run_scan
 from voucherbridge.api.schemas.common import NO_NUL, ErrorEnvelope
 from voucherbridge.api.schemas.terminal import (
     CodeOnOrder,
@@ -128,8 +128,8 @@ def replace_lines(
 async def prepare(body: CodeOnOrder, key: TerminalKeyDep, c: ContainerDep) -> PrepareView:
     """验券准备: what the code is worth on this order. Changes nothing."""
 
-    def work(wait: bool) -> PrepareView:  # the key check, then the scan (see run_scan)
-        with scan_session(c, key, body.code, write=False, wait=wait) as (make_uow, terminal):
+    def work(factory: UnitOfWorkFactory) -> PrepareView:  # the key check, then the scan
+        with scan_session(c, factory, key, body.code, write=False) as (make_uow, terminal):
             return counter.prepare_scanned(
                 make_uow,
                 c.platforms,
@@ -140,9 +140,7 @@ async def prepare(body: CodeOnOrder, key: TerminalKeyDep, c: ContainerDep) -> Pr
                 guess_limits=_guess_limits(c),
             )
 
-    return await run_scan(
-        work, backend=c.engine.dialect.name, local=not is_platform_code(body.code)
-    )
+    return await run_scan(work, c.uow, local=not is_platform_code(body.code))
 
 
 @router.post(
@@ -159,8 +157,8 @@ async def redeem(
 ) -> JSONResponse:
     """核销: mark the code used for the order, once. Replays return the first result (200)."""
 
-    def work(wait: bool) -> RedeemOutcome:  # the key check, then the redemption (run_scan)
-        with scan_session(c, key, body.code, write=True, wait=wait) as (make_uow, terminal):
+    def work(factory: UnitOfWorkFactory) -> RedeemOutcome:  # the key check, then the redemption
+        with scan_session(c, factory, key, body.code, write=True) as (make_uow, terminal):
             return _redeem(make_uow, terminal)
 
     def _redeem(make_uow: UnitOfWorkFactory, terminal: Terminal) -> RedeemOutcome:
@@ -184,7 +182,7 @@ async def redeem(
             raise
 
     local = not is_platform_code(body.code)
-    outcome = await run_scan(work, backend=c.engine.dialect.name, local=local)
+    outcome = await run_scan(work, c.uow, local=local)
     metrics.count_redemption(outcome.body.platform, "replayed" if outcome.replayed else "redeemed")
     # The answer is what the idempotency row keeps (`redemptions` only when one scan used
     # several vouchers), so the first answer and its replays are the same bytes.
