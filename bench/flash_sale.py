@@ -33,6 +33,7 @@ from bench.harness import (
     Poll,
     free_port,
     migrate_and_seed,
+    profiled,
     servers,
     service_env,
     service_spec,
@@ -103,6 +104,7 @@ def run(backend: str, new_db: Callable[[str], str], work: Path, scale: float) ->
                 raise BenchError(f"flash sale warm-up: {warmed['bad_sample'] or warmed}")
             db_port = int(url.rsplit(":", 1)[1].split("/")[0]) if backend == "postgresql" else 0
             watch = {"service": service.pid}
+            profiled(service.pid, f"flash-{backend}", min(10.0, n / 400))
             if db_port and (postmaster := procs.postmaster(db_port)):
                 watch["database"] = postmaster
             result = wrk(

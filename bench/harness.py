@@ -299,3 +299,34 @@ class Poll:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def profiled(pid: int, name: str, seconds: float) -> None:
+    """With VB_BENCH_PYSPY=<dir>: py-spy records the service (every process) for `seconds`
+    from now into <dir>/<name>.txt (collapsed stacks; `pip install py-spy` first)."""
+    out = os.environ.get("VB_BENCH_PYSPY")
+    if out:
+        spy = str(VENV / "bin" / "py-spy")
+        target = str(Path(out) / f"{name}.txt")
+        rate = os.environ.get("VB_BENCH_PYSPY_RATE", "200")
+        # --nonblocking leaves the service's speed alone but loses many stacks' roots;
+        # VB_BENCH_PYSPY_BLOCKING=1 pauses the service per sample and keeps whole stacks.
+        blocking = os.environ.get("VB_BENCH_PYSPY_BLOCKING")
+        args = [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--duration",
+            str(max(1, round(seconds))),
+            "--format",
+            "raw",
+            "--rate",
+            rate,
+            "-o",
+            target,
+            *([] if blocking else ["--nonblocking"]),
+        ]
+        subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return None
