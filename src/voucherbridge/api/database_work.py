@@ -44,37 +44,37 @@ _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Capaci
 
 async def run_scan(work: Work[T], make_uow: UnitOfWorkFactory, *, local: bool) -> T:
     """`work(factory)` for a scan, and what it returns (or raises). `local`: a scan of one of
-    our codes; a platform code's scan waits on its platform's API, so it runs on the ordinary
-    pool instead, where it cannot hold up the tills' local scans."""
+    our codes (as `run_database_work`, its threads a small pool of their own); a platform
+    code's scan waits on its platform's API, so it runs on the ordinary pool, where it cannot
+    hold up the tills' local scans."""
     if not local:
         return await anyio.to_thread.run_sync(work, make_uow)
-    backend = make_uow.engine.dialect.name
-    if backend == "sqlite":
-        await _turn()
-        try:
-            return work(make_uow.not_waiting())
-        except WriterBusy:
-            pass  # another writer holds the database: wait for it on a thread
-    size = SCAN_THREADS.get(backend, 8)
-    loop = asyncio.get_running_loop()
-    limiters = _limiters.setdefault(loop, {})
-    limiter = limiters.get(size)
-    if limiter is None:
-        limiter = limiters[size] = CapacityLimiter(size)
-    return await anyio.to_thread.run_sync(work, make_uow, limiter=limiter)
+    return await run_database_work(work, make_uow, limiter=_scan_limiter(make_uow))
 
 
-async def run_database_work(work: Work[T], make_uow: UnitOfWorkFactory) -> T:
+async def run_database_work(
+    work: Work[T], make_uow: UnitOfWorkFactory, *, limiter: CapacityLimiter | None = None
+) -> T:
     """`work(factory)` that talks to our database only (never to a network), and what it
-    returns (or raises): on the loop on SQLite unless it would wait, else on the ordinary pool.
-    It must do nothing but reads before its first write, so that it can start again."""
+    returns (or raises): on the loop on SQLite unless it would wait, else on a thread of
+    `limiter` (the ordinary pool by default). It must do nothing but reads before its first
+    write, so that it can start again."""
     if make_uow.engine.dialect.name == "sqlite":
         await _turn()
         try:
             return work(make_uow.not_waiting())
         except WriterBusy:
-            pass
-    return await anyio.to_thread.run_sync(work, make_uow)
+            pass  # another writer holds the database: wait for it on a thread
+    return await anyio.to_thread.run_sync(work, make_uow, limiter=limiter)
+
+
+def _scan_limiter(make_uow: UnitOfWorkFactory) -> CapacityLimiter:
+    size = SCAN_THREADS.get(make_uow.engine.dialect.name, 8)
+    limiters = _limiters.setdefault(asyncio.get_running_loop(), {})
+    limiter = limiters.get(size)
+    if limiter is None:
+        limiter = limiters[size] = CapacityLimiter(size)
+    return limiter
 
 
 async def _turn() -> None:
