@@ -17,6 +17,7 @@ from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.alerts import AuditEvent
 from voucherbridge.domain.audit_chain import (
@@ -33,14 +34,14 @@ _log = t.audit_log
 MAX_LANES = 16
 _OF_LANE = and_(_heads.c.chain_id == bindparam("b_chain"), _heads.c.lane == bindparam("b_lane"))
 # SQLite: takes the write lock (already held by a write transaction) and reads lane 0's tail.
-_ADVANCE = (
+_ADVANCE = Prepared(
     update(_heads)
     .where(_OF_LANE)
     .values(last_seq=_heads.c.last_seq + 1)
     .returning(_heads.c.lane, _heads.c.last_seq, _heads.c.last_hash)
 )
 # PostgreSQL: the lowest lane nobody holds, locked until commit.
-_FREE_LANE = (
+_FREE_LANE = Prepared(
     select(_heads.c.lane, _heads.c.last_seq + 1, _heads.c.last_hash)
     .where(_heads.c.chain_id == bindparam("b_chain"))
     .order_by(_heads.c.lane)
@@ -61,12 +62,12 @@ _SET_TAIL = (
     .where(_OF_LANE)
     .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
 )
-
-_INSERT = _log.insert()
+_SQLITE_TAIL = Prepared(_SET_TAIL)
+_INSERT = Prepared(_log.insert())
 _APPENDED = (*HASHED_FIELDS, "lane", "prev_hash", "row_hash")
 # PostgreSQL: the row and its lane's tail in one statement. Every value is a named parameter
 # of its own (a_<column>), so the UPDATE in the WITH never picks up the INSERT's columns.
-_APPEND_PG = (
+_APPEND_PG = Prepared(
     _log.insert()
     .values({name: bindparam(f"a_{name}", type_=_log.c[name].type) for name in _APPENDED})
     .add_cte(_SET_TAIL.cte("tail"))
@@ -122,21 +123,21 @@ class AuditRepo(Repository):
         tail = {"b_chain": chain, "b_lane": lane, "b_seq": seq, "b_hash": digest}
         if self.conn.dialect.name == "postgresql":
             # the row and its lane's new tail in one round trip (a data-modifying WITH)
-            self.conn.execute(_APPEND_PG, {**{f"a_{k}": v for k, v in row.items()}, **tail})
+            _APPEND_PG.run(self.conn, {**{f"a_{k}": v for k, v in row.items()}, **tail})
             return
-        self.conn.execute(_INSERT, row)
-        self.conn.execute(_SET_TAIL, tail)
+        _INSERT.run(self.conn, row)
+        _SQLITE_TAIL.run(self.conn, tail)
 
     def _take_lane(self, chain: int) -> tuple[int, int, str]:
         """A lane of the chain held by this transaction: (lane, the new row's seq, prev hash)."""
         if self.conn.dialect.name != "postgresql":
-            row = self.conn.execute(_ADVANCE, {"b_chain": chain, "b_lane": 0}).first()
+            row = _ADVANCE.run(self.conn, {"b_chain": chain, "b_lane": 0}).first()
             if row is None:
                 self._open_lane(chain, 0)
-                row = self.conn.execute(_ADVANCE, {"b_chain": chain, "b_lane": 0}).one()
+                row = _ADVANCE.run(self.conn, {"b_chain": chain, "b_lane": 0}).one()
             return int(row[0]), int(row[1]), str(row[2])
         while True:
-            row = self.conn.execute(_FREE_LANE, {"b_chain": chain}).first()
+            row = _FREE_LANE.run(self.conn, {"b_chain": chain}).first()
             if row is not None:
                 return int(row[0]), int(row[1]), str(row[2])
             lane = int(self.conn.execute(_NEXT_LANE, {"b_chain": chain}).scalar_one())

@@ -182,7 +182,7 @@ class CodeRepo(Repository):
         params: dict[str, Any] = {"b_code_id": code_id}
         if target in (CodeStatus.REDEEMED, CodeStatus.VOIDED):
             params["b_now"] = now
-        return self.conn.execute(statement, params).rowcount == 1
+        return statement.run(self.conn, params).rowcount == 1
 
     def add_event(self, merchant_id: int, code_id: int, event: CodeEvent) -> None:
         self._insert(t.code_events, _event_row(merchant_id, code_id, event))

@@ -77,7 +77,7 @@ class TerminalRepo(Repository):
     def by_key_hash(self, key_hash: str) -> Terminal | None:
         """The terminal of a key that counts right now: not revoked, its store and merchant
         active, and for a cashier's web terminal its user active; else None."""
-        row = self.conn.execute(st.TERMINAL_BY_KEY, {"key_hash": key_hash}).first()
+        row = st.TERMINAL_BY_KEY.run(self.conn, {"key_hash": key_hash}).first()
         return mapping.terminal(row) if row else None
 
     def get(self, merchant_id: int, terminal_id: int) -> Terminal | None:

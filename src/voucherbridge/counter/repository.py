@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.orders import OrderLine
 from voucherbridge.domain.records import (
@@ -56,16 +57,16 @@ class OrderRepo(Repository):
         )
         # 单号 like the seed's 20200525000: the local date, then the order id.
         order_no = f"{order_no_prefix}{order_id:06d}"
-        self.conn.execute(st.SET_ORDER_NO, {"b_id": order_id, "b_no": order_no})
+        st.SET_ORDER_NO.run(self.conn, {"b_id": order_id, "b_no": order_no})
         self.conn.execute(st.INSERT_ORDER_LINES, mapping.order_line_rows(order_id, lines))
         return order_id
 
     def get(self, merchant_id: int, order_id: int) -> Order | None:
         ids = {"merchant_id": merchant_id, "order_id": order_id}
-        row = self.conn.execute(st.ORDER, ids).first()
+        row = st.ORDER.run(self.conn, ids).first()
         if row is None:
             return None
-        lines = self.conn.execute(st.ORDER_LINES, {"order_id": order_id})
+        lines = st.ORDER_LINES.run(self.conn, {"order_id": order_id})
         return mapping.order(row, tuple(mapping.order_line(r) for r in lines))
 
     def close(
@@ -149,10 +150,8 @@ class OrderRepo(Repository):
 
     def lock_open(self, merchant_id: int, order_id: int) -> bool:
         """Bump the order's version: a row lock that serialises vouchers on one order."""
-        result = self.conn.execute(
-            st.LOCK_OPEN_ORDER, {"b_merchant_id": merchant_id, "b_order_id": order_id}
-        )
-        return result.rowcount == 1
+        ids = {"b_merchant_id": merchant_id, "b_order_id": order_id}
+        return st.LOCK_OPEN_ORDER.run(self.conn, ids).rowcount == 1
 
 
 class RedemptionRepo(Repository):
@@ -169,15 +168,15 @@ class RedemptionRepo(Repository):
         return mapping.redemption(row) if row else None
 
     def by_id(self, redemption_id: int) -> Redemption | None:
-        row = self.conn.execute(st.REDEMPTION_BY_ID, {"redemption_id": redemption_id}).first()
+        row = st.REDEMPTION_BY_ID.run(self.conn, {"redemption_id": redemption_id}).first()
         return mapping.redemption(row) if row else None
 
     def active_for_order(self, order_id: int) -> list[Redemption]:
-        rows = self.conn.execute(st.ACTIVE_REDEMPTIONS_OF_ORDER, {"order_id": order_id})
+        rows = st.ACTIVE_REDEMPTIONS_OF_ORDER.run(self.conn, {"order_id": order_id})
         return [mapping.redemption(r) for r in rows]
 
     def latest_for_code(self, code_id: int) -> Redemption | None:
-        row = self.conn.execute(st.LATEST_REDEMPTION_OF_CODE, {"code_id": code_id}).first()
+        row = st.LATEST_REDEMPTION_OF_CODE.run(self.conn, {"code_id": code_id}).first()
         return mapping.redemption(row) if row else None
 
     def mark_reversed(self, redemption_id: int, now: datetime, reason: str | None) -> bool:
@@ -191,7 +190,7 @@ class RedemptionRepo(Repository):
 
 class IdempotencyRepo(Repository):
     def get(self, terminal_id: int, key: str) -> IdempotencyRecord | None:
-        row = self.conn.execute(st.IDEMPOTENCY, {"terminal_id": terminal_id, "key": key}).first()
+        row = st.IDEMPOTENCY.run(self.conn, {"terminal_id": terminal_id, "key": key}).first()
         if row is None:
             return None
         return IdempotencyRecord(
@@ -213,7 +212,7 @@ class IdempotencyRepo(Repository):
             "response": record.response,
             "created_at": now,
         }
-        return self.conn.execute(_REMEMBER[self.conn.dialect.name], values).first() is not None
+        return _REMEMBER[self.conn.dialect.name].run(self.conn, values).first() is not None
 
     def hold(self, terminal_id: int, key: str, wait_s: float) -> bool:
         """Hold back every other request of this key until this transaction ends; False when
@@ -238,9 +237,11 @@ class IdempotencyRepo(Repository):
 # Two-key advisory locks live apart from one-key ones; 0x49444D50 spells "IDMP".
 # Built once per dialect: every redeem with a key runs it.
 _REMEMBER = {
-    name: dialect.insert(t.idempotency_keys)
-    .on_conflict_do_nothing(index_elements=["terminal_id", "key"])
-    .returning(t.idempotency_keys.c.id)
+    name: Prepared(
+        dialect.insert(t.idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["terminal_id", "key"])
+        .returning(t.idempotency_keys.c.id)
+    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(1229213008, hashtext(:key))")

@@ -19,6 +19,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, select, update
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import Code, IdempotencyRecord, Listing, Order, TemplateRow
 
@@ -42,13 +43,13 @@ _OF_ORDER = (
     t.orders.c.merchant_id == bindparam("b_merchant_id"),
     t.orders.c.id == bindparam("b_order_id"),
 )
-_LOCK_ORDER = (
+_LOCK_ORDER = Prepared(
     update(t.orders)
     .where(*_OF_ORDER, t.orders.c.status == "open")
     .values(version=t.orders.c.version + 1)
     .returning(*t.orders.c, *_COUNTS)
 )
-_ORDER = select(*t.orders.c, *_COUNTS).where(*_OF_ORDER)
+_ORDER = Prepared(select(*t.orders.c, *_COUNTS).where(*_OF_ORDER))
 
 
 def _labelled(table: Any, prefix: str) -> list[Any]:
@@ -73,7 +74,7 @@ _BUYER = (
     )
     .label("buyer")
 )
-_SCAN = (
+_SCAN = Prepared(
     select(
         *_labelled(_codes, "c_"),
         *_labelled(_templates, "t_"),
@@ -107,10 +108,10 @@ class _Part:
     __slots__ = ("_row", "_prefix")
 
     def __init__(self, row: Any, prefix: str) -> None:
-        self._row, self._prefix = row._mapping, prefix
+        self._row, self._prefix = row, prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._row[self._prefix + name]
+        return getattr(self._row, self._prefix + name)
 
 
 def _part(row: Any, prefix: str) -> Row[Any]:
@@ -156,7 +157,7 @@ class ScanRepo(Repository):
 
     def _order(
         self,
-        query: Any,
+        query: Prepared,
         merchant_id: int,
         order_id: int,
         terminal: tuple[int, int],
@@ -164,10 +165,10 @@ class ScanRepo(Repository):
     ) -> OrderRow | None:
         ids = {"b_merchant_id": merchant_id, "b_order_id": order_id}
         found = {"b_store": terminal[0], "b_terminal": terminal[1], "b_since": since}
-        row = self.conn.execute(query, {**ids, **found}).first()
+        row = query.run(self.conn, {**ids, **found}).first()
         if row is None:
             return None
-        lines = self.conn.execute(st.ORDER_LINES, {"order_id": order_id})
+        lines = st.ORDER_LINES.run(self.conn, {"order_id": order_id})
         order = mapping.order(row, tuple(mapping.order_line(r) for r in lines))
         return OrderRow(order, int(row.g_store or 0), int(row.g_till or 0))
 
@@ -181,8 +182,8 @@ class ScanRepo(Repository):
         key: str | None,
     ) -> ScannedRow | None:
         """The code of this merchant with everything a scan needs; None when there is none."""
-        row = self.conn.execute(
-            _SCAN,
+        row = _SCAN.run(
+            self.conn,
             {
                 "b_code": value,
                 "b_merchant": merchant_id,

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from voucherbridge.db.driver import run_sql
+
 WRITE_OPTION = "vb_write"
 # A write transaction that must not wait for SQLite's lock: BEGIN IMMEDIATE fails at once with
 # SQLITE_BUSY instead of sleeping on busy_timeout (`UnitOfWork(wait=False)`).
@@ -68,15 +70,15 @@ def _sqlite_engine(url: str) -> Engine:
         # upgrades; taking the write lock at BEGIN makes writers queue on busy_timeout instead.
         options = conn.get_execution_options()
         if not options.get(WRITE_OPTION, False):
-            conn.exec_driver_sql("BEGIN")
+            run_sql(conn, "BEGIN")
         elif not options.get(NOWAIT_OPTION, False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            run_sql(conn, "BEGIN IMMEDIATE")
         else:
             driver = conn.connection.driver_connection
             assert driver is not None
             driver.execute("PRAGMA busy_timeout=0")
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                run_sql(conn, "BEGIN IMMEDIATE")
             finally:
                 driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 

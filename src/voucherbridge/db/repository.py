@@ -14,5 +14,4 @@ class Repository:
         self.conn = conn
 
     def _insert(self, table: Any, values: dict[str, Any]) -> int:
-        result = self.conn.execute(st.insert_returning_id(table), values)
-        return int(result.scalar_one())
+        return int(st.insert_returning_id(table).run(self.conn, values).scalar_one())

@@ -1,7 +1,8 @@
 """Prebuilt statements for the scan hot path (terminal key, order, code, redeem).
 
 Building a SQLAlchemy expression costs more than running it on SQLite; these are built once
-with named bind parameters and only executed per request.
+with named bind parameters and only executed per request; most of them are `Prepared`: compiled
+once, then run on the driver's cursor (db/driver.py).
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 
 # A key counts only while its terminal is live, its store and merchant are active and, for a
 # cashier's web terminal, its user is: all checked in the one indexed lookup of every request
 # (the key hash is unique; the joins are primary keys), so deactivation bites at the next call.
-TERMINAL_BY_KEY = (
+TERMINAL_BY_KEY = Prepared(
     select(t.terminals, t.merchants.c.timezone)
     .join(t.merchants, t.merchants.c.id == t.terminals.c.merchant_id)
     .join(
@@ -41,20 +43,22 @@ TERMINAL_BY_KEY = (
         or_(t.terminals.c.user_id.is_(None), t.users.c.active.is_(True)),
     )
 )
-ORDER = select(t.orders).where(
-    t.orders.c.merchant_id == bindparam("merchant_id"), t.orders.c.id == bindparam("order_id")
+ORDER = Prepared(
+    select(t.orders).where(
+        t.orders.c.merchant_id == bindparam("merchant_id"), t.orders.c.id == bindparam("order_id")
+    )
 )
 # An order's lines as a POS sends them (opening an order, replacing its bill).
 INSERT_ORDER_LINES = insert(t.order_lines)
-SET_ORDER_NO = (
+SET_ORDER_NO = Prepared(
     update(t.orders).where(t.orders.c.id == bindparam("b_id")).values(order_no=bindparam("b_no"))
 )
-ORDER_LINES = (
+ORDER_LINES = Prepared(
     select(t.order_lines)
     .where(t.order_lines.c.order_id == bindparam("order_id"))
     .order_by(t.order_lines.c.line_no)
 )
-LOCK_OPEN_ORDER = (
+LOCK_OPEN_ORDER = Prepared(
     update(t.orders)
     .where(
         t.orders.c.merchant_id == bindparam("b_merchant_id"),
@@ -74,32 +78,36 @@ LISTING = select(t.listings).where(
     t.listings.c.merchant_id == bindparam("merchant_id"),
     t.listings.c.id == bindparam("listing_id"),
 )
-ACTIVE_REDEMPTIONS_OF_ORDER = (
+ACTIVE_REDEMPTIONS_OF_ORDER = Prepared(
     select(t.redemptions)
     .where(t.redemptions.c.order_id == bindparam("order_id"), t.redemptions.c.status == "active")
     .order_by(t.redemptions.c.id)
 )
-LATEST_REDEMPTION_OF_CODE = (
+LATEST_REDEMPTION_OF_CODE = Prepared(
     select(t.redemptions)
     .where(t.redemptions.c.code_id == bindparam("code_id"))
     .order_by(t.redemptions.c.id.desc())
     .limit(1)
 )
-REDEMPTION_BY_ID = select(t.redemptions).where(t.redemptions.c.id == bindparam("redemption_id"))
-IDEMPOTENCY = select(t.idempotency_keys).where(
-    t.idempotency_keys.c.terminal_id == bindparam("terminal_id"),
-    t.idempotency_keys.c.key == bindparam("key"),
+REDEMPTION_BY_ID = Prepared(
+    select(t.redemptions).where(t.redemptions.c.id == bindparam("redemption_id"))
+)
+IDEMPOTENCY = Prepared(
+    select(t.idempotency_keys).where(
+        t.idempotency_keys.c.terminal_id == bindparam("terminal_id"),
+        t.idempotency_keys.c.key == bindparam("key"),
+    )
 )
 
 
 @cache
-def insert_returning_id(table: Table) -> Insert:
+def insert_returning_id(table: Table) -> Prepared:
     """INSERT ... RETURNING id for `table`; values travel as parameters, not in the statement."""
-    return insert(table).returning(table.c.id)
+    return Prepared(insert(table).returning(table.c.id))
 
 
 @cache
-def code_transition(expected: str, target: str) -> Any:
+def code_transition(expected: str, target: str) -> Prepared:
     """The compare-and-set that moves a code from `expected` to `target`, or touches nothing."""
     values: dict[str, Any] = {"status": target, "version": t.codes.c.version + 1}
     if target == "redeemed":
@@ -108,7 +116,7 @@ def code_transition(expected: str, target: str) -> Any:
         values["redeemed_at"] = None
     elif target == "voided":
         values["voided_at"] = bindparam("b_now")
-    return (
+    return Prepared(
         update(t.codes)
         .where(t.codes.c.id == bindparam("b_code_id"), t.codes.c.status == expected)
         .values(**values)

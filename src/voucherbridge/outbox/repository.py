@@ -15,6 +15,7 @@ from sqlalchemy import Row, and_, exists, func, or_, select, update
 
 from voucherbridge.core.request_id import request_id
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import OutboxMessage, OutboxRow
 from voucherbridge.outbox.ordering import ACTIVE, SKIPPED, order_key
@@ -47,6 +48,7 @@ def _row(r: Row[Any]) -> OutboxRow:
 
 
 _INSERT = _o.insert()
+_INSERT_ONE = Prepared(_INSERT)
 
 
 class OutboxRepo(Repository):
@@ -77,7 +79,10 @@ class OutboxRepo(Repository):
                 }
             )
         if rows:
-            self.conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+            if len(rows) == 1:
+                _INSERT_ONE.run(self.conn, rows[0])
+            else:
+                self.conn.execute(_INSERT, rows)
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxRow]:
         """Take up to `limit` due rows (or rows whose lease ran out) for one delivery attempt;
