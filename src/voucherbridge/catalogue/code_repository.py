@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import Code, CodeEvent
 from voucherbridge.domain.vouchers import CodeStatus, can_transition
@@ -21,10 +22,12 @@ _INSERT_CODES = t.codes.insert().returning(t.codes.c.id, t.codes.c.code)
 # A purchase's statements, built once (one built per call cost its cache key every call).
 _INSERT_EVENTS = t.code_events.insert()
 _TAKEN = select(t.codes.c.code).where(t.codes.c.code.in_(bindparam("codes", expanding=True)))
-_FIND_ORDER = select(t.code_orders.c.id).where(
-    t.code_orders.c.merchant_id == bindparam("merchant_id"),
-    t.code_orders.c.platform == bindparam("platform"),
-    t.code_orders.c.platform_order_id == bindparam("order"),
+_FIND_ORDER = Prepared(
+    select(t.code_orders.c.id).where(
+        t.code_orders.c.merchant_id == bindparam("merchant_id"),
+        t.code_orders.c.platform == bindparam("platform"),
+        t.code_orders.c.platform_order_id == bindparam("order"),
+    )
 )
 
 
@@ -44,9 +47,7 @@ def _event_row(merchant_id: int, code_id: int, event: CodeEvent) -> dict[str, An
 
 class CodeRepo(Repository):
     def find(self, merchant_id: int, code: str) -> Code | None:
-        row = self.conn.execute(
-            st.CODE_BY_VALUE, {"code": code, "merchant_id": merchant_id}
-        ).first()
+        row = st.CODE_BY_VALUE.run(self.conn, {"code": code, "merchant_id": merchant_id}).first()
         return mapping.code(row) if row else None
 
     def get(self, merchant_id: int, code_id: int) -> Code | None:
@@ -64,7 +65,7 @@ class CodeRepo(Repository):
 
     def find_order(self, merchant_id: int, platform: str, platform_order_id: str) -> int | None:
         params = {"merchant_id": merchant_id, "platform": platform, "order": platform_order_id}
-        value = self.conn.execute(_FIND_ORDER, params).scalar()
+        value = _FIND_ORDER.run(self.conn, params).scalar()
         return int(value) if value is not None else None
 
     def merchant_of_platform_order(self, platform: str, platform_order_id: str) -> int | None:

@@ -11,15 +11,15 @@ from sqlalchemy import bindparam, exists, func, select, update
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import Listing, TemplateRow
 
 
 class TemplateRepo(Repository):
     def get(self, merchant_id: int, template_id: int) -> TemplateRow | None:
-        row = self.conn.execute(
-            st.TEMPLATE, {"merchant_id": merchant_id, "template_id": template_id}
-        ).first()
+        ids = {"merchant_id": merchant_id, "template_id": template_id}
+        row = st.TEMPLATE.run(self.conn, ids).first()
         return mapping.template(row) if row else None
 
     def list(self, merchant_id: int) -> list[TemplateRow]:
@@ -50,18 +50,17 @@ class TemplateRepo(Repository):
 
 
 # A purchase callback names its listing by public id: built once.
-_BY_PUBLIC_ID = select(t.listings).where(t.listings.c.public_id == bindparam("public_id"))
+_BY_PUBLIC_ID = Prepared(select(t.listings).where(t.listings.c.public_id == bindparam("public_id")))
 
 
 class ListingRepo(Repository):
     def get(self, merchant_id: int, listing_id: int) -> Listing | None:
-        row = self.conn.execute(
-            st.LISTING, {"merchant_id": merchant_id, "listing_id": listing_id}
-        ).first()
+        ids = {"merchant_id": merchant_id, "listing_id": listing_id}
+        row = st.LISTING.run(self.conn, ids).first()
         return mapping.listing(row) if row else None
 
     def by_public_id(self, public_id: str) -> Listing | None:
-        row = self.conn.execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
+        row = _BY_PUBLIC_ID.run(self.conn, {"public_id": public_id}).first()
         return mapping.listing(row) if row else None
 
     def list(self, merchant_id: int) -> list[Listing]:

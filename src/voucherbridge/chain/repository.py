@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, select, text, update
 from voucherbridge.db import mapping
 from voucherbridge.db import statements as st
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.engine import WRITE_OPTION
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import (
@@ -21,13 +22,13 @@ from voucherbridge.domain.records import (
 )
 
 # Two-key advisory locks live apart from one-key ones; 0x5349474E spells "SIGN".
-_MERCHANT = select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id"))
+_MERCHANT = Prepared(select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id")))
 _LOCK_SIGN_IN_ACCOUNT = text("SELECT pg_advisory_xact_lock(1397311310, hashtext(:account))")
 
 
 class MerchantRepo(Repository):
     def get(self, merchant_id: int) -> Merchant | None:
-        row = self.conn.execute(_MERCHANT, {"merchant_id": merchant_id}).first()
+        row = _MERCHANT.run(self.conn, {"merchant_id": merchant_id}).first()
         return mapping.merchant(row) if row else None
 
     def set_active(self, merchant_id: int, active: bool) -> None:

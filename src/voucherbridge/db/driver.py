@@ -58,6 +58,10 @@ class Ran:
     def scalar_one(self) -> Any:
         return self.one()[0]
 
+    def scalar(self) -> Any:
+        """The first row's first value; None without rows."""
+        return self.rows[0][0] if self.rows else None
+
 
 @dataclass(frozen=True, slots=True)
 class _Slot:

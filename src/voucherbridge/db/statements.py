@@ -67,16 +67,22 @@ LOCK_OPEN_ORDER = Prepared(
     )
     .values(version=t.orders.c.version + 1)
 )
-CODE_BY_VALUE = select(t.codes).where(
-    t.codes.c.code == bindparam("code"), t.codes.c.merchant_id == bindparam("merchant_id")
+CODE_BY_VALUE = Prepared(
+    select(t.codes).where(
+        t.codes.c.code == bindparam("code"), t.codes.c.merchant_id == bindparam("merchant_id")
+    )
 )
-TEMPLATE = select(t.voucher_templates).where(
-    t.voucher_templates.c.merchant_id == bindparam("merchant_id"),
-    t.voucher_templates.c.id == bindparam("template_id"),
+TEMPLATE = Prepared(
+    select(t.voucher_templates).where(
+        t.voucher_templates.c.merchant_id == bindparam("merchant_id"),
+        t.voucher_templates.c.id == bindparam("template_id"),
+    )
 )
-LISTING = select(t.listings).where(
-    t.listings.c.merchant_id == bindparam("merchant_id"),
-    t.listings.c.id == bindparam("listing_id"),
+LISTING = Prepared(
+    select(t.listings).where(
+        t.listings.c.merchant_id == bindparam("merchant_id"),
+        t.listings.c.id == bindparam("listing_id"),
+    )
 )
 ACTIVE_REDEMPTIONS_OF_ORDER = Prepared(
     select(t.redemptions)

@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 
 _nt, _n = t.notification_templates, t.notifications
@@ -122,8 +123,10 @@ _CLAIM = {
     .on_conflict_do_nothing(index_elements=[_n.c.dedupe_key])
     .returning(_n.c.id, _n.c.dedupe_key),
 }
-_ONE_TEMPLATE = select(_nt).where(
-    _nt.c.merchant_id == bindparam("merchant_id"), _nt.c.event == bindparam("event")
+_ONE_TEMPLATE = Prepared(
+    select(_nt).where(
+        _nt.c.merchant_id == bindparam("merchant_id"), _nt.c.event == bindparam("event")
+    )
 )
 
 
@@ -137,7 +140,7 @@ class NotificationRepo(Repository):
         }
 
     def template(self, merchant_id: int, event: str) -> TemplateSetting | None:
-        r = self.conn.execute(_ONE_TEMPLATE, {"merchant_id": merchant_id, "event": event}).first()
+        r = _ONE_TEMPLATE.run(self.conn, {"merchant_id": merchant_id, "event": event}).first()
         return (
             TemplateSetting(r.event, r.template_id, dict(r.fields or {}), r.updated_at)
             if r

@@ -12,27 +12,32 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 
 _T = t.inbound_messages
 _OF_ACTION = _T.c.action_key == bindparam("action_key")
 _ANSWER_OF = {
-    False: select(_T.c.answer).where(_T.c.platform == bindparam("platform"), _OF_ACTION).limit(1),
-    True: select(_T.c.answer)
-    .where(
-        _T.c.platform == bindparam("platform"),
-        or_(_OF_ACTION, _T.c.message_id == bindparam("message_id")),
-    )
-    .limit(1),
+    False: Prepared(
+        select(_T.c.answer).where(_T.c.platform == bindparam("platform"), _OF_ACTION).limit(1)
+    ),
+    True: Prepared(
+        select(_T.c.answer)
+        .where(
+            _T.c.platform == bindparam("platform"),
+            or_(_OF_ACTION, _T.c.message_id == bindparam("message_id")),
+        )
+        .limit(1)
+    ),
 }
 # ON CONFLICT DO NOTHING over both unique keys: on PostgreSQL a duplicate racing an uncommitted
 # claim waits for it and then does nothing, so the loser can roll back and read the winner's
 # answer instead of failing.
 _CLAIM = {
-    name: dialect.insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+    name: Prepared(dialect.insert(_T).on_conflict_do_nothing().returning(_T.c.id))
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_ANSWER = (
+_ANSWER = Prepared(
     update(_T)
     .where(_T.c.platform == bindparam("b_platform"), _T.c.action_key == bindparam("b_action"))
     .values(answer=bindparam("b_answer", type_=_T.c.answer.type))
@@ -45,7 +50,7 @@ class InboundMessageRepo(Repository):
     ) -> dict[str, Any] | None:
         """The answer given to this action, or to this message id, if either was acted on."""
         params = {"platform": platform, "action_key": action_key, "message_id": message_id}
-        row = self.conn.execute(_ANSWER_OF[message_id is not None], params).first()
+        row = _ANSWER_OF[message_id is not None].run(self.conn, params).first()
         return dict(row.answer) if row is not None else None
 
     def claim(
@@ -63,10 +68,9 @@ class InboundMessageRepo(Repository):
             "answer": {},
             "received_at": now,
         }
-        return self.conn.execute(_CLAIM[self.conn.dialect.name], values).first() is not None
+        return _CLAIM[self.conn.dialect.name].run(self.conn, values).first() is not None
 
     def answer(self, platform: str, action_key: str, answer: dict[str, Any]) -> None:
         """The answer of a claimed action, in the claim's transaction."""
-        self.conn.execute(
-            _ANSWER, {"b_platform": platform, "b_action": action_key, "b_answer": answer}
-        )
+        params = {"b_platform": platform, "b_action": action_key, "b_answer": answer}
+        _ANSWER.run(self.conn, params)

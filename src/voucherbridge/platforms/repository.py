@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, exists, select, update
 
 from voucherbridge.db import tables as t
+from voucherbridge.db.driver import Prepared
 from voucherbridge.db.repository import Repository
 from voucherbridge.domain.records import Binding
 
@@ -59,10 +60,12 @@ class SyncTarget:
 
 
 # Every callback reads it first (its secret checks the signature): built once.
-_BY_PLATFORM_STORE = select(t.bindings).where(
-    t.bindings.c.platform == bindparam("platform"),
-    t.bindings.c.platform_store_id == bindparam("platform_store_id"),
-    t.bindings.c.status == "bound",
+_BY_PLATFORM_STORE = Prepared(
+    select(t.bindings).where(
+        t.bindings.c.platform == bindparam("platform"),
+        t.bindings.c.platform_store_id == bindparam("platform_store_id"),
+        t.bindings.c.status == "bound",
+    )
 )
 
 
@@ -97,7 +100,7 @@ class BindingRepo(Repository):
     def by_platform_store(self, platform: str, platform_store_id: str) -> Binding | None:
         """The bound store behind a platform's store id (who a callback is for)."""
         params = {"platform": platform, "platform_store_id": platform_store_id}
-        row = self.conn.execute(_BY_PLATFORM_STORE, params).first()
+        row = _BY_PLATFORM_STORE.run(self.conn, params).first()
         return _binding(row) if row else None
 
     def bound_to(self, platform: str) -> list[Binding]:
