@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.helpers import SEED_ORDER, open_order
 from voucherbridge.bootstrap import Container
@@ -115,3 +115,21 @@ def test_what_it_cannot_run_the_same_way_is_refused_when_first_compiled(containe
     )
     with container.engine.connect() as conn, pytest.raises(ValueError, match="plain named"):
         in_list.run(conn, {"ids": [1, 2]})
+
+
+def test_a_connection_the_server_dropped_fails_once_and_the_next_one_works(
+    container: Container, demo: dict[str, Any]
+):
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("a server that drops connections is PostgreSQL's (SQLite is a file)")
+    key = {"key_hash": hash_secret(demo["terminal_key"])}
+    with container.engine.connect() as conn:
+        st.TERMINAL_BY_KEY.run(conn, key)
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with container.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+        with pytest.raises(OperationalError) as failed:
+            st.TERMINAL_BY_KEY.run(conn, key)
+        assert failed.value.connection_invalidated
+    with container.engine.connect() as conn:
+        assert st.TERMINAL_BY_KEY.run(conn, key).first() is not None

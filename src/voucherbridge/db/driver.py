@@ -211,7 +211,8 @@ def _execute(conn: Connection, form: _Form, args: Any) -> Ran:
         return Ran(rows, cursor.rowcount)
     except conn.dialect.loaded_dbapi.Error as exc:
         gone = conn.dialect.is_disconnect(exc, raw, cursor)
-        if gone:
+        if gone:  # as SQLAlchemy does: the server dropped it, so the pool's others go too
+            conn.engine.pool._invalidate(conn.connection, exc)
             conn.invalidate(exc)
         error = conn.dialect.loaded_dbapi.Error
         raise DBAPIError.instance(
