@@ -9,7 +9,7 @@ builds it all before the service takes traffic.
 from __future__ import annotations
 
 import asyncio
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 from starlette.types import Message, Scope
@@ -21,19 +21,8 @@ def build_route_state(app: FastAPI) -> None:
     """Walk every router of `app` once (a request that matches none; nothing is logged or
     counted: it goes to the router, not through the middleware)."""
     # uvicorn builds the app from inside its event loop: the walk runs on a loop of its own.
-    failed: list[BaseException] = []
-    walker = threading.Thread(target=_walk, args=(app, failed), name="route-state")
-    walker.start()
-    walker.join()
-    if failed:
-        raise failed[0]
-
-
-def _walk(app: FastAPI, failed: list[BaseException]) -> None:
-    try:
-        asyncio.run(_request_nothing(app))
-    except BaseException as exc:  # handed to the starting thread, which raises it
-        failed.append(exc)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="route-state") as walker:
+        walker.submit(asyncio.run, _request_nothing(app)).result()
 
 
 async def _request_nothing(app: FastAPI) -> None:
