@@ -10,7 +10,7 @@ from datetime import datetime
 
 from voucherbridge.catalogue.issuing import MAX_BATCH, issue_batch
 from voucherbridge.core.actor import Actor
-from voucherbridge.db.uow import UnitOfWork
+from voucherbridge.db.uow import UnitOfWorkFactory
 from voucherbridge.domain.errors import DomainError, ErrorCode
 
 MAX_RUN = 1_000_000
@@ -37,7 +37,7 @@ def batch_sizes(quantity: int, size: int = MAX_BATCH) -> list[int]:
 
 
 def issue_run(
-    make_uow: Callable[[], UnitOfWork],
+    make_uow: UnitOfWorkFactory,
     *,
     actor: Actor,
     listing_id: int,
@@ -52,7 +52,7 @@ def issue_run(
     issued = 0
     for n, size in enumerate(batch_sizes(quantity), start=1):
         batch = issue_batch(
-            make_uow(),
+            make_uow(write=True),
             actor=actor,
             listing_id=listing_id,
             quantity=size,
