@@ -139,6 +139,25 @@ def run_sql(conn: Connection, sql: str) -> None:
     _execute(conn, _Form(sql, (), True, None, ()), ())
 
 
+def rollback_keeping_prepared(conn: Connection) -> None:
+    """PostgreSQL: end the transaction with a ROLLBACK sent through libpq, then let SQLAlchemy
+    roll back, which finds psycopg's transaction over and sends nothing.
+
+    psycopg's own rollback forgets every statement it prepared on the connection and sends
+    DEALLOCATE ALL, in case the transaction created what they refer to; a unit of work never
+    runs DDL (migrations do, outside one). Without this, each refused scan (a code already
+    used, another store's order) made its connection parse and plan every statement afresh
+    for the next requests (issue #20). A ROLLBACK that fails here (a lost connection) is left
+    for SQLAlchemy's rollback to meet, report and invalidate."""
+    pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
+    if pgconn is not None:
+        try:
+            pgconn.exec_(b"ROLLBACK")
+        except Exception:  # noqa: BLE001 - SQLAlchemy's rollback below reports the failure
+            pass
+    conn.rollback()
+
+
 def _value(slot: _Slot, params: Mapping[str, Any]) -> Any:
     value = params.get(slot.name, _MISSING)
     if value is _MISSING:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from voucherbridge.db.driver import rollback_keeping_prepared
 from voucherbridge.db.engine import NOWAIT_OPTION, WRITE_OPTION, is_busy
 from voucherbridge.db.repository import Repository
 
@@ -26,7 +27,8 @@ class WriterBusy(Exception):
 
 
 class UnitOfWork:
-    """Leaving the `with` block without `commit()` rolls everything back."""
+    """Leaving the `with` block without `commit()` keeps nothing: it rolls back (a read-only
+    one on PostgreSQL commits instead, which for it is the same: see `_read_only`)."""
 
     def __init__(
         self,
@@ -91,12 +93,11 @@ class UnitOfWork:
     ) -> None:
         assert self._conn is not None
         try:
-            if not self._conn.in_transaction():
-                pass
-            elif self._read_only and exc_type is None:
-                self._conn.commit()  # nothing to keep: see `_read_only`
-            else:
-                self._conn.rollback()
+            if self._conn.in_transaction():
+                if self._read_only and exc_type is None:
+                    self._conn.commit()  # nothing to keep: see `_read_only`
+                else:
+                    self.rollback()
         finally:
             self._conn.close()
             self._conn = None
@@ -120,7 +121,10 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         assert self._conn is not None
-        self._conn.rollback()
+        if self._engine.dialect.name == "postgresql":
+            rollback_keeping_prepared(self._conn)
+        else:
+            self._conn.rollback()
 
 
 class UnitOfWorkFactory:
