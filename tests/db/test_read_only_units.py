@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tests.helpers import must_redeem, open_order, redeem
 from voucherbridge.bootstrap import Container
@@ -118,3 +118,22 @@ def test_a_unit_of_work_that_rolls_back_keeps_none_of_its_writes(container: Cont
         uow.rollback()
     with container.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.merchants)).scalar() == before
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_a_unit_whose_connection_the_server_dropped_fails_once(container: Container, write: bool):
+    _postgresql_only(container)
+
+    def dropped_mid_transaction() -> None:
+        with container.uow(write=write) as uow:
+            conn = uow.repo(_Raw).conn
+            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with container.engine.connect() as other:
+                other.execute(text(f"SELECT pg_terminate_backend({int(backend)})"))
+            conn.execute(select(func.count()).select_from(t.merchants))
+
+    with pytest.raises(OperationalError) as failed:
+        dropped_mid_transaction()
+    assert failed.value.connection_invalidated
+    with container.uow(write=write) as uow:  # the pool hands out a working connection
+        assert uow.repo(_Raw).conn.execute(text("SELECT 1")).scalar_one() == 1

@@ -149,12 +149,13 @@ def rollback_keeping_prepared(conn: Connection) -> None:
     used, another store's order) made its connection parse and plan every statement afresh
     for the next requests (issue #20). A ROLLBACK that fails here (a lost connection) is left
     for SQLAlchemy's rollback to meet, report and invalidate."""
-    pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
-    if pgconn is not None:
-        try:
-            pgconn.exec_(b"ROLLBACK")
-        except Exception:  # noqa: BLE001 - SQLAlchemy's rollback below reports the failure
-            pass
+    if not conn.invalidated:  # a dropped connection has nothing to send it on
+        pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
+        if pgconn is not None:
+            try:
+                pgconn.exec_(b"ROLLBACK")
+            except Exception:  # noqa: BLE001 - SQLAlchemy's rollback below reports the failure
+                pass
     conn.rollback()
 
 

@@ -94,7 +94,7 @@ class UnitOfWork:
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
-                if self._read_only and exc_type is None:
+                if self._read_only and exc_type is None and not self._conn.invalidated:
                     self._conn.commit()  # nothing to keep: see `_read_only`
                 else:
                     self.rollback()
