@@ -137,3 +137,17 @@ def test_a_unit_whose_connection_the_server_dropped_fails_once(container: Contai
     assert failed.value.connection_invalidated
     with container.uow(write=write) as uow:  # the pool hands out a working connection
         assert uow.repo(_Raw).conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_unit_that_ran_nothing_ends_quietly(container: Container):
+    _postgresql_only(container)
+
+    def refused_before_any_statement() -> None:
+        with container.uow(write=True):
+            raise LookupError("refused before reading anything")
+
+    with pytest.raises(LookupError):
+        refused_before_any_statement()
+    with container.uow(write=True) as uow:
+        conn = uow.repo(_Raw).conn
+        assert conn.execute(text("SHOW transaction_read_only")).scalar() == "off"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import ColumnDefault
@@ -151,7 +152,8 @@ def rollback_keeping_prepared(conn: Connection) -> None:
     for SQLAlchemy's rollback to meet, report and invalidate."""
     if not conn.invalidated:  # a dropped connection has nothing to send it on
         pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
-        if pgconn is not None:
+        # IDLE: no statement ran, so psycopg never began; nothing to end (nor a server warning)
+        if pgconn is not None and pgconn.transaction_status != TransactionStatus.IDLE:
             try:
                 pgconn.exec_(b"ROLLBACK")
             except Exception:  # noqa: BLE001 - SQLAlchemy's rollback below reports the failure
