@@ -48,6 +48,8 @@ from voucherbridge.bootstrap import Container
 # (statements, transactions, connection checkouts) per request
 REDEEM = {"sqlite": (14, 1, 1), "postgresql": (12, 1, 1)}
 PREPARE = {"sqlite": (6, 1, 1), "postgresql": (5, 1, 1)}
+# A refused prepare of a used code: the scan, then its audit row in a write transaction
+REFUSED_PREPARE = {"sqlite": (11, 2, 2), "postgresql": (8, 2, 2)}
 
 
 @dataclass
@@ -148,3 +150,31 @@ def test_refused_scans_give_their_transaction_back(
     done = client.post("/api/v1/redemptions", json=body, headers=auth)
     assert done.status_code == 201, done.text
     assert container.engine.pool.checkedout() == 0
+
+
+def test_a_refused_scan_of_a_used_code_reads_it_once(
+    client: Any, auth: dict[str, str], demo: dict[str, Any], container: Container
+):
+    """A code scanned again after its use (the commonest refusal at a till) is answered with
+    where and when it was used, and audited as an attempt: the refusal reads the code once and
+    the store once, then writes its audit row in a transaction of its own."""
+    backend = container.engine.dialect.name
+    code = demo["codes"]["cash"][3]
+    first = open_order(client, auth, **SEED_ORDER)
+    used = client.post(
+        "/api/v1/redemptions", json={"code": code, "order_id": first["id"]}, headers=auth
+    )
+    assert used.status_code == 201, used.text
+    again = {"code": code, "order_id": open_order(client, auth, **SEED_ORDER)["id"]}
+    with counted(container) as refused:
+        answer = client.post("/api/v1/vouchers/prepare", json=again, headers=auth)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "voucher_already_redeemed"
+    assert answer.json()["error"]["message"].startswith("票券已使用 ("), answer.json()
+    assert answer.json()["error"]["details"]["store"], answer.json()  # the store that used it
+    assert refused.totals() == REFUSED_PREPARE[backend], refused.statements
+    reads_of_codes = [
+        s for s in refused.statements if s.startswith("SELECT") and " FROM codes" in s
+    ]
+    assert len(reads_of_codes) == 1, reads_of_codes
+    assert any(s.startswith(("INSERT INTO audit_log", "WITH")) for s in refused.statements)

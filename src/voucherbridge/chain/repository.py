@@ -23,6 +23,12 @@ from voucherbridge.domain.records import (
 
 # Two-key advisory locks live apart from one-key ones; 0x5349474E spells "SIGN".
 _MERCHANT = Prepared(select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id")))
+# A refused scan names the store that used the code ("已于…在…核销"): one read per refusal.
+_STORE = Prepared(
+    select(t.stores).where(
+        t.stores.c.merchant_id == bindparam("merchant_id"), t.stores.c.id == bindparam("store_id")
+    )
+)
 _LOCK_SIGN_IN_ACCOUNT = text("SELECT pg_advisory_xact_lock(1397311310, hashtext(:account))")
 
 
@@ -42,9 +48,7 @@ class MerchantRepo(Repository):
 
 class StoreRepo(Repository):
     def get(self, merchant_id: int, store_id: int) -> Store | None:
-        row = self.conn.execute(
-            select(t.stores).where(t.stores.c.merchant_id == merchant_id, t.stores.c.id == store_id)
-        ).first()
+        row = _STORE.run(self.conn, {"merchant_id": merchant_id, "store_id": store_id}).first()
         return mapping.store(row) if row else None
 
     def list(self, merchant_id: int, only: frozenset[int] | None = None) -> list[Store]:

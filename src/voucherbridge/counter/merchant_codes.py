@@ -63,7 +63,7 @@ def prepare_code(
     with uow:
         order = _counted(uow, terminal, order_id, guard, lock=False)
         zone = ZoneInfo(terminal.timezone)
-        found = _scan(uow, terminal, scanned, None)
+        found = _scan(uow, terminal, scanned, guard)
         catalogue = (found.template, found.listing)
         evaluation = evaluate(uow, terminal, found.code, order, now, zone, catalogue=catalogue)
         template = evaluation.template.template
@@ -146,7 +146,7 @@ def _redeem(
         if stored is not None:
             return stored
         try:
-            _usable(terminal, scanned, found)
+            _usable(terminal, scanned, found, guard)
             assert found is not None
             return _use(
                 uow,
@@ -252,23 +252,29 @@ def _counted(
     return order
 
 
-def _scan(uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode, key: str | None) -> ScannedRow:
+def _scan(
+    uow: UnitOfWork, terminal: Terminal, scanned: ScannedCode, guard: Gate | None
+) -> ScannedRow:
     """The scanned code of ours with its template and listing, refused as _find_code does."""
     found = uow.repo(ScanRepo).scan(
         terminal.merchant_id,
         scanned.value,
         store_id=terminal.store_id,
         terminal_id=terminal.id,
-        key=key,
+        key=None,
     )
-    _usable(terminal, scanned, found)
+    _usable(terminal, scanned, found, guard)
     assert found is not None
     return found
 
 
-def _usable(terminal: Terminal, scanned: ScannedCode, found: ScannedRow | None) -> Code:
+def _usable(
+    terminal: Terminal, scanned: ScannedCode, found: ScannedRow | None, guard: Gate | None
+) -> Code:
     if found is None:
         raise DomainError(ErrorCode.VOUCHER_NOT_FOUND, code=scanned.value)
+    if guard is not None:
+        guard.code = (found.code.id, found.code.code)
     if found.code.platform is not Platform.DIRECT and not found.bound:
         # The platform must hear of this use, and only a bound store can tell it.
         raise DomainError(ErrorCode.BINDING_MISSING, platform=found.code.platform.value)

@@ -58,6 +58,9 @@ class Gate:
         self.checked = False
         self.refused: tuple[str, int, int] | None = None  # scope, misses at till, at store
         self.scanned: ScannedCode | None = None
+        # Our code the scan read (id, value): a refusal's audit row names it without reading
+        # it again (a refused scan cost twice a prepare, issue #20).
+        self.code: tuple[int, str] | None = None
 
     def classify(self, raw_code: str) -> ScannedCode:
         """Read the scanned text once (an unreadable one counts as an unknown code)."""
@@ -120,7 +123,7 @@ def guarded(
             if error.code is ErrorCode.VOUCHER_NOT_FOUND:
                 record_miss(make_uow, terminal, now, limits)
             elif error.code in KNOWN_CODE_REJECTIONS:
-                record_rejection(make_uow, terminal, gate.scanned, error, now)
+                record_rejection(make_uow, terminal, gate, error, now)
         except DomainError as refused:
             error = refused
         except Exception:  # the cashier must see the real answer, not a bookkeeping failure
@@ -189,20 +192,19 @@ def record_miss(
 
 
 def record_rejection(
-    make_uow: UnitOfWorkFactory,
-    terminal: Terminal,
-    scanned: ScannedCode | None,
-    error: DomainError,
-    now: datetime,
+    make_uow: UnitOfWorkFactory, terminal: Terminal, gate: Gate, error: DomainError, now: datetime
 ) -> None:
     """Audit a refused scan of a code we know, with the store and till that tried it."""
-    if scanned is None:
+    if gate.scanned is None:
         return
     with make_uow(write=True) as uow:
-        code = uow.repo(CodeRepo).find(terminal.merchant_id, scanned.value)
-        if code is None:
-            return
-        code_id, value = code.id, code.code
+        if gate.code is not None:
+            code_id, value = gate.code
+        else:  # refused before the scan read it (a platform's answer, a lost race)
+            code = uow.repo(CodeRepo).find(terminal.merchant_id, gate.scanned.value)
+            if code is None:
+                return
+            code_id, value = code.id, code.code
         uow.repo(AuditRepo).add(
             terminal.merchant_id,
             actor_type="terminal",
