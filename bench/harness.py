@@ -303,7 +303,7 @@ class Poll:
 
 def profiled(pid: int, name: str, seconds: float) -> None:
     """With VB_BENCH_PYSPY=<dir>: py-spy records the service (every process) for `seconds`
-    from now into <dir>/<name>.txt (collapsed stacks; `pip install py-spy` first)."""
+    from now into <dir>/<name>.txt (raw stacks; `pip install py-spy` first)."""
     out = os.environ.get("VB_BENCH_PYSPY")
     if out:
         spy = str(VENV / "bin" / "py-spy")
@@ -327,6 +327,8 @@ def profiled(pid: int, name: str, seconds: float) -> None:
             "-o",
             target,
             *([] if blocking else ["--nonblocking"]),
+            # VB_BENCH_PYSPY_GIL=1: only the thread holding the GIL, i.e. where Python's CPU goes
+            *(["--gil"] if os.environ.get("VB_BENCH_PYSPY_GIL") else []),
         ]
         subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return None

@@ -51,6 +51,21 @@ def other_process_write_held(container: Container) -> Iterator[None]:
         other.close()
 
 
+def writer_lock_is_free(container: Container) -> bool:
+    """Whether another connection (another process) could take SQLite's write lock now."""
+    path = container.engine.url.database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
 def answers_meanwhile(base_url: str, pending: Future[httpx.Response]) -> None:
     """The service answers other requests while `pending` still waits for the writer."""
     with httpx.Client(base_url=base_url, timeout=20) as http:

@@ -8,8 +8,8 @@ connection taken from the pool. PostgreSQL also sends COMMIT/ROLLBACK, which are
 statements; there is no pre-ping any more.
 
 Redeem of a merchant code (a micro-mall cash voucher: it has an outbox row) with an
-Idempotency-Key: one transaction, one connection. On SQLite (PostgreSQL: the same without the
-BEGIN line):
+Idempotency-Key: one transaction, one connection (on SQLite the event loop's kept one). On
+SQLite (PostgreSQL: the same without the BEGIN line):
   BEGIN IMMEDIATE                the one transaction (SQLite's write lock up front)
   terminals                      the key checked afresh in it: revoked keys, inactive stores
                                  and merchants, deactivated cashiers are refused at once
@@ -43,13 +43,15 @@ from typing import Any
 from sqlalchemy import event
 
 from tests.helpers import SEED_ORDER, open_order
+from tests.writer_held import writer_lock_is_free
 from voucherbridge.bootstrap import Container
 
-# (statements, transactions, connection checkouts) per request
-REDEEM = {"sqlite": (14, 1, 1), "postgresql": (12, 1, 1)}
-PREPARE = {"sqlite": (6, 1, 1), "postgresql": (5, 1, 1)}
+# (statements, transactions, connection checkouts) per request. On SQLite the scans run on the
+# event loop in the connection it keeps (db/uow.py KeptConnection): no checkout once it is open.
+REDEEM = {"sqlite": (14, 1, 0), "postgresql": (12, 1, 1)}
+PREPARE = {"sqlite": (6, 1, 0), "postgresql": (5, 1, 1)}
 # A refused prepare of a used code: the scan, then its audit row in a write transaction
-REFUSED_PREPARE = {"sqlite": (11, 2, 2), "postgresql": (8, 2, 2)}
+REFUSED_PREPARE = {"sqlite": (11, 2, 0), "postgresql": (8, 2, 2)}
 
 
 @dataclass
@@ -93,6 +95,7 @@ def test_redeem_and_prepare_of_a_merchant_code_stay_within_their_budget(
     backend = container.engine.dialect.name
     order = open_order(client, auth, **SEED_ORDER)
     body = {"code": demo["codes"]["cash"][0], "order_id": order["id"]}
+    assert client.post("/api/v1/vouchers/prepare", json=body, headers=auth).status_code == 200
     with counted(container) as prepared:
         answer = client.post("/api/v1/vouchers/prepare", json=body, headers=auth)
     assert answer.status_code == 200, answer.text
@@ -142,14 +145,23 @@ def test_refused_scans_give_their_transaction_back(
     for url, body, status in refusals:
         answer = client.post(url, json=body, headers=auth)
         assert answer.status_code == status, (body, answer.text)
-        assert container.engine.pool.checkedout() == 0, body
+        assert nothing_held(container), body
     wrong_key = {"Authorization": "Bearer vbt_" + "0" * 40}
     body = {"code": code, "order_id": order["id"]}
     assert client.post("/api/v1/redemptions", json=body, headers=wrong_key).status_code == 401
-    assert container.engine.pool.checkedout() == 0
+    assert nothing_held(container)
     done = client.post("/api/v1/redemptions", json=body, headers=auth)
     assert done.status_code == 201, done.text
-    assert container.engine.pool.checkedout() == 0
+    assert nothing_held(container)
+
+
+def nothing_held(container: Container) -> bool:
+    """Every connection is back in the pool; on SQLite, where the loop keeps one, another
+    process could take the write lock at once (the kept connection holds no transaction)."""
+    out = container.engine.pool.checkedout()  # type: ignore[attr-defined]
+    if container.engine.dialect.name != "sqlite":
+        return bool(out == 0)
+    return bool(out <= 1 and writer_lock_is_free(container))
 
 
 def test_a_refused_scan_of_a_used_code_reads_it_once(

@@ -59,17 +59,24 @@ def _purchase(listing: str, order_no: str, quantity: int, now: str) -> dict[str,
     }
 
 
-# (statements, transactions, connection checkouts) per purchase push, whatever its quantity
-PURCHASE = {"sqlite": (18, 2, 2), "postgresql": (15, 2, 2)}
+# (statements, transactions, connection checkouts) per purchase push, whatever its quantity. On
+# SQLite a push runs on the event loop in the connection it keeps (db/uow.py KeptConnection),
+# taken from the pool by the loop's first piece of work (the PING below): none per push.
+PURCHASE = {"sqlite": (18, 2, 0), "postgresql": (15, 2, 2)}
 # The same with the merchant's 码已发放 template set: the buyer's messages and their outbox rows,
 # two statements for any number of codes (the template read replaces the buyer lookup).
-PURCHASE_TOLD = {"sqlite": (20, 2, 2), "postgresql": (17, 2, 2)}
+PURCHASE_TOLD = {"sqlite": (20, 2, 0), "postgresql": (17, 2, 2)}
+
+
+def _ping(hooks: TestClient, clock: FakeClock) -> None:
+    assert _mall_ok(_push(hooks, clock, "PING", {})) == {}
 
 
 def test_a_purchase_costs_the_same_statements_for_one_code_or_three(
     hooks: TestClient, demo: dict[str, Any], clock: FakeClock, container: Container
 ) -> None:
     listing = _listing(hooks, demo, "weimall")
+    _ping(hooks, clock)
     now = clock.now.isoformat()
     tallies = {}
     for quantity in (1, 3):
@@ -111,6 +118,7 @@ def test_the_buyer_is_told_of_one_code_or_three_in_the_same_statements(
 ) -> None:
     listing = _listing(hooks, demo, "weimall")
     tell_buyers_of_purchases(container, listing, clock)
+    _ping(hooks, clock)
     tallies, bought = {}, {}
     for quantity in (1, 3):
         purchase = _purchase(listing, f"WM-T-{quantity}", quantity, clock.now.isoformat())

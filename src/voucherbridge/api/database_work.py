@@ -17,6 +17,8 @@ when another writer (a console action, another process) holds the database. Noth
 written then, so the work starts again on a thread, where it waits its turn without holding
 up the loop. A later write of the same work (a guessed code noted after a refused scan) may
 still wait on the loop for a writer that took the lock in between: rare, and short.
+The loop's units of work share one kept connection (`KeptConnection`) instead of checking one
+out of the pool each.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from typing import TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from sqlalchemy import Engine
 
-from voucherbridge.db.uow import UnitOfWorkFactory, WriterBusy
+from voucherbridge.db.uow import KeptConnection, UnitOfWorkFactory, WriterBusy
 
 T = TypeVar("T")
 Work = Callable[[UnitOfWorkFactory], T]
@@ -38,6 +41,10 @@ Work = Callable[[UnitOfWorkFactory], T]
 SCAN_THREADS = {"sqlite": 2, "postgresql": 8}
 # One limiter per event loop and size (a test client runs a loop of its own), made on first use.
 _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, CapacityLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
+# The connection each event loop's SQLite work uses, one per engine; it goes with its loop.
+_kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Engine, KeptConnection]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -62,7 +69,7 @@ async def run_database_work(
     if make_uow.engine.dialect.name == "sqlite":
         await _turn()
         try:
-            return work(make_uow.not_waiting())
+            return work(make_uow.not_waiting(_kept_connection(make_uow.engine)))
         except WriterBusy:
             pass  # another writer holds the database: wait for it on a thread
     return await anyio.to_thread.run_sync(work, make_uow, limiter=limiter)
@@ -75,6 +82,14 @@ def _scan_limiter(make_uow: UnitOfWorkFactory) -> CapacityLimiter:
     if limiter is None:
         limiter = limiters[size] = CapacityLimiter(size)
     return limiter
+
+
+def _kept_connection(engine: Engine) -> KeptConnection:
+    kept = _kept.setdefault(asyncio.get_running_loop(), {})
+    found = kept.get(engine)
+    if found is None:
+        found = kept[engine] = KeptConnection(engine)
+    return found
 
 
 async def _turn() -> None:

@@ -23,7 +23,8 @@ from voucherbridge.domain.records import (
 
 # Two-key advisory locks live apart from one-key ones; 0x5349474E spells "SIGN".
 _MERCHANT = Prepared(select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id")))
-# A refused scan names the store that used the code ("已于…在…核销"): one read per refusal.
+# A refused scan names the store that used the code ("票券已使用 (时间, 门店)"): one read
+# per refusal.
 _STORE = Prepared(
     select(t.stores).where(
         t.stores.c.merchant_id == bindparam("merchant_id"), t.stores.c.id == bindparam("store_id")

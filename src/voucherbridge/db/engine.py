@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -16,6 +17,20 @@ WRITE_OPTION = "vb_write"
 # SQLITE_BUSY instead of sleeping on busy_timeout (`UnitOfWork(wait=False)`).
 NOWAIT_OPTION = "vb_nowait"
 BUSY_TIMEOUT_MS = 30000
+# JSON columns through orjson, not the standard library's json (about a tenth of the time a
+# redeem spent converting its parameters; issue #20). Still refused, as json.dumps refuses
+# them: times, dataclasses and anything else JSON has no type for.
+_STRICT = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text: what `json.dumps` gives, without the spaces."""
+    return orjson.dumps(value, option=_STRICT).decode()
+
+
+JSON_OPTIONS: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 
 
 def normalize_url(url: str) -> str:
@@ -33,6 +48,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return _sqlite_engine(url)
     return create_engine(
         url,
+        **JSON_OPTIONS,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it cost a round trip per checkout, i.e. per request (issue #20). A
@@ -48,6 +64,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
+        **JSON_OPTIONS,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_size=8,
         max_overflow=24,

@@ -26,6 +26,46 @@ class WriterBusy(Exception):
     transaction holds this process's write lock or SQLite's. Nothing was read or written."""
 
 
+class KeptConnection:
+    """One SQLite connection that the event loop's units of work use in turn, instead of each
+    checking one out of the pool and back: the checkout, the `Connection` built around it and
+    the pool's reset at its return were about a tenth of a redeem's CPU (issue #20).
+
+    One unit of work holds it at a time (the loop runs one piece of work at a time, but a use
+    case may open a second unit while its first is still open): another one takes its own
+    from the pool. A unit of work always ends its transaction before it hands the connection
+    back; one that was invalidated is dropped and the next unit connects afresh."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name != "sqlite":
+            raise ValueError("a kept connection is for SQLite's event loop work only")
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._taken = False
+
+    def take(self) -> Connection | None:
+        """The connection, unless a unit of work holds it already (then None)."""
+        if self._taken:
+            return None
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._engine.connect()
+        self._taken = True
+        return self._conn
+
+    def give_back(self, conn: Connection) -> None:
+        assert conn is self._conn
+        assert self._taken
+        self._taken = False
+        if conn.in_transaction() or conn.invalidated:  # never handed on mid-transaction
+            self._conn = None
+            conn.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 class UnitOfWork:
     """Leaving the `with` block without `commit()` keeps nothing: it rolls back (a read-only
     one on PostgreSQL commits instead, which for it is the same: see `_read_only`)."""
@@ -37,11 +77,14 @@ class UnitOfWork:
         write: bool = False,
         write_lock: threading.Lock | None = None,
         wait: bool = True,
+        kept: KeptConnection | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._wait = wait
         self._write_lock = write_lock if write else None
+        self._kept = kept
+        self._from_kept = False
         self._conn: Connection | None = None
         self._repos: dict[type[Repository], Repository] = {}
         self._resumable = False
@@ -68,15 +111,20 @@ class UnitOfWork:
             raise WriterBusy
         conn: Connection | None = None
         try:
-            conn = self._engine.connect()
-            if self._write:
+            conn = self._kept.take() if self._kept is not None else None
+            self._from_kept = conn is not None
+            if conn is None:
+                conn = self._engine.connect()
+            if self._from_kept:  # set in place, so a kept connection's last ones are replaced
+                conn.execution_options(**{WRITE_OPTION: self._write, NOWAIT_OPTION: not self._wait})
+            elif self._write:
                 conn = conn.execution_options(**{WRITE_OPTION: True, NOWAIT_OPTION: not self._wait})
             elif self._read_only:
                 conn = conn.execution_options(postgresql_readonly=True)
             conn.begin()
         except BaseException as exc:
             if conn is not None:
-                conn.close()
+                self._let_go(conn)
             if self._write_lock is not None:
                 self._write_lock.release()
             if isinstance(exc, OperationalError) and not self._wait and is_busy(exc):
@@ -99,11 +147,19 @@ class UnitOfWork:
                 else:
                     self.rollback()
         finally:
-            self._conn.close()
+            self._let_go(self._conn)
             self._conn = None
             self._repos.clear()
             if self._write_lock is not None:
                 self._write_lock.release()
+
+    def _let_go(self, conn: Connection) -> None:
+        if self._from_kept:
+            assert self._kept is not None
+            self._from_kept = False
+            self._kept.give_back(conn)
+        else:
+            conn.close()
 
     def repo(self, kind: type[R]) -> R:
         """The repository `kind` on this transaction's connection (one instance per transaction)."""
@@ -148,9 +204,10 @@ class UnitOfWorkFactory:
         on in the same transaction instead of beginning one of its own (issue #20)."""
         return FirstOpened(self, self(write=write))
 
-    def not_waiting(self) -> NotWaiting:
-        """This factory, except that its first write unit of work does not wait (`NotWaiting`)."""
-        return NotWaiting(self)
+    def not_waiting(self, kept: KeptConnection | None = None) -> NotWaiting:
+        """This factory, except that its first write unit of work does not wait (`NotWaiting`);
+        with `kept`, its units of work use that connection when it is free."""
+        return NotWaiting(self, kept)
 
 
 class NotWaiting(UnitOfWorkFactory):
@@ -160,15 +217,18 @@ class NotWaiting(UnitOfWorkFactory):
     So work that uses only it either runs as with its inner factory or raises `WriterBusy`
     having written nothing (reads aside), and can then be run again from the start."""
 
-    def __init__(self, inner: UnitOfWorkFactory) -> None:
+    def __init__(self, inner: UnitOfWorkFactory, kept: KeptConnection | None = None) -> None:
         self.engine = inner.engine
         self._write_lock = inner._write_lock
         self._first_write = True
+        self._kept = kept
 
     def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
         if write and self._first_write:
             self._first_write, wait = False, False
-        return super().__call__(write=write, wait=wait)
+        return UnitOfWork(
+            self.engine, write=write, write_lock=self._write_lock, wait=wait, kept=self._kept
+        )
 
 
 class FirstOpened(UnitOfWorkFactory):
