@@ -155,6 +155,9 @@ def test_a_shift_three_bills_one_held_paid_in_parts_a_meituan_code_and_back_to_t
 
     # --- bill 3, table A03: two of a Meituan purchase in one scan; one goes back, confirmed
     third = open_bill(page, table="A03", guests="6")
+    # the last bill's "结账完成" is gone, not just hidden, so nobody reads it as this bill's
+    expect(page.locator("#change")).to_be_hidden()
+    expect(page.locator("#change")).to_have_text("")
     scan(page, meituan_codes[0])
     page.keyboard.press("+")
     expect(page.locator("#prepare-value")).to_have_text("抵扣 ¥200.00(2 张)")

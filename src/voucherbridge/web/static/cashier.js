@@ -379,10 +379,17 @@
     renderOrder();
   }
 
+  // The checkout line goes blank as well as hidden, so no reader of the page (a screen reader,
+  // a test) takes the last bill's "结账完成" for this one's.
+  function hideCheckedOut() {
+    $("change").textContent = "";
+    $("change").hidden = true;
+  }
+
   function clearBillScreen() {
     cancelPrepare();
     state.tenders = [];
-    $("change").hidden = true;
+    hideCheckedOut();
     $("receipt").hidden = true;
   }
 
@@ -765,7 +772,7 @@
       clearError();
       const response = await api("POST", "/api/v1/orders/" + order.id + "/reopen", {});
       state.order = await response.json();
-      $("change").hidden = true;
+      hideCheckedOut();
       $("receipt").hidden = true;
       renderOrder();
       showDone(TEXT.reopened);
