@@ -68,8 +68,10 @@ def test_redeem_then_replays_return_the_first_result(
     assert redeemed["discount_fen"] == 10000
     assert redeemed["code"] == code
     assert redeemed["redeemed_at"].endswith("+08:00")  # shown in the merchant's zone
+    assert redeemed["name"].encode() in first.content  # Chinese as it is, not \\u-escaped
     retry = client.post("/api/v1/redemptions", json=body, headers=headers)
     assert (retry.status_code, retry.json()) == (200, redeemed)
+    assert retry.content == first.content  # the same bytes
     # The seed's double Enter: the same code again on the same order, no key at all.
     double_enter = client.post("/api/v1/redemptions", json=body, headers=auth)
     assert (double_enter.status_code, double_enter.json()["id"]) == (200, redeemed["id"])
