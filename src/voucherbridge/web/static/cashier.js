@@ -379,18 +379,18 @@
     renderOrder();
   }
 
-  // The checkout line goes blank as well as hidden, so no reader of the page (a screen reader,
-  // a test) takes the last bill's "结账完成" for this one's.
-  function hideCheckedOut() {
-    $("change").textContent = "";
-    $("change").hidden = true;
+  // The checkout line and the receipt go blank as well as hidden, so no reader of the page
+  // (a screen reader, a test) takes the last bill's "结账完成" or receipt for this one's.
+  function hideBlank(id) {
+    $(id).textContent = "";
+    $(id).hidden = true;
   }
 
   function clearBillScreen() {
     cancelPrepare();
     state.tenders = [];
-    hideCheckedOut();
-    $("receipt").hidden = true;
+    hideBlank("change");
+    hideBlank("receipt");
   }
 
   // Before the bill on screen leaves it (held, another bill, signing out): a bill that already
@@ -772,8 +772,8 @@
       clearError();
       const response = await api("POST", "/api/v1/orders/" + order.id + "/reopen", {});
       state.order = await response.json();
-      hideCheckedOut();
-      $("receipt").hidden = true;
+      hideBlank("change");
+      hideBlank("receipt");
       renderOrder();
       showDone(TEXT.reopened);
     });
