@@ -186,6 +186,8 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Opens units of work on one engine; `write=True` takes the write lock up front on SQLite."""
 
+    _kept: KeptConnection | None = None  # the connection its units use when free (`not_waiting`)
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # SQLite has one writer at a time. Queueing this process's writers on a lock, instead
@@ -196,7 +198,9 @@ class UnitOfWorkFactory:
     def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
         """A unit of work; `wait=False`: a write one raises `WriterBusy` on entry instead of
         waiting when another writer holds the lock."""
-        return UnitOfWork(self.engine, write=write, write_lock=self._write_lock, wait=wait)
+        return UnitOfWork(
+            self.engine, write=write, write_lock=self._write_lock, wait=wait, kept=self._kept
+        )
 
     def opened_first(self, *, write: bool = False) -> FirstOpened:
         """This factory, except that the first unit of work it hands out is one already open
@@ -226,9 +230,7 @@ class NotWaiting(UnitOfWorkFactory):
     def __call__(self, *, write: bool = False, wait: bool = True) -> UnitOfWork:
         if write and self._first_write:
             self._first_write, wait = False, False
-        return UnitOfWork(
-            self.engine, write=write, write_lock=self._write_lock, wait=wait, kept=self._kept
-        )
+        return super().__call__(write=write, wait=wait)
 
 
 class FirstOpened(UnitOfWorkFactory):
