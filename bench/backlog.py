@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from bench import procs
+from bench.delivery import register_codes, simulator_spec, used_at_mall
 from bench.harness import (
     HERE,
     VB,
@@ -53,7 +54,6 @@ WORKERS = (1, 4)
 LATENCIES_MS = (0, 30)  # the simulator's answer delay per platform call
 REDEEMED = "/open/v1/vouchers/redeemed"
 GOAL = 3.0
-STORE = "wm-store-1"
 # This drain's sync rows (other rows a redemption queues, such as a buyer's notification, are
 # delivered by the same workers and counted apart).
 MINE = "id > %s AND destination = 'platform:weimall'"
@@ -132,28 +132,9 @@ def drain(
     )
     if pending != n:
         raise BenchError(f"backlog: {pending} rows queued, wanted {n}")
-    spec = (
-        f"weimall-sim-{workers}",
-        [
-            sys.executable,
-            "-m",
-            "voucherbridge_sims",
-            "weimall",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(sim_port),
-        ],
-        f"{sim}/_sim/clock",
-        None,
-    )
+    spec = simulator_spec(f"weimall-sim-{workers}", sim_port)
     with servers([spec], env, work) as (simulator,):
-        for start in range(0, n, 5000):
-            httpx.post(
-                f"{sim}/_sim/weimall/codes",
-                timeout=60,
-                json={"store_id": STORE, "codes": codes[start : start + 5000]},
-            ).raise_for_status()
+        register_codes(sim, codes)
         if latency_ms:
             httpx.post(
                 f"{sim}/_sim/latency", json={"path": REDEEMED, "ms": latency_ms}
@@ -208,15 +189,13 @@ def drain(
             for name, pid in trees.items()
         }
         cpu["workers"] = cpu_workers
-        listed = httpx.get(f"{sim}/_sim/weimall/codes", timeout=120).json()
-    used = [c for c in listed if c["use_count"] > 0]
-    twice = [c for c in listed if c["use_count"] > 1]
+        used, twice = used_at_mall(sim)
     statuses = dict(
         sql(url, f"SELECT status, count(*) FROM outbox WHERE {MINE} GROUP BY status", (first_id,))
     )
-    if len(used) != n or twice or statuses != {"delivered": n}:
+    if used != n or twice or statuses != {"delivered": n}:
         raise BenchError(
-            f"backlog: {len(used)} codes used at the mall ({len(twice)} twice), "
+            f"backlog: {used} codes used at the mall ({twice} twice), "
             f"outbox {statuses}; wanted exactly {n} deliveries"
         )
     first, last_at = sql(
@@ -227,7 +206,7 @@ def drain(
         "workers": workers,
         "latency_ms": latency_ms,
         "delivered": n,
-        "arrived_at_simulator": len(used),
+        "arrived_at_simulator": used,
         "other_rows": others,
         "wall_s": wall,
         "span_s": span,

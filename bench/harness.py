@@ -69,8 +69,10 @@ def wait_up(proc: subprocess.Popen, url: str, log: Path, seconds: float = 60) ->
 
 @contextlib.contextmanager
 def servers(
-    specs: list[tuple[str, list[str], str, Path | None]], env: dict, work: Path
+    specs: list[tuple[str, list[str], str | None, Path | None]], env: dict, work: Path
 ) -> Iterator[list]:
+    """Start each (name, argv, health URL or None, cwd), wait until every URL answers 200 (a
+    process without one, such as an outbox worker, only has to stay up), stop them after."""
     started: list[tuple[subprocess.Popen, object]] = []
     try:
         for name, args, _health, cwd in specs:
@@ -79,7 +81,8 @@ def servers(
             proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
             started.append((proc, out))
         for (proc, _), (name, _, health, _) in zip(started, specs, strict=True):
-            wait_up(proc, health, work / f"{name}.log")
+            if health is not None:
+                wait_up(proc, health, work / f"{name}.log")
         yield [proc for proc, _ in started]
     finally:
         for proc, _ in started:
