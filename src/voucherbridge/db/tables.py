@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 
@@ -322,6 +323,8 @@ idempotency_keys = Table(
     UniqueConstraint("terminal_id", "key", name="uq_idempotency_keys_terminal_key"),
 )
 
+OUTBOX_UNDELIVERED = "status IN ('pending', 'inflight')"
+
 outbox = Table(
     "outbox",
     metadata,
@@ -342,6 +345,14 @@ outbox = Table(
     Column("order_key", String(100)),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_order_key_id", "order_key", "id"),
+    # The workers' claim walks rows still to deliver in id order; without it, every claim read
+    # the whole delivered history first (migration 0021).
+    Index(
+        "ix_outbox_undelivered_id",
+        "id",
+        postgresql_where=text(OUTBOX_UNDELIVERED),
+        sqlite_where=text(OUTBOX_UNDELIVERED),
+    ),
 )
 
 code_events = Table(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, text, update
 
 from voucherbridge.core.request_id import request_id
 from voucherbridge.db import tables as t
@@ -21,6 +21,7 @@ from voucherbridge.domain.records import OutboxMessage, OutboxRow
 from voucherbridge.outbox.ordering import ACTIVE, SKIPPED, order_key
 
 _o = t.outbox
+_UNDELIVERED = text(t.OUTBOX_UNDELIVERED)
 _earlier = _o.alias("earlier")
 # An earlier row of the same key still to be delivered: the row must wait for it.
 _held_back = exists().where(
@@ -96,7 +97,9 @@ class OutboxRepo(Repository):
             r.id
             for r in self.conn.execute(
                 select(_o.c.id)
-                .where(due, ~_held_back)
+                # the partial index's own predicate, in literals, so that even a prepared
+                # statement's generic plan can use it (see t.OUTBOX_UNDELIVERED)
+                .where(_UNDELIVERED, due, ~_held_back)
                 .order_by(_o.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=_o)
