@@ -52,13 +52,18 @@ def used_at_mall(sim: str) -> tuple[int, int]:
     )
 
 
+def undelivered(url: str, where: str, params: tuple = ()) -> int:
+    """Sync rows of `where` still pending or in flight."""
+    query = f"SELECT count(*) FROM outbox WHERE {where} AND status IN ('pending', 'inflight')"
+    return int(sql(url, query, params)[0][0])
+
+
 def wait_drained(url: str, where: str, params: tuple = (), stall_s: float = 60.0) -> float:
     """Seconds until no sync row of `where` is pending or in flight (BenchError when the count
     stops moving for `stall_s`)."""
-    query = f"SELECT count(*) FROM outbox WHERE {where} AND status IN ('pending', 'inflight')"
     started = moved = time.perf_counter()
     last = -1
-    while (left := int(sql(url, query, params)[0][0])) > 0:
+    while (left := undelivered(url, where, params)) > 0:
         now = time.perf_counter()
         if left != last:
             last, moved = left, now

@@ -345,10 +345,11 @@ outbox = Table(
     Column("order_key", String(100)),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_order_key_id", "order_key", "id"),
-    # The workers' claim walks rows still to deliver in id order; without it, every claim read
-    # the whole delivered history first (migration 0021).
+    # The workers' claim walks the rows still to deliver, the longest due first; without it a
+    # claim read the whole delivered history, or every row waiting on a retry (migration 0021).
     Index(
-        "ix_outbox_undelivered_id",
+        "ix_outbox_undelivered_due",
+        "next_attempt_at",
         "id",
         postgresql_where=text(OUTBOX_UNDELIVERED),
         sqlite_where=text(OUTBOX_UNDELIVERED),
