@@ -119,3 +119,20 @@ def test_a_row_whose_lease_ran_out_is_claimed_again_first(
     assert [r.dedupe_key for r in first] == ["due-0"]
     assert [r.dedupe_key for r in meanwhile] == ["due-1", "due-2"]
     assert [(r.dedupe_key, r.attempts) for r in again] == [("due-0", 2), ("due-3", 1)]
+
+
+def test_postgresql_cleans_the_outbox_after_a_few_thousand_changes(container: Container) -> None:
+    """Each delivery leaves dead row versions where the claim starts its walk; the default
+    (a fifth of the table) would wait for hundreds of thousands in a long history."""
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("autovacuum is PostgreSQL's")
+    with container.engine.connect() as conn:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'outbox'")
+        ).scalar_one()
+    assert sorted(options) == [
+        "autovacuum_analyze_scale_factor=0",
+        "autovacuum_analyze_threshold=5000",
+        "autovacuum_vacuum_scale_factor=0",
+        "autovacuum_vacuum_threshold=5000",
+    ]
