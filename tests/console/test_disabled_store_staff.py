@@ -162,7 +162,7 @@ def test_a_manager_of_two_stores_reads_the_disabled_ones_history_but_cannot_act_
         data={"csrf": token.group(1), "action": "save", "printer_host": "192.168.1.50"},
         follow_redirects=False,
     )
-    assert posted.status_code == 400  # the form again, the refusal above it in words
+    assert posted.status_code == 403  # the form again, the refusal above it in words
     assert STORE_DISABLED_ZH in _text(posted.text)
     shown = client.get(f"{ADMIN_API}/terminals/{closed_till}/printer", headers=hq).json()
     assert shown["host"] is None  # nothing was written

@@ -24,6 +24,10 @@ YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 MONEY_FIELDS = ("face_value_fen", "price_fen", "package_price_fen", "min_spend_fen")
 
 
+# Statuses that refuse the user or the target, not the input: a form answers them as the API.
+REFUSALS = frozenset({401, 403, 404, 429})
+
+
 def invalid(field: str) -> DomainError:
     return DomainError(ErrorCode.VALIDATION_ERROR, field=field)
 
@@ -34,13 +38,13 @@ def errors_of(error: DomainError | None) -> dict[str, DomainError]:
 
 
 def form_status(error: DomainError | None, invalid_status: int = 400) -> int:
-    """The status of a form page sent back: 403 or 404 when it aimed at something the user may
-    not touch or that is not there (as the API answers), `invalid_status` for bad input."""
+    """The status of a form page sent back: the API's own status for a refusal (403 for
+    something the user may not touch or a store HQ closed, 404 for what is not there, 401,
+    429), `invalid_status` for bad input."""
     if error is None:
         return 200
-    if error.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
-        return CATALOGUE[error.code].status
-    return invalid_status
+    status = CATALOGUE[error.code].status
+    return status if status in REFUSALS else invalid_status
 
 
 def field_of(error: DomainError) -> str:
